@@ -1,0 +1,331 @@
+"""What was observed: :class:`SignalEvent` and the :class:`SignalLog` recorder.
+
+The log is a read-only sequence in the spirit of ``recwarn`` and ``caplog``:
+every view (``sent``, ``handled``...) is a filter over one list, and the
+assertion helpers hide their own frames and print the whole timeline.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Callable, overload
+
+from ._signals import resolve_signal, signal_name
+
+EVENT_KINDS = (
+    "sent",
+    "installed",
+    "handled",
+    "default",
+    "ignored",
+    "keyboard_interrupt",
+)
+
+
+@dataclass(frozen=True)
+class SignalEvent:
+    """One observation, in the order it happened.
+
+    Attributes:
+        kind: ``"sent"``, ``"installed"``, ``"handled"``, ``"default"``
+            (the signal met its default action), ``"ignored"``,
+            or ``"keyboard_interrupt"``.
+        signal: the signal (``signal.Signals`` where it has a name), or None.
+        pid: the process the event happened in.
+        thread: name of the thread it happened in.
+        handler: qualified name of the handler (``"SIG_DFL"``/``"SIG_IGN"``
+            for those dispositions), or None.
+        task: name of the task involved, or None.
+        time: seconds since the test started.
+        detail: free text (what a handler replaced, the default action...).
+    """
+
+    kind: str
+    signal: int | None
+    pid: int
+    thread: str
+    handler: str | None = None
+    task: str | None = None
+    time: float = 0.0
+    detail: str = ""
+
+    @property
+    def signal_name(self) -> str | None:
+        """``"SIGTERM"``, or None for events without a signal."""
+        return None if self.signal is None else signal_name(self.signal)
+
+    def __str__(self) -> str:
+        parts = [f"+{self.time:8.4f}s", f"{self.kind:<18}"]
+        parts.append(self.signal_name or "-")
+        if self.handler:
+            parts.append(f"handler={self.handler}")
+        if self.task:
+            parts.append(f"task={self.task}")
+        parts.append(f"pid={self.pid} thread={self.thread}")
+        if self.detail:
+            parts.append(f"({self.detail})")
+        return "  ".join(parts)
+
+
+def handler_name(handler: object) -> str:
+    """The qualified name the log uses for a handler (or a disposition)."""
+    if handler is None:
+        return "<installed from C>"
+    if isinstance(handler, int):
+        return {0: "SIG_DFL", 1: "SIG_IGN"}.get(int(handler), repr(handler))
+    func = getattr(handler, "func", None)  # functools.partial
+    if func is not None and not hasattr(handler, "__qualname__"):
+        return f"partial({handler_name(func)})"
+    module = getattr(handler, "__module__", None)
+    qualname = getattr(handler, "__qualname__", None) or type(handler).__qualname__
+    if module in (None, "builtins", "_signal", "signal"):
+        return str(qualname)
+    return f"{module}.{qualname}"
+
+
+def _name_matches(recorded: str | None, wanted: object) -> bool:
+    if recorded is None:
+        return False
+    if not isinstance(wanted, str):
+        wanted = handler_name(wanted)
+    return bool(recorded == wanted or recorded.endswith("." + wanted))
+
+
+def _process_pid(process: object) -> int | None:
+    if process is None:
+        return None
+    if isinstance(process, int) and not isinstance(process, bool):
+        return process
+    pid = getattr(process, "pid", None)
+    if isinstance(pid, int):
+        return pid
+    raise ValueError(f"process={process!r} is neither a pid nor a process object with .pid")
+
+
+class SignalLog(Sequence[SignalEvent]):
+    """Everything the plugin observed during one test, in order.
+
+    A sequence of :class:`SignalEvent` (``len``, iteration, indexing), with
+    filtered views (:attr:`sent`, :attr:`installed`, :attr:`handled`,
+    :attr:`defaults`, :attr:`ignored`, :attr:`keyboard_interrupts`),
+    :meth:`clear`, :meth:`timeline` and assertion helpers
+    (:meth:`assert_handled`, :meth:`assert_not_handled`, :meth:`assert_sent`)
+    that fail with what was expected, what was observed and the timeline.
+
+    Example::
+
+        def test_reload(send_signal, signal_log):
+            install_reload_handler()
+            send_signal("SIGHUP")
+            signal_log.assert_handled("SIGHUP", times=1, by="reload")
+    """
+
+    def __init__(self) -> None:
+        self._events: list[SignalEvent] = []
+        self._lock = threading.Lock()
+        self._t0 = time.monotonic()
+        self._listeners: list[Callable[[SignalEvent], None]] = []
+
+    # -- recording (plugin side) -------------------------------------------------
+
+    def record(
+        self,
+        kind: str,
+        signum: int | None,
+        *,
+        handler: str | None = None,
+        task: str | None = None,
+        detail: str = "",
+        pid: int | None = None,
+        thread: str | None = None,
+        at: float | None = None,
+    ) -> SignalEvent:
+        """Append an event. Used by the plugin; safe to call from a handler."""
+        now = time.monotonic() if at is None else at
+        event = SignalEvent(
+            kind=kind,
+            signal=None if signum is None else resolve_signal(signum),
+            pid=os.getpid() if pid is None else pid,
+            thread=threading.current_thread().name if thread is None else thread,
+            handler=handler,
+            task=task,
+            time=now - self._t0,
+            detail=detail,
+        )
+        with self._lock:
+            self._events.append(event)
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(event)
+        return event
+
+    def add_listener(self, listener: Callable[[SignalEvent], None]) -> None:
+        """Call *listener* with every event recorded from now on."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    # -- sequence protocol -------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    @overload
+    def __getitem__(self, index: int) -> SignalEvent: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[SignalEvent]: ...
+    def __getitem__(self, index: int | slice) -> SignalEvent | list[SignalEvent]:
+        return self._events[index]
+
+    def __iter__(self) -> Iterator[SignalEvent]:
+        return iter(list(self._events))
+
+    def __repr__(self) -> str:
+        return f"<SignalLog {len(self)} events>"
+
+    def clear(self) -> None:
+        """Forget every event recorded so far (the clock keeps running)."""
+        with self._lock:
+            self._events.clear()
+
+    # -- views -------------------------------------------------------------------
+
+    def filter(
+        self,
+        kind: str | None = None,
+        signal: object = None,
+        *,
+        process: object = None,
+    ) -> list[SignalEvent]:
+        """Events of *kind* and/or for *signal* and/or in *process* (pid or process object)."""
+        if kind is not None and kind not in EVENT_KINDS:
+            raise ValueError(f"unknown event kind {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
+        signum = None if signal is None else resolve_signal(signal)
+        pid = _process_pid(process)
+        return [
+            e
+            for e in self._events
+            if (kind is None or e.kind == kind)
+            and (signum is None or e.signal == signum)
+            and (pid is None or e.pid == pid)
+        ]
+
+    @property
+    def sent(self) -> list[SignalEvent]:
+        """Signals sent through ``send_signal``."""
+        return self.filter("sent")
+
+    @property
+    def installed(self) -> list[SignalEvent]:
+        """Dispositions set by the code under test (``signal.signal``)."""
+        return self.filter("installed")
+
+    @property
+    def handled(self) -> list[SignalEvent]:
+        """Handler calls, whoever sent the signal."""
+        return self.filter("handled")
+
+    @property
+    def defaults(self) -> list[SignalEvent]:
+        """Signals that met their default action (the process would have died or stopped)."""
+        return self.filter("default")
+
+    @property
+    def ignored(self) -> list[SignalEvent]:
+        """Signals sent while ignored (``SIG_IGN``, or ignored by default)."""
+        return self.filter("ignored")
+
+    @property
+    def keyboard_interrupts(self) -> list[SignalEvent]:
+        """``KeyboardInterrupt`` raised by a SIGINT handler."""
+        return self.filter("keyboard_interrupt")
+
+    def timeline(self) -> str:
+        """Every event on one line, with its time offset."""
+        if not self._events:
+            return "(no signal events were observed)"
+        return "\n".join(str(e) for e in self._events)
+
+    # -- assertions --------------------------------------------------------------
+
+    def _fail(self, message: str) -> None:
+        __tracebackhide__ = True
+        raise AssertionError(f"{message}\nsignal timeline:\n{self.timeline()}")
+
+    def assert_handled(
+        self,
+        sig: object,
+        *,
+        times: int | None = None,
+        by: object = None,
+        process: object = None,
+    ) -> list[SignalEvent]:
+        """Assert that a handler for *sig* ran (exactly *times* times, when given).
+
+        Args:
+            sig: the signal.
+            times: exact number of handler calls expected.
+            by: the handler, or its qualified name or a dotted suffix of it
+                (``"on_term"``, ``"Server.on_term"``).
+            process: only count calls in this process (a pid or a spawned process).
+
+        Returns:
+            The matching ``"handled"`` events.
+
+        Raises:
+            AssertionError: with the expected and observed calls and the timeline.
+        """
+        __tracebackhide__ = True
+        if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 0):
+            raise ValueError(f"times={times!r} must be a whole number >= 0")
+        signum = resolve_signal(sig)
+        calls = self.filter("handled", signum, process=process)
+        matching = [e for e in calls if by is None or _name_matches(e.handler, by)]
+        who = "" if by is None else f" by {by if isinstance(by, str) else handler_name(by)}"
+        where = "" if process is None else f" in process {_process_pid(process)}"
+        if (times is None and not matching) or (times is not None and len(matching) != times):
+            wanted = "at least once" if times is None else f"{times} time(s)"
+            seen = ", ".join(f"{e.handler} at +{e.time:.4f}s" for e in calls) or "none"
+            self._fail(
+                f"expected {signal_name(signum)} to be handled{who}{where} {wanted}, "
+                f"observed {len(matching)} matching call(s).\n"
+                f"handler calls for {signal_name(signum)}: {seen}"
+            )
+        return matching
+
+    def assert_not_handled(self, sig: object, *, process: object = None) -> None:
+        """Assert that no handler for *sig* ran.
+
+        Raises:
+            AssertionError: listing the calls that did happen and the timeline.
+        """
+        __tracebackhide__ = True
+        signum = resolve_signal(sig)
+        calls = self.filter("handled", signum, process=process)
+        if calls:
+            seen = ", ".join(f"{e.handler} at +{e.time:.4f}s" for e in calls)
+            self._fail(
+                f"expected no handler for {signal_name(signum)} to run, "
+                f"observed {len(calls)} call(s): {seen}"
+            )
+
+    def assert_sent(self, sig: object, *, times: int | None = None) -> list[SignalEvent]:
+        """Assert that the test sent *sig* with ``send_signal`` (*times* times, when given)."""
+        __tracebackhide__ = True
+        signum = resolve_signal(sig)
+        sent = self.filter("sent", signum)
+        if (times is None and not sent) or (times is not None and len(sent) != times):
+            wanted = "at least once" if times is None else f"{times} time(s)"
+            self._fail(f"expected {signal_name(signum)} to be sent {wanted}, observed {len(sent)}")
+        return sent
+
+    def assert_keyboard_interrupt(self, *, process: object = None) -> SignalEvent:
+        """Assert that a ``KeyboardInterrupt`` was raised by a SIGINT handler."""
+        __tracebackhide__ = True
+        found = self.filter("keyboard_interrupt", process=process)
+        if not found:
+            self._fail("expected a KeyboardInterrupt, observed none")
+        return found[0]

@@ -1,0 +1,41 @@
+"""The ``sends_signal`` marker: its registration line and its validation."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+from ._signals import SignalNotAvailable, resolve_signal
+
+MARKER_LINE = (
+    "sends_signal(*signals): the test sends these signals (signal.Signals, numbers or "
+    "names such as 'SIGTERM' or 'TERM') to its own process. pytest-signals protects the "
+    "session from them and restores signal state afterwards; a signal this platform lacks "
+    "skips the test."
+)
+
+
+def marker_signals(markers: Iterable[pytest.Mark]) -> tuple[list[int], list[str]]:
+    """Signals named by ``sends_signal`` marks, and the names this platform lacks.
+
+    Raises:
+        ValueError: a mark with no signal, a keyword argument, or a bad signal,
+            naming the marker and the bad argument.
+    """
+    signals: list[int] = []
+    missing: list[str] = []
+    for mark in markers:
+        if mark.kwargs:
+            bad = ", ".join(f"{k}={v!r}" for k, v in mark.kwargs.items())
+            raise ValueError(f"@pytest.mark.sends_signal takes no keyword arguments, got {bad}")
+        if not mark.args:
+            raise ValueError("@pytest.mark.sends_signal needs at least one signal, e.g. sends_signal(signal.SIGTERM)")
+        for arg in mark.args:
+            try:
+                signals.append(resolve_signal(arg))
+            except SignalNotAvailable:
+                missing.append(str(arg))
+            except ValueError as exc:
+                raise ValueError(f"@pytest.mark.sends_signal({arg!r}): {exc}") from None
+    return signals, missing

@@ -1,0 +1,99 @@
+"""Settings: ``signal_timeout`` and ``signal_strict``, each a command-line
+option and an ini key with one help text. The command line wins over the ini
+file; a bad value is a ``pytest.UsageError`` that names the setting and where
+it came from.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pytest
+
+
+DEFAULT_TIMEOUT = 5.0
+
+TIMEOUT_HELP = (
+    "Seconds every wait of pytest-signals may take before it fails the test "
+    f"(a handler to run, a child to get ready). Default {DEFAULT_TIMEOUT:g}."
+)
+STRICT_HELP = "Fail a test that leaves a signal handler, mask, wakeup fd or timer changed, instead of warning."
+
+def check_timeout(value: object, source: str) -> float:
+    """A positive, finite number of seconds, or a ValueError naming *source*."""
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{source}={value!r} is not a number of seconds") from None
+    if isinstance(value, bool) or not math.isfinite(seconds) or seconds <= 0:
+        raise ValueError(f"{source}={value!r} must be a positive, finite number of seconds")
+    return seconds
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The active settings, and where each came from."""
+
+    timeout: float = DEFAULT_TIMEOUT
+    strict: bool = False
+    timeout_source: str = "default"
+    strict_source: str = "default"
+
+    def header(self) -> str:
+        strict = "on" if self.strict else "off"
+        return (
+            f"signals: timeout={self.timeout:g}s ({self.timeout_source}), "
+            f"strict={strict} ({self.strict_source})"
+        )
+
+
+def add_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("signals", "pytest-signals")
+    group.addoption("--signal-timeout", dest="signal_timeout", metavar="SECONDS", default=None, help=TIMEOUT_HELP)
+    group.addoption(
+        "--signal-strict",
+        dest="signal_strict",
+        action="store_true",
+        default=None,
+        help=STRICT_HELP,
+    )
+    parser.addini("signal_timeout", TIMEOUT_HELP, default=None)
+    parser.addini("signal_strict", STRICT_HELP, default=None)
+
+
+def read_settings(config: pytest.Config) -> Settings:
+    """Parse and validate the settings.
+
+    Raises:
+        pytest.UsageError: a bad value, naming the setting and its source.
+    """
+    timeout, timeout_source = DEFAULT_TIMEOUT, "default"
+    raw = config.getoption("signal_timeout")
+    source = "--signal-timeout"
+    if raw is None:
+        raw, source = config.getini("signal_timeout"), "signal_timeout in the ini file"
+    if raw not in (None, ""):
+        try:
+            timeout = check_timeout(raw, "signal_timeout")
+        except ValueError as exc:
+            raise pytest.UsageError(f"pytest-signals: {exc} (from {source})") from None
+        timeout_source = source
+    strict, strict_source = False, "default"
+    if config.getoption("signal_strict"):
+        strict, strict_source = True, "--signal-strict"
+    else:
+        raw_strict = config.getini("signal_strict")
+        if raw_strict is not None:
+            text = str(raw_strict).strip().lower()
+            if text not in _TRUE | _FALSE:
+                raise pytest.UsageError(
+                    f"pytest-signals: signal_strict={raw_strict!r} is not a boolean "
+                    "(use true or false) (from signal_strict in the ini file)"
+                )
+            strict, strict_source = text in _TRUE, "signal_strict in the ini file"
+    return Settings(timeout, strict, timeout_source, strict_source)

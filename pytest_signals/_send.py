@@ -1,0 +1,226 @@
+"""Where signals are sent: the object behind the ``send_signal`` fixture."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import threading
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+from . import _observe
+from ._delivery import Delivery
+from ._events import handler_name
+from ._options import check_timeout
+from ._signals import default_action, is_fatal_by_default, resolve_signal, signal_name
+
+if TYPE_CHECKING:
+    from ._guard import SignalGuard
+
+SELF_VIAS = ("raise", "kill")
+OTHER_VIAS = ("kill",)
+
+
+class SignalSender:
+    """Sends real signals and returns when their handlers have run.
+
+    The ``send_signal`` fixture is an instance; call it::
+
+        delivery = send_signal(signal.SIGTERM)             # to the test process
+        delivery = send_signal("SIGUSR1", via="kill")      # os.kill(os.getpid(), ...)
+        send_signal("TERM", to=pid)                        # any other process
+
+    Sending to the test process itself returns only after the Python-level
+    handler ran (bounded by *timeout*, default ``signal_timeout``); whatever
+    the handler raises (``KeyboardInterrupt`` from the default SIGINT handler)
+    is raised from the call.
+    """
+
+    def __init__(self, guard: SignalGuard) -> None:
+        self._guard = guard
+
+    def __repr__(self) -> str:
+        return f"<send_signal fixture of {self._guard.nodeid}>"
+
+    def __call__(
+        self,
+        sig: object,
+        *,
+        to: object = None,
+        via: str | None = None,
+        timeout: float | None = None,
+    ) -> Delivery:
+        """Send *sig*; see the class docstring.
+
+        Args:
+            sig: ``signal.Signals``, a number or a name (``"SIGTERM"``, ``"TERM"``).
+            to: None or ``os.getpid()`` for the test process; another pid.
+            via: ``"raise"`` (``signal.raise_signal``, the default for the test
+                process) or ``"kill"`` (``os.kill``).
+            timeout: seconds to wait for the handler; ``signal_timeout`` if None.
+
+        Raises:
+            ValueError: a bad signal, target or *via*, or SIGKILL/SIGSTOP aimed
+                at the test process.
+            RuntimeError: ``via="raise"`` from a thread other than the main
+                thread, or use after the test ended.
+        """
+        __tracebackhide__ = True
+        signum = resolve_signal(sig)
+        wait = self._guard.settings.timeout if timeout is None else check_timeout(timeout, "timeout")
+        pid = self._target(to)
+        if pid == os.getpid():
+            return self._to_self(signum, "raise" if via is None else via, wait)
+        if via not in (None, *OTHER_VIAS):
+            raise ValueError(f"via={via!r} is not supported for pid {pid}: use one of {OTHER_VIAS}")
+        return self._to_other(signum, pid)
+
+    def _target(self, to: object) -> int:
+        if to is None:
+            return os.getpid()
+        if isinstance(to, bool) or not isinstance(to, int):
+            raise ValueError(f"to={to!r} is not a process: pass a pid (int)")
+        if to <= 0:
+            raise ValueError(
+                f"to={to} would signal a process group or every process, pytest included: "
+                "pass the pid of one process"
+            )
+        return to
+
+    def _to_other(self, signum: int, pid: int) -> Delivery:
+        delivery = Delivery(signum, pid, "kill")
+        log = self._guard.log
+        sent = log.record("sent", signum, detail=f"via kill, to pid {pid}")
+        try:
+            _observe.real_kill(pid, signum)
+        except ProcessLookupError:
+            raise ProcessLookupError(
+                f"send_signal({signal_name(signum)}, to={pid}): no process with pid {pid}"
+            ) from None
+        delivery._complete("sent", None, (sent,))
+        return delivery
+
+    def _refuse_for_self(self, signum: int, via: str) -> None:
+        name = signal_name(signum)
+        if via not in SELF_VIAS:
+            raise ValueError(f"via={via!r} is not supported for the test process: use one of {SELF_VIAS}")
+        if name in ("SIGKILL", "SIGSTOP"):
+            action = "kill" if name == "SIGKILL" else "freeze"
+            raise ValueError(
+                f"send_signal({name}) aimed at the test process would {action} pytest itself "
+                f"and cannot be caught; send {name} to a child process instead (to=pid)"
+            )
+        observer = self._guard.observer
+        if not observer.manages(signum):
+            current = _observe.real_getsignal(signum)
+            if not callable(current) and current != _observe.SIG_IGN and is_fatal_by_default(signum):
+                raise ValueError(
+                    f"send_signal({name}) aimed at the test process would end pytest: {name} is a "
+                    "fault signal the plugin does not intercept (faulthandler owns it); install "
+                    "a Python handler for it first, or send it to a child process"
+                )
+        if via == "raise" and threading.current_thread() is not threading.main_thread():
+            raise RuntimeError(
+                f"send_signal({name}, via='raise') called from thread "
+                f"{threading.current_thread().name!r}: raise_signal() delivers to the calling thread, "
+                "but Python runs signal handlers only in the main thread. Use via='kill' to send "
+                "to the process; the handler then runs in the main thread."
+            )
+
+    def _to_self(self, signum: int, via: str, timeout: float) -> Delivery:
+        __tracebackhide__ = True
+        guard = self._guard
+        guard.check_active("send_signal")
+        self._refuse_for_self(signum, via)
+        observer, log = guard.observer, guard.log
+        pid = os.getpid()
+        delivery = Delivery(signum, pid, via)
+        disposition = observer.disposition(signum)
+        runs_handler = callable(disposition) or (
+            disposition == _observe.SIG_DFL and is_fatal_by_default(signum)
+        )
+        first = len(log)
+        before = observer.completions(signum)
+        log.record("sent", signum, detail=f"via {via}, to the test process")
+        observer.note_self_sent(signum)
+        if via == "raise":
+            _observe.real_raise_signal(signum)
+        else:
+            _observe.real_kill(pid, signum)
+        if not runs_handler:
+            why = "SIG_IGN" if disposition == _observe.SIG_IGN else f"default action: {default_action(signum)}"
+            if disposition is None:
+                why = "a handler installed from C"
+            ignored = log.record("ignored", signum, handler=handler_name(disposition), detail=why)
+            delivery._complete("ignored", None, (log[first], ignored))
+            return delivery
+        if observer.completions(signum) <= before:
+            blocked = signum in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+            if blocked and via == "raise":
+                delivery._complete("blocked", None, tuple(log[first:]))
+                return delivery
+            if not self._wait(signum, before, timeout):
+                pytest.fail(
+                    f"send_signal({signal_name(signum)}, via={via!r}): waited {timeout}s for the handler "
+                    f"{handler_name(disposition)} to run; it did not"
+                    + (" (the signal is blocked in the main thread's mask)" if blocked else "")
+                    + f".\nsignal timeline:\n{log.timeline()}",
+                    pytrace=False,
+                )
+        events = tuple(log[first:])
+        outcome, handler = "handled", None
+        for event in events:
+            if event.signal == signum and event.kind in ("handled", "default"):
+                outcome, handler = event.kind, event.handler
+                break
+        delivery._complete(outcome, handler if outcome == "handled" else None, events)
+        return delivery
+
+    def _wait(self, signum: int, before: int, timeout: float) -> bool:
+        observer = self._guard.observer
+        if threading.current_thread() is not threading.main_thread():
+            return observer.wait_completion(signum, before, timeout)
+        return _wait_in_main_thread(lambda: observer.completions(signum) > before, timeout)
+
+
+def _wait_in_main_thread(done: object, timeout: float) -> bool:
+    """Wait, in the main thread, for a handler that another thread's C-level
+    signal handler has queued.
+
+    Python runs handlers in the main thread only when it executes bytecode, so
+    a plain lock wait would sleep through them. Instead we watch a wakeup fd:
+    the C handler writes to it from whichever thread took the signal, and
+    returning to Python after ``select`` runs the pending handler. Bytes for an
+    earlier wakeup fd (an event loop's) are passed on to it.
+    """
+    assert callable(done)
+    deadline = time.monotonic() + timeout
+    if done():
+        return True
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    os.set_blocking(write_fd, False)
+    previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    try:
+        while not done():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            select.select([read_fd], [], [], remaining)
+            try:
+                data = os.read(read_fd, 512)
+            except BlockingIOError:
+                data = b""
+            if data and previous != -1:
+                try:
+                    os.write(previous, data)
+                except OSError:
+                    pass
+        return True
+    finally:
+        signal.set_wakeup_fd(previous)
+        os.close(read_fd)
+        os.close(write_fd)

@@ -1,0 +1,170 @@
+"""The pytest side of pytest-signals: options, the marker, the fixtures and
+the hooks that turn a signal's fatal effect into one failed test.
+
+Registered under the entry point name ``signals`` (``-p no:signals`` turns it
+off). Nothing here runs for a test that uses neither a fixture of the plugin
+nor the ``sends_signal`` marker beyond a stash lookup.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Generator, Iterator
+
+import pytest
+
+from ._events import SignalLog
+from ._guard import SignalGuard, SignalLeakWarning, keyboard_interrupt_message
+from ._marker import MARKER_LINE, marker_signals
+from ._options import Settings, add_options, read_settings
+from ._send import SignalSender
+
+GUARD_KEY = pytest.StashKey[SignalGuard]()
+SETTINGS_KEY = pytest.StashKey[Settings]()
+FOREIGN_KEY = pytest.StashKey[frozenset[str]]()
+GUARD_FIXTURE = "_signal_guard"
+WINDOWS_REASON = "pytest-signals: POSIX signals are not available on Windows"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER_LINE)
+    config.stash[SETTINGS_KEY] = read_settings(config)
+
+
+def _foreign_plugins(config: pytest.Config) -> frozenset[str]:
+    """Top-level packages of the installed pytest plugins other than this one."""
+    if FOREIGN_KEY not in config.stash:
+        names = {"_pytest", "pluggy"}
+        for plugin, _dist in config.pluginmanager.list_plugin_distinfo():
+            name = getattr(plugin, "__name__", "")
+            if name and not name.startswith("pytest_signals"):
+                names.add(name.split(".")[0])
+        config.stash[FOREIGN_KEY] = frozenset(names)
+    return config.stash[FOREIGN_KEY]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return config.stash[SETTINGS_KEY].header()
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    markers = list(metafunc.definition.iter_markers("sends_signal"))
+    if not markers:
+        return
+    try:
+        marker_signals(markers)
+    except ValueError as exc:
+        raise pytest.Collector.CollectError(f"{metafunc.definition.nodeid}: {exc}") from None
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("sends_signal") is None:
+            continue
+        names = getattr(item, "fixturenames", None)
+        if names is not None and GUARD_FIXTURE not in names:
+            # First, so that the protection also covers the other fixtures.
+            names.insert(0, GUARD_FIXTURE)
+
+
+@pytest.fixture
+def _signal_guard(request: pytest.FixtureRequest) -> Iterator[SignalGuard]:
+    """Protect the session and observe signals for one test; restore afterwards."""
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        pytest.skip(WINDOWS_REASON)
+    item = request.node
+    _, missing = marker_signals(item.iter_markers("sends_signal"))
+    if missing:
+        pytest.skip(f"pytest-signals: signal {', '.join(missing)} does not exist on {sys.platform}")
+    guard = SignalGuard(request.config.stash[SETTINGS_KEY], item.nodeid, _foreign_plugins(request.config))
+    item.stash[GUARD_KEY] = guard
+    guard.start()
+    try:
+        yield guard
+    finally:
+        leaks = guard.stop()
+        if leaks:
+            message = "test left signal state changed (restored now):\n  " + "\n  ".join(leaks)
+            if guard.settings.strict:
+                pytest.fail(f"{message}\n(signal_strict is on)", pytrace=False)
+            path, lineno, _ = item.location
+            warnings.warn_explicit(
+                SignalLeakWarning(message), SignalLeakWarning, str(item.path), (lineno or 0) + 1
+            )
+
+
+@pytest.fixture
+def signal_log(_signal_guard: SignalGuard) -> SignalLog:
+    """The :class:`~pytest_signals.SignalLog` of this test: every signal sent,
+    handler installed and handler call observed, in order.
+
+    Views: ``sent``, ``installed``, ``handled``, ``defaults``, ``ignored``,
+    ``keyboard_interrupts``; ``filter()``, ``clear()``, ``timeline()``.
+    Assertions: ``assert_handled(sig, times=, by=)``, ``assert_not_handled(sig)``,
+    ``assert_sent(sig)``, ``assert_keyboard_interrupt()``.
+    """
+    return _signal_guard.log
+
+
+@pytest.fixture
+def send_signal(_signal_guard: SignalGuard) -> SignalSender:
+    """Send a real signal: ``send_signal(sig, *, to=None, via=None, timeout=None)``.
+
+    With no ``to`` the signal goes to the test process (``via="raise"``, or
+    ``"kill"``) and the call returns after the Python handler ran, raising
+    whatever it raised. Returns a :class:`~pytest_signals.Delivery`.
+    """
+    return SignalSender(_signal_guard)
+
+
+def _interrupt_to_failure(item: pytest.Item) -> Generator[None, object, object]:
+    __tracebackhide__ = True
+    try:
+        return (yield)
+    except KeyboardInterrupt as exc:
+        guard = item.stash.get(GUARD_KEY, None)
+        if guard is not None and guard.caused_by_test(exc):
+            raise pytest.fail.Exception(keyboard_interrupt_message()) from exc
+        raise
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
+    __tracebackhide__ = True
+    return (yield from _interrupt_to_failure(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    __tracebackhide__ = True
+    return (yield from _interrupt_to_failure(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
+    __tracebackhide__ = True
+    return (yield from _interrupt_to_failure(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    guard = item.stash.get(GUARD_KEY, None)
+    if guard is None:
+        return report
+    deaths = guard.unreported_deaths()
+    if deaths and report.passed:
+        report.outcome = "failed"
+        report.longrepr = "\n".join(deaths)
+    if report.failed:
+        report.sections.append(("signal timeline", guard.log.timeline()))
+    if report.when == "teardown":
+        guard.observer.self_caused.clear()
+    return report

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import pytest
+
+BASE_INI = """
+[pytest]
+asyncio_default_fixture_loop_scope = function
+"""
+
+
+@pytest.fixture(autouse=True)
+def _quiet_ini(pytester: pytest.Pytester) -> None:
+    """Every pytester run gets an ini that silences pytest-asyncio's config warning."""
+    pytester.makeini(BASE_INI)
+
+
+@pytest.fixture
+def run(pytester: pytest.Pytester):
+    """Run pytest in a subprocess: every test here touches process-wide signal state."""
+
+    def run(*args: str) -> pytest.RunResult:
+        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+
+    return run

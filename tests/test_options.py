@@ -1,0 +1,78 @@
+"""signal_timeout and signal_strict: command line, ini file, header, bad values."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_header_shows_defaults(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile("def test_x(): pass")
+    run().stdout.fnmatch_lines(["signals: timeout=5s (default), strict=off (default)"])
+
+
+def test_ini_values(pytester: pytest.Pytester, run) -> None:
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_default_fixture_loop_scope = function
+        signal_timeout = 2.5
+        signal_strict = true
+        """
+    )
+    pytester.makepyfile("def test_x(): pass")
+    run().stdout.fnmatch_lines(
+        ["signals: timeout=2.5s (signal_timeout in the ini file), strict=on (signal_strict in the ini file)"]
+    )
+
+
+def test_command_line_wins_over_ini(pytester: pytest.Pytester, run) -> None:
+    pytester.makeini(
+        """
+        [pytest]
+        asyncio_default_fixture_loop_scope = function
+        signal_timeout = 2.5
+        signal_strict = false
+        """
+    )
+    pytester.makepyfile("def test_x(): pass")
+    run("--signal-timeout=0.5", "--signal-strict").stdout.fnmatch_lines(
+        ["signals: timeout=0.5s (--signal-timeout), strict=on (--signal-strict)"]
+    )
+
+
+def test_timeout_bounds_the_wait(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import signal
+        def test_never(send_signal):
+            signal.signal(signal.SIGUSR1, lambda s, f: None)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+            try:
+                send_signal(signal.SIGUSR1, via="kill")
+            finally:
+                signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
+                signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+        """
+    )
+    result = run("--signal-timeout=0.2")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*waited 0.2s for the handler*"])
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "message"),
+    [
+        (["--signal-timeout=-1"], "", "signal_timeout='-1' must be a positive, finite number of seconds (from --signal-timeout)"),
+        (["--signal-timeout=abc"], "", "signal_timeout='abc' is not a number of seconds (from --signal-timeout)"),
+        ([], "signal_timeout = nan", "signal_timeout='nan' must be a positive*(from signal_timeout in the ini file)"),
+        ([], "signal_timeout = 0", "signal_timeout='0' must be a positive*"),
+        ([], "signal_strict = maybe", "signal_strict='maybe' is not a boolean*(from signal_strict in the ini file)"),
+    ],
+)
+def test_bad_values_are_usage_errors(pytester: pytest.Pytester, run, args: list[str], ini: str, message: str) -> None:
+    pytester.makeini(f"[pytest]\nasyncio_default_fixture_loop_scope = function\n{ini}\n")
+    pytester.makepyfile("def test_x(): pass")
+    result = run(*args)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*pytest-signals: {message}*"])

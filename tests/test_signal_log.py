@@ -1,0 +1,186 @@
+"""The signal_log recorder: events, views, assertions and the failure timeline."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def test_events_in_order_with_all_fields(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import os, signal, threading, pytest
+        from pytest_signals import SignalEvent, SignalLog
+
+        def on_hup(signum, frame):
+            pass
+
+        def test_log(send_signal, signal_log):
+            assert isinstance(signal_log, SignalLog) and len(signal_log) == 0
+            signal.signal(signal.SIGHUP, on_hup)
+            send_signal(signal.SIGHUP)
+            with pytest.raises(KeyboardInterrupt):
+                send_signal(signal.SIGINT)
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
+            kinds = [(e.kind, e.signal_name) for e in signal_log]
+            assert kinds == [
+                ("installed", "SIGHUP"), ("sent", "SIGHUP"), ("handled", "SIGHUP"),
+                ("sent", "SIGINT"), ("handled", "SIGINT"), ("keyboard_interrupt", "SIGINT"),
+                ("installed", "SIGHUP"),
+            ]
+            first = signal_log[0]
+            assert isinstance(first, SignalEvent)
+            assert first.handler == "test_events_in_order_with_all_fields.on_hup" and first.detail == "replaces SIG_DFL"
+            assert first.pid == os.getpid() and first.thread == "MainThread" and first.task is None
+            times = [e.time for e in signal_log]
+            assert times == sorted(times) and 0 <= times[0] < 5
+            assert signal_log[2].detail == "sent by the test"
+            assert [e.signal for e in signal_log.sent] == [signal.SIGHUP, signal.SIGINT]
+            assert [e.handler for e in signal_log.handled] == [first.handler, "default_int_handler"]
+            assert len(signal_log.keyboard_interrupts) == 1 and len(signal_log.installed) == 2
+            assert signal_log.filter("handled", "SIGHUP") == signal_log.handled[:1]
+            assert signal_log.filter(process=os.getpid()) == list(signal_log)
+            assert signal_log[-1].handler == "SIG_DFL"
+            signal_log.assert_keyboard_interrupt()
+            signal_log.clear()
+            assert len(signal_log) == 0 and list(signal_log) == []
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_records_signals_the_test_did_not_send_itself(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import os, signal, threading
+
+        def test_alarm_and_kill(signal_log):
+            fired = threading.Event()
+            def on_alarm(signum, frame):
+                fired.set()
+            signal.signal(signal.SIGALRM, on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, 0.01)
+            assert fired.wait(10)
+            signal.signal(signal.SIGUSR1, lambda s, f: None)
+            os.kill(os.getpid(), signal.SIGUSR1)
+            signal.raise_signal(signal.SIGUSR1)
+            signal.signal(signal.SIGALRM, signal.SIG_DFL)
+            signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+            signal_log.assert_handled(signal.SIGALRM, times=1, by=on_alarm)
+            signal_log.assert_handled("USR1", times=2, by="<lambda>")
+            signal_log.assert_not_handled(signal.SIGTERM)
+            assert signal_log.sent == []
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_handlers_installed_before_the_test_are_observed(pytester: pytest.Pytester, run) -> None:
+    pytester.makeconftest(
+        """
+        import signal
+        def session_handler(signum, frame):
+            pass
+        signal.signal(signal.SIGUSR2, session_handler)
+        """
+    )
+    pytester.makepyfile(
+        """
+        import signal
+        def test_observed(send_signal, signal_log):
+            assert signal.getsignal(signal.SIGUSR2).__name__ == "session_handler"
+            send_signal(signal.SIGUSR2)
+            signal_log.assert_handled(signal.SIGUSR2, by="session_handler")
+        def test_after():
+            assert signal.getsignal(signal.SIGUSR2).__name__ == "session_handler"
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+def test_assertion_messages_say_expected_observed_and_timeline(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import signal
+
+        def on_term(signum, frame):
+            pass
+
+        def test_times(send_signal, signal_log):
+            signal.signal(signal.SIGTERM, on_term)
+            send_signal(signal.SIGTERM)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal_log.assert_handled(signal.SIGTERM, times=2)
+
+        def test_by(send_signal, signal_log):
+            signal.signal(signal.SIGTERM, on_term)
+            send_signal(signal.SIGTERM)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal_log.assert_handled(signal.SIGTERM, by="shutdown")
+
+        def test_not(send_signal, signal_log):
+            signal.signal(signal.SIGTERM, on_term)
+            send_signal(signal.SIGTERM)
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal_log.assert_not_handled("TERM")
+
+        def test_sent(signal_log):
+            signal_log.assert_sent("SIGHUP")
+        """
+    )
+    result = run()
+    result.assert_outcomes(failed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*AssertionError: expected SIGTERM to be handled 2 time(s), observed 1 matching call(s).",
+            "*handler calls for SIGTERM: test_assertion_messages_say_expected_observed_and_timeline.on_term at +*s",
+            "*signal timeline:",
+            "*installed*SIGTERM*handler=*on_term*replaces SIG_DFL*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*expected SIGTERM to be handled by shutdown at least once, observed 0*"])
+    result.stdout.fnmatch_lines(["*expected no handler for SIGTERM to run, observed 1 call(s)*"])
+    result.stdout.fnmatch_lines(["*expected SIGHUP to be sent at least once, observed 0*"])
+    # The helpers hide their own frames: the failure points at the test's line.
+    result.stdout.no_fnmatch_line("*_events.py*")
+
+
+def test_failed_test_report_has_a_signal_timeline_section(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import signal
+        def test_fails(send_signal):
+            signal.signal(signal.SIGHUP, lambda s, f: None)
+            send_signal(signal.SIGHUP)
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
+            assert False, "boom"
+        def test_passes(send_signal):
+            pass
+        """
+    )
+    result = run()
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*- signal timeline -*",
+            "+*s  installed*SIGHUP*",
+            "+*s  sent*SIGHUP*via raise, to the test process*",
+            "+*s  handled*SIGHUP*sent by the test*",
+        ]
+    )
+    assert result.stdout.str().count("signal timeline") == 1
+
+
+def test_bad_arguments_to_the_helpers(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        def test_bad(signal_log):
+            with pytest.raises(ValueError, match="unknown signal 'SIGBAD'"):
+                signal_log.assert_handled("SIGBAD")
+            with pytest.raises(ValueError, match="times=-1 must be a whole number"):
+                signal_log.assert_handled("TERM", times=-1)
+            with pytest.raises(ValueError, match="unknown event kind 'nope'"):
+                signal_log.filter("nope")
+        """
+    )
+    run().assert_outcomes(passed=1)

@@ -1,0 +1,58 @@
+"""A real Ctrl-C typed into the terminal that runs pytest still stops the session."""
+
+from __future__ import annotations
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+
+
+def test_real_ctrl_c_stops_the_session(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import signal, sys, threading
+
+        def test_waits(send_signal, signal_log):
+            # the plugin is active in this test: a Ctrl-C it did not send must still stop pytest
+            sys.stdout.write("READY\\n")
+            sys.stdout.flush()
+            threading.Event().wait(60)
+
+        def test_never_runs():
+            pass
+        """
+    )
+    child = pytester.spawn_pytest("-s -p no:cacheprovider", expect_timeout=30)
+    child.expect("READY")
+    child.sendintr()
+    child.expect("KeyboardInterrupt")
+    child.expect(r"(\d+) passed|no tests ran|Interrupted")
+    rest = child.read().decode()
+    child.wait()
+    child.close()
+    assert child.exitstatus == pytest.ExitCode.INTERRUPTED, rest
+    assert "test_never_runs" not in rest
+
+
+def test_real_ctrl_c_during_a_handled_sigint_test(pytester: pytest.Pytester) -> None:
+    """Even after the test sent itself a SIGINT, the next real Ctrl-C stops pytest."""
+    pytester.makepyfile(
+        """
+        import signal, sys, threading, pytest
+
+        def test_waits(send_signal):
+            with pytest.raises(KeyboardInterrupt):
+                send_signal(signal.SIGINT)
+            sys.stdout.write("READY\\n")
+            sys.stdout.flush()
+            threading.Event().wait(60)
+        """
+    )
+    child = pytester.spawn_pytest("-s -p no:cacheprovider", expect_timeout=30)
+    child.expect("READY")
+    child.sendintr()
+    child.expect("KeyboardInterrupt")
+    child.read()
+    child.wait()
+    child.close()
+    assert child.exitstatus == pytest.ExitCode.INTERRUPTED
