@@ -75,7 +75,4 @@ class Delivery:
 
     def __repr__(self) -> str:
         extra = f" by {self.handler}" if self.handler else ""
-        return (
-            f"<Delivery {signal_name(self.signal)} to pid {self.target} via {self.via}: "
-            f"{self.outcome}{extra}>"
-        )
+        return f"<Delivery {signal_name(self.signal)} to pid {self.target} via {self.via}: {self.outcome}{extra}>"

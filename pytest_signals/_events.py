@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Callable, overload
+from typing import overload
 
 from ._signals import resolve_signal, signal_name
 
@@ -307,10 +307,7 @@ class SignalLog(Sequence[SignalEvent]):
         calls = self.filter("handled", signum, process=process)
         if calls:
             seen = ", ".join(f"{e.handler} at +{e.time:.4f}s" for e in calls)
-            self._fail(
-                f"expected no handler for {signal_name(signum)} to run, "
-                f"observed {len(calls)} call(s): {seen}"
-            )
+            self._fail(f"expected no handler for {signal_name(signum)} to run, observed {len(calls)} call(s): {seen}")
 
     def assert_sent(self, sig: object, *, times: int | None = None) -> list[SignalEvent]:
         """Assert that the test sent *sig* with ``send_signal`` (*times* times, when given)."""

@@ -20,14 +20,15 @@ from a real Ctrl-C.
 
 from __future__ import annotations
 
-import _signal
+import importlib
 import os
 import signal
 import sys
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from types import FrameType
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -43,15 +44,19 @@ from ._signals import (
 
 Handler = Callable[[int, "FrameType | None"], Any]
 
+# signal.signal/getsignal call these at run time, so patching them here also
+# covers code that did ``from signal import signal`` before the test.
+_signal: Any = importlib.import_module("_signal")
+
 # The real functions, taken before anybody (including us) patches them.
-real_signal = _signal.signal
-real_getsignal = _signal.getsignal
-real_kill = os.kill
-real_killpg = getattr(os, "killpg", None)
-real_raise_signal = signal.raise_signal
-real_pthread_kill = getattr(signal, "pthread_kill", None)
-real_alarm = getattr(signal, "alarm", None)
-real_setitimer = getattr(signal, "setitimer", None)
+real_signal: Callable[[int, object], object] = _signal.signal
+real_getsignal: Callable[[int], object] = _signal.getsignal
+real_kill: Callable[[int, int], None] = os.kill
+real_killpg: Callable[[int, int], None] | None = getattr(os, "killpg", None)
+real_raise_signal: Callable[[int], None] = signal.raise_signal
+real_pthread_kill: Callable[[int, int], None] | None = getattr(signal, "pthread_kill", None)
+real_alarm: Callable[[int], int] | None = getattr(signal, "alarm", None)
+real_setitimer: Callable[[int, float, float], tuple[float, float]] | None = getattr(signal, "setitimer", None)
 
 SIG_DFL = 0
 SIG_IGN = 1
@@ -96,7 +101,7 @@ class SignalObserver:
 
     def install(self) -> None:
         """Take over every manageable signal. Must run in the main thread."""
-        for signum in sorted(signal.valid_signals()):
+        for signum in sorted(int(s) for s in signal.valid_signals()):
             if not manageable(signum):
                 continue
             current = real_getsignal(signum)
@@ -154,12 +159,7 @@ class SignalObserver:
         return real_getsignal(signum)
 
     def _mine(self, signalnum: object) -> bool:
-        return (
-            self.active
-            and isinstance(signalnum, int)
-            and signalnum in self.virtual
-            and os.getpid() == self.pid
-        )
+        return self.active and isinstance(signalnum, int) and signalnum in self.virtual and os.getpid() == self.pid
 
     def _patched_signal(self, signalnum: Any, handler: Any) -> object:
         __tracebackhide__ = True
@@ -184,7 +184,7 @@ class SignalObserver:
         """The other pytest plugin whose code made the current call, if any."""
         if not self.foreign:
             return None
-        frame = sys._getframe(2)
+        frame: FrameType | None = sys._getframe(2)
         while frame is not None:
             module = str(frame.f_globals.get("__name__", ""))
             if module not in ("signal", "_signal") and not module.startswith("pytest_signals"):

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import pytest
 
-
 DEFAULT_TIMEOUT = 5.0
 
 TIMEOUT_HELP = (
@@ -19,6 +18,7 @@ TIMEOUT_HELP = (
     f"(a handler to run, a child to get ready). Default {DEFAULT_TIMEOUT:g}."
 )
 STRICT_HELP = "Fail a test that leaves a signal handler, mask, wakeup fd or timer changed, instead of warning."
+
 
 def check_timeout(value: object, source: str) -> float:
     """A positive, finite number of seconds, or a ValueError naming *source*."""
@@ -46,10 +46,7 @@ class Settings:
 
     def header(self) -> str:
         strict = "on" if self.strict else "off"
-        return (
-            f"signals: timeout={self.timeout:g}s ({self.timeout_source}), "
-            f"strict={strict} ({self.strict_source})"
-        )
+        return f"signals: timeout={self.timeout:g}s ({self.timeout_source}), strict={strict} ({self.strict_source})"
 
 
 def add_options(parser: pytest.Parser) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import select
 import signal
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pytest
@@ -85,8 +87,7 @@ class SignalSender:
             raise ValueError(f"to={to!r} is not a process: pass a pid (int)")
         if to <= 0:
             raise ValueError(
-                f"to={to} would signal a process group or every process, pytest included: "
-                "pass the pid of one process"
+                f"to={to} would signal a process group or every process, pytest included: pass the pid of one process"
             )
         return to
 
@@ -139,9 +140,7 @@ class SignalSender:
         pid = os.getpid()
         delivery = Delivery(signum, pid, via)
         disposition = observer.disposition(signum)
-        runs_handler = callable(disposition) or (
-            disposition == _observe.SIG_DFL and is_fatal_by_default(signum)
-        )
+        runs_handler = callable(disposition) or (disposition == _observe.SIG_DFL and is_fatal_by_default(signum))
         first = len(log)
         before = observer.completions(signum)
         log.record("sent", signum, detail=f"via {via}, to the test process")
@@ -186,7 +185,7 @@ class SignalSender:
         return _wait_in_main_thread(lambda: observer.completions(signum) > before, timeout)
 
 
-def _wait_in_main_thread(done: object, timeout: float) -> bool:
+def _wait_in_main_thread(done: Callable[[], bool], timeout: float) -> bool:
     """Wait, in the main thread, for a handler that another thread's C-level
     signal handler has queued.
 
@@ -196,7 +195,6 @@ def _wait_in_main_thread(done: object, timeout: float) -> bool:
     returning to Python after ``select`` runs the pending handler. Bytes for an
     earlier wakeup fd (an event loop's) are passed on to it.
     """
-    assert callable(done)
     deadline = time.monotonic() + timeout
     if done():
         return True
@@ -215,10 +213,8 @@ def _wait_in_main_thread(done: object, timeout: float) -> bool:
             except BlockingIOError:
                 data = b""
             if data and previous != -1:
-                try:
+                with contextlib.suppress(OSError):
                     os.write(previous, data)
-                except OSError:
-                    pass
         return True
     finally:
         signal.set_wakeup_fd(previous)

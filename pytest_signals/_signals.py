@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 import signal
 import sys
-from typing import Literal, Union
+from typing import Literal, TypeAlias
 
-SignalLike = Union[signal.Signals, int, str]
+SignalLike: TypeAlias = "signal.Signals | int | str"
 """What the public API accepts as a signal: a member, a number or a name."""
 
 DefaultAction = Literal["terminate", "core", "stop", "continue", "ignore"]
@@ -22,13 +22,51 @@ DefaultAction = Literal["terminate", "core", "stop", "continue", "ignore"]
 # missing from ``signal`` is real, just not on this platform: the marker skips
 # such a test instead of calling it a typo.
 _KNOWN_NAMES = frozenset(
-    """
-    SIGABRT SIGALRM SIGBREAK SIGBUS SIGCHLD SIGCLD SIGCONT SIGEMT SIGFPE SIGHUP
-    SIGILL SIGINFO SIGINT SIGIO SIGIOT SIGKILL SIGLOST SIGLWP SIGPIPE SIGPOLL
-    SIGPROF SIGPWR SIGQUIT SIGRTMAX SIGRTMIN SIGSEGV SIGSTKFLT SIGSTOP SIGSYS
-    SIGTERM SIGTHR SIGTRAP SIGTSTP SIGTTIN SIGTTOU SIGUNUSED SIGURG SIGUSR1
-    SIGUSR2 SIGVTALRM SIGWINCH SIGXCPU SIGXFSZ
-    """.split()
+    [
+        "SIGABRT",
+        "SIGALRM",
+        "SIGBREAK",
+        "SIGBUS",
+        "SIGCHLD",
+        "SIGCLD",
+        "SIGCONT",
+        "SIGEMT",
+        "SIGFPE",
+        "SIGHUP",
+        "SIGILL",
+        "SIGINFO",
+        "SIGINT",
+        "SIGIO",
+        "SIGIOT",
+        "SIGKILL",
+        "SIGLOST",
+        "SIGLWP",
+        "SIGPIPE",
+        "SIGPOLL",
+        "SIGPROF",
+        "SIGPWR",
+        "SIGQUIT",
+        "SIGRTMAX",
+        "SIGRTMIN",
+        "SIGSEGV",
+        "SIGSTKFLT",
+        "SIGSTOP",
+        "SIGSYS",
+        "SIGTERM",
+        "SIGTHR",
+        "SIGTRAP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGUNUSED",
+        "SIGURG",
+        "SIGUSR1",
+        "SIGUSR2",
+        "SIGVTALRM",
+        "SIGWINCH",
+        "SIGXCPU",
+        "SIGXFSZ",
+    ]
 )
 
 _CORE = {"SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGSEGV"}

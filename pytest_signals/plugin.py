@@ -92,10 +92,8 @@ def _signal_guard(request: pytest.FixtureRequest) -> Iterator[SignalGuard]:
             message = "test left signal state changed (restored now):\n  " + "\n  ".join(leaks)
             if guard.settings.strict:
                 pytest.fail(f"{message}\n(signal_strict is on)", pytrace=False)
-            path, lineno, _ = item.location
-            warnings.warn_explicit(
-                SignalLeakWarning(message), SignalLeakWarning, str(item.path), (lineno or 0) + 1
-            )
+            _, lineno, _ = item.location
+            warnings.warn_explicit(SignalLeakWarning(message), SignalLeakWarning, str(item.path), (lineno or 0) + 1)
 
 
 @pytest.fixture

@@ -63,7 +63,11 @@ def test_timeout_bounds_the_wait(pytester: pytest.Pytester, run) -> None:
 @pytest.mark.parametrize(
     ("args", "ini", "message"),
     [
-        (["--signal-timeout=-1"], "", "signal_timeout='-1' must be a positive, finite number of seconds (from --signal-timeout)"),
+        (
+            ["--signal-timeout=-1"],
+            "",
+            "signal_timeout='-1' must be a positive, finite number of seconds (from --signal-timeout)",
+        ),
         (["--signal-timeout=abc"], "", "signal_timeout='abc' is not a number of seconds (from --signal-timeout)"),
         ([], "signal_timeout = nan", "signal_timeout='nan' must be a positive*(from signal_timeout in the ini file)"),
         ([], "signal_timeout = 0", "signal_timeout='0' must be a positive*"),

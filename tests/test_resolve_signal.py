@@ -51,7 +51,7 @@ def test_realtime_signals() -> None:
     assert resolve_signal("SIGRTMIN+2") == signal.SIGRTMIN + 2
     assert resolve_signal("RTMAX-1") == signal.SIGRTMAX - 1
     assert signal_name(signal.SIGRTMIN + 2) == "SIGRTMIN+2"
-    with pytest.raises(ValueError, match="outside SIGRTMIN..SIGRTMAX"):
+    with pytest.raises(ValueError, match=r"outside SIGRTMIN\.\.SIGRTMAX"):
         resolve_signal("SIGRTMAX+1")
 
 

@@ -103,9 +103,10 @@ def test_to_another_process(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(
         """
         import signal, subprocess, sys, pytest
+        CODE = "import sys; sys.stdout.write('ready\\\\n'); sys.stdout.flush(); sys.stdin.read()"
         def test_child(send_signal, signal_log):
             child = subprocess.Popen(
-                [sys.executable, "-c", "import sys; sys.stdout.write('ready\\\\n'); sys.stdout.flush(); sys.stdin.read()"],
+                [sys.executable, "-c", CODE],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
             )
             assert child.stdout.readline() == "ready\\n"
