@@ -24,7 +24,7 @@ def call_with_timeout(func, seconds: float):
 
 
 def test_timeout_fires(signal_log):
-    with pytest.raises(Timeout, match="gave up after 0.05s"):
+    with pytest.raises(Timeout, match=r"gave up after 0\.05s"):
         call_with_timeout(lambda: threading.Event().wait(10), 0.05)  # blocks until the alarm
     signal_log.assert_handled(signal.SIGALRM, times=1)
 
