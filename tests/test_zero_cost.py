@@ -42,3 +42,36 @@ def test_entry_point_name_disables_it(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess("-p", "no:signals")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*fixture 'signal_log' not found*"])
+
+
+def test_windows_skips_with_a_clear_reason(pytester: pytest.Pytester, run) -> None:
+    """On Windows the plugin imports, and every test that uses it is skipped."""
+    pytester.makeconftest(
+        """
+        import sys
+        import pytest
+
+        @pytest.hookimpl(tryfirst=True)
+        def pytest_runtest_setup(item):
+            sys.platform = "win32"  # what the fixture checks at run time
+
+        @pytest.hookimpl(trylast=True)
+        def pytest_runtest_teardown(item):
+            sys.platform = "linux"
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+        def test_fixture(send_signal):
+            raise AssertionError("must not run")
+        @pytest.mark.sends_signal("SIGTERM")
+        def test_marker():
+            raise AssertionError("must not run")
+        def test_plain():
+            pass
+        """
+    )
+    result = run("-rs")
+    result.assert_outcomes(skipped=2, passed=1)
+    result.stdout.fnmatch_lines(["*pytest-signals: POSIX signals are not available on Windows*"])
