@@ -7,15 +7,44 @@ exports the typed classes behind them.
 
 from __future__ import annotations
 
-from ._delivery import Delivery as Delivery
-from ._events import SignalEvent as SignalEvent
-from ._events import SignalLog as SignalLog
-from ._guard import SignalLeakWarning as SignalLeakWarning
-from ._send import SignalSender as SignalSender
-from ._signals import SignalNotAvailable as SignalNotAvailable
-from ._signals import resolve_signal as resolve_signal
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._delivery import Delivery as Delivery
+    from ._events import SignalEvent as SignalEvent
+    from ._events import SignalLog as SignalLog
+    from ._guard import SignalLeakWarning as SignalLeakWarning
+    from ._send import SignalSender as SignalSender
+    from ._signals import SignalNotAvailable as SignalNotAvailable
+    from ._signals import resolve_signal as resolve_signal
 
 __version__ = "0.1.0"
+
+# Imported on first use (PEP 562): pytest loads this package for every run,
+# and a suite that never uses the plugin should not pay for it.
+_EXPORTS = {
+    "Delivery": "._delivery",
+    "SignalEvent": "._events",
+    "SignalLog": "._events",
+    "SignalLeakWarning": "._guard",
+    "SignalSender": "._send",
+    "SignalNotAvailable": "._signals",
+    "resolve_signal": "._signals",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pytest_signals' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])
 
 __all__ = [
     "Delivery",

@@ -11,16 +11,20 @@ from __future__ import annotations
 import sys
 import warnings
 from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
-from ._events import SignalLog
-from ._guard import SignalGuard, SignalLeakWarning, keyboard_interrupt_message
 from ._marker import MARKER_LINE, marker_signals
 from ._options import Settings, add_options, read_settings
-from ._send import SignalSender
 
-GUARD_KEY = pytest.StashKey[SignalGuard]()
+if TYPE_CHECKING:
+    # Loaded when a test first uses the plugin, so that loading the plugin stays cheap.
+    from ._events import SignalLog
+    from ._guard import SignalGuard
+    from ._send import SignalSender
+
+GUARD_KEY = pytest.StashKey["SignalGuard"]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
 FOREIGN_KEY = pytest.StashKey[frozenset[str]]()
 GUARD_FIXTURE = "_signal_guard"
@@ -81,6 +85,8 @@ def _signal_guard(request: pytest.FixtureRequest) -> Iterator[SignalGuard]:
     _, missing = marker_signals(item.iter_markers("sends_signal"))
     if missing:
         pytest.skip(f"pytest-signals: signal {', '.join(missing)} does not exist on {sys.platform}")
+    from ._guard import SignalGuard, SignalLeakWarning
+
     guard = SignalGuard(request.config.stash[SETTINGS_KEY], item.nodeid, _foreign_plugins(request.config))
     item.stash[GUARD_KEY] = guard
     guard.start()
@@ -117,6 +123,8 @@ def send_signal(_signal_guard: SignalGuard) -> SignalSender:
     ``"kill"``) and the call returns after the Python handler ran, raising
     whatever it raised. Returns a :class:`~pytest_signals.Delivery`.
     """
+    from ._send import SignalSender
+
     return SignalSender(_signal_guard)
 
 
@@ -127,6 +135,8 @@ def _interrupt_to_failure(item: pytest.Item) -> Generator[None, object, object]:
     except KeyboardInterrupt as exc:
         guard = item.stash.get(GUARD_KEY, None)
         if guard is not None and guard.caused_by_test(exc):
+            from ._guard import keyboard_interrupt_message
+
             raise pytest.fail.Exception(keyboard_interrupt_message()) from exc
         raise
 
