@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from ._events import SignalLog, handler_name
+from ._events import SignalEvent, SignalLog, handler_name
 from ._observe import SignalObserver
 from ._options import Settings
 from ._restore import SignalState, TimerState, UndoStack
@@ -36,6 +36,8 @@ class SignalGuard:
         self.state: SignalState | None = None
         self.active = False
         self.reported_deaths = 0
+        self._phase_events: list[SignalEvent] = []
+        self.log.add_listener(self._phase_events.append)
 
     def start(self) -> None:
         """Snapshot the signal state and start observing."""
@@ -126,16 +128,12 @@ class SignalGuard:
             current = current.__cause__ or current.__context__
         return False
 
+    def take_phase_timeline(self) -> str:
+        """The timeline of the events since the last call (empty if none)."""
+        events, self._phase_events[:] = list(self._phase_events), []
+        return "\n".join(str(e) for e in events)
+
     def unreported_deaths(self) -> list[str]:
         deaths = self.observer.deaths[self.reported_deaths :]
         self.reported_deaths = len(self.observer.deaths)
         return deaths
-
-
-def keyboard_interrupt_message() -> str:
-    return (
-        "KeyboardInterrupt from a SIGINT that this test sent to its own process escaped the test. "
-        "Without pytest-signals it would have ended the whole pytest session; it fails only this "
-        "test. Expect it with pytest.raises(KeyboardInterrupt), install a SIGINT handler in the "
-        "code under test, or run the code in a child process."
-    )

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Generator, Iterator
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
 from ._marker import MARKER_LINE, marker_signals
 from ._options import Settings, add_options, read_settings
+from ._protect import GUARD_KEY, add_timeline_section, protect
 
 if TYPE_CHECKING:
     # Loaded when a test first uses the plugin, so that loading the plugin stays cheap.
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
     from ._guard import SignalGuard
     from ._send import SignalSender
 
-GUARD_KEY = pytest.StashKey["SignalGuard"]()
 SETTINGS_KEY = pytest.StashKey[Settings]()
 FOREIGN_KEY = pytest.StashKey[frozenset[str]]()
 GUARD_FIXTURE = "_signal_guard"
@@ -68,12 +68,15 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if item.get_closest_marker("sends_signal") is None:
-            continue
         names = getattr(item, "fixturenames", None)
-        if names is not None and GUARD_FIXTURE not in names:
+        if names is None:
+            continue
+        if GUARD_FIXTURE not in names:
+            if item.get_closest_marker("sends_signal") is None:
+                continue
             # First, so that the protection also covers the other fixtures.
             names.insert(0, GUARD_FIXTURE)
+        protect(item)
 
 
 @pytest.fixture
@@ -94,6 +97,10 @@ def _signal_guard(request: pytest.FixtureRequest) -> Iterator[SignalGuard]:
         yield guard
     finally:
         leaks = guard.stop()
+        deaths = guard.unreported_deaths()
+        add_timeline_section(item, guard, "teardown")
+        if deaths:
+            pytest.fail("\n".join(deaths), pytrace=False)
         if leaks:
             message = "test left signal state changed (restored now):\n  " + "\n  ".join(leaks)
             if guard.settings.strict:
@@ -126,53 +133,3 @@ def send_signal(_signal_guard: SignalGuard) -> SignalSender:
     from ._send import SignalSender
 
     return SignalSender(_signal_guard)
-
-
-def _interrupt_to_failure(item: pytest.Item) -> Generator[None, object, object]:
-    __tracebackhide__ = True
-    try:
-        return (yield)
-    except KeyboardInterrupt as exc:
-        guard = item.stash.get(GUARD_KEY, None)
-        if guard is not None and guard.caused_by_test(exc):
-            from ._guard import keyboard_interrupt_message
-
-            raise pytest.fail.Exception(keyboard_interrupt_message()) from exc
-        raise
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
-    __tracebackhide__ = True
-    return (yield from _interrupt_to_failure(item))
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    __tracebackhide__ = True
-    return (yield from _interrupt_to_failure(item))
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
-    __tracebackhide__ = True
-    return (yield from _interrupt_to_failure(item))
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(
-    item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
-    report = yield
-    guard = item.stash.get(GUARD_KEY, None)
-    if guard is None:
-        return report
-    deaths = guard.unreported_deaths()
-    if deaths and report.passed:
-        report.outcome = "failed"
-        report.longrepr = "\n".join(deaths)
-    if report.failed:
-        report.sections.append(("signal timeline", guard.log.timeline()))
-    if report.when == "teardown":
-        guard.observer.self_caused.clear()
-    return report

@@ -161,7 +161,7 @@ def test_failed_test_report_has_a_signal_timeline_section(pytester: pytest.Pytes
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(
         [
-            "*- signal timeline -*",
+            "*- Captured signal timeline call -*",
             "+*s  installed*SIGHUP*",
             "+*s  sent*SIGHUP*via raise, to the test process*",
             "+*s  handled*SIGHUP*sent by the test*",
