@@ -7,10 +7,11 @@ exports the typed classes behind them.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+# Spawned children import this package too: it must stay free of imports
+# (typing included) so that they see the same sys.modules as without it.
+if False:  # for type checkers only
+    from typing import Any
 
-if TYPE_CHECKING:
     from ._delivery import Delivery as Delivery
     from ._events import SignalEvent as SignalEvent
     from ._events import SignalLog as SignalLog
@@ -38,6 +39,8 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'pytest_signals' has no attribute {name!r}")
+    import importlib
+
     value = getattr(importlib.import_module(module, __name__), name)
     globals()[name] = value
     return value

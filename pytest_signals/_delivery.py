@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, NoReturn
 
 from ._events import SignalEvent
 from ._signals import signal_name
 
-OUTCOMES = ("handled", "ignored", "default", "blocked", "sent")
+OUTCOMES = ("handled", "ignored", "default", "blocked", "exited", "sent")
 
 
 class Delivery:
@@ -22,24 +22,37 @@ class Delivery:
         outcome: ``"handled"`` (a Python handler ran), ``"ignored"``
             (``SIG_IGN``, or a default action of ignore), ``"default"`` (the
             default action would have ended or stopped the process),
-            ``"blocked"`` (pending in the signal mask) or ``"sent"`` (sent to
-            a process the plugin does not observe).
+            ``"blocked"`` (pending in the signal mask), ``"exited"`` (a
+            spawned child exited before reporting a handler, by another cause
+            than this signal) or ``"sent"`` (sent to a process the plugin does
+            not observe).
         handler: qualified name of the handler that ran, or None.
         events: the log events this delivery caused, ``"sent"`` first.
 
     A delivery is complete once its outcome is known. Deliveries to the test
-    process complete before ``send_signal`` returns; :meth:`wait` and ``await``
-    return at once for them.
+    process complete before ``send_signal`` returns; one to a spawned child
+    completes when the child reports that a handler for the signal ran, or
+    when it exits, whichever comes first: :meth:`wait` for it, or ``await`` it.
     """
 
-    def __init__(self, signal: int, target: int, via: str) -> None:
+    def __init__(
+        self,
+        signal: int,
+        target: int,
+        via: str,
+        on_timeout: Callable[[float], NoReturn] | None = None,
+    ) -> None:
         self.signal = signal
         self.target = target
         self.via = via
         self.outcome = "sent"
         self.handler: str | None = None
         self.events: tuple[SignalEvent, ...] = ()
+        self.default_timeout: float | None = None
         self._done = threading.Event()
+        self._on_timeout = on_timeout
+        self._callbacks: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
 
     @property
     def handled(self) -> bool:
@@ -55,23 +68,57 @@ class Delivery:
         self.outcome = outcome
         self.handler = handler
         self.events = events
-        self._done.set()
+        with self._lock:
+            self._done.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
 
     def wait(self, timeout: float | None = None) -> Delivery:
-        """Block until the outcome is known, at most *timeout* seconds.
+        """Block until the outcome is known, at most *timeout* seconds
+        (default: the ``signal_timeout`` setting).
 
         Raises:
-            TimeoutError: the outcome was not known in time.
+            pytest.fail.Exception: not complete in time, with the timeline and
+                the child's output.
         """
-        if not self._done.wait(timeout):
-            raise TimeoutError(f"{self!r} did not complete within {timeout}s")
+        __tracebackhide__ = True
+        bound = timeout if timeout is not None else self.default_timeout
+        if not self._done.wait(bound):
+            if self._on_timeout is not None:
+                self._on_timeout(bound if bound is not None else 0.0)
+            raise TimeoutError(f"{self!r} did not complete within {bound}s")
         return self
 
     def __await__(self) -> Generator[Any, None, Delivery]:
-        if not self.done:
-            raise RuntimeError(f"{self!r} is not complete and cannot be awaited yet")
+        """Await completion in a running asyncio loop, without blocking it."""
+        if self.done:
+            return self
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+
+        def resolve() -> None:
+            if not future.done():
+                future.set_result(None)
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(resolve)
+
+        with self._lock:
+            if self._done.is_set():
+                future.set_result(None)
+            else:
+                self._callbacks.append(wake)
+        bound = self.default_timeout
+        try:
+            yield from asyncio.wait_for(future, bound).__await__()
+        except asyncio.TimeoutError:
+            if self._on_timeout is not None:
+                self._on_timeout(bound if bound is not None else 0.0)
+            raise
         return self
-        yield  # pragma: no cover - makes this a generator
 
     def __repr__(self) -> str:
         extra = f" by {self.handler}" if self.handler else ""

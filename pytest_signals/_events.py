@@ -12,8 +12,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import overload
+from typing import NoReturn, overload
 
+from ._names import handler_name as handler_name
 from ._signals import resolve_signal, signal_name
 
 EVENT_KINDS = (
@@ -23,6 +24,8 @@ EVENT_KINDS = (
     "default",
     "ignored",
     "keyboard_interrupt",
+    "cancelled",
+    "exited",
 )
 
 
@@ -33,7 +36,8 @@ class SignalEvent:
     Attributes:
         kind: ``"sent"``, ``"installed"``, ``"handled"``, ``"default"``
             (the signal met its default action), ``"ignored"``,
-            or ``"keyboard_interrupt"``.
+            ``"keyboard_interrupt"``, ``"cancelled"`` (an asyncio task ended
+            cancelled) or ``"exited"`` (a spawned child exited).
         signal: the signal (``signal.Signals`` where it has a name), or None.
         pid: the process the event happened in.
         thread: name of the thread it happened in.
@@ -71,22 +75,6 @@ class SignalEvent:
         return "  ".join(parts)
 
 
-def handler_name(handler: object) -> str:
-    """The qualified name the log uses for a handler (or a disposition)."""
-    if handler is None:
-        return "<installed from C>"
-    if isinstance(handler, int):
-        return {0: "SIG_DFL", 1: "SIG_IGN"}.get(int(handler), repr(handler))
-    func = getattr(handler, "func", None)  # functools.partial
-    if func is not None and not hasattr(handler, "__qualname__"):
-        return f"partial({handler_name(func)})"
-    module = getattr(handler, "__module__", None)
-    qualname = getattr(handler, "__qualname__", None) or type(handler).__qualname__
-    if module in (None, "builtins", "_signal", "signal"):
-        return str(qualname)
-    return f"{module}.{qualname}"
-
-
 def _name_matches(recorded: str | None, wanted: object) -> bool:
     if recorded is None:
         return False
@@ -111,8 +99,8 @@ class SignalLog(Sequence[SignalEvent]):
 
     A sequence of :class:`SignalEvent` (``len``, iteration, indexing), with
     filtered views (:attr:`sent`, :attr:`installed`, :attr:`handled`,
-    :attr:`defaults`, :attr:`ignored`, :attr:`keyboard_interrupts`),
-    :meth:`clear`, :meth:`timeline` and assertion helpers
+    :attr:`defaults`, :attr:`ignored`, :attr:`keyboard_interrupts`,
+    :attr:`cancelled`, :attr:`exits`), :meth:`clear`, :meth:`timeline` and assertion helpers
     (:meth:`assert_handled`, :meth:`assert_not_handled`, :meth:`assert_sent`)
     that fail with what was expected, what was observed and the timeline.
 
@@ -243,6 +231,16 @@ class SignalLog(Sequence[SignalEvent]):
         """``KeyboardInterrupt`` raised by a SIGINT handler."""
         return self.filter("keyboard_interrupt")
 
+    @property
+    def cancelled(self) -> list[SignalEvent]:
+        """asyncio tasks that ended cancelled (``task`` is the task's name)."""
+        return self.filter("cancelled")
+
+    @property
+    def exits(self) -> list[SignalEvent]:
+        """Spawned children that exited (``detail`` says how)."""
+        return self.filter("exited")
+
     def timeline(self) -> str:
         """Every event on one line, with its time offset."""
         if not self._events:
@@ -251,7 +249,7 @@ class SignalLog(Sequence[SignalEvent]):
 
     # -- assertions --------------------------------------------------------------
 
-    def _fail(self, message: str) -> None:
+    def _fail(self, message: str) -> NoReturn:
         __tracebackhide__ = True
         raise AssertionError(f"{message}\nsignal timeline:\n{self.timeline()}")
 
@@ -320,9 +318,26 @@ class SignalLog(Sequence[SignalEvent]):
         return sent
 
     def assert_keyboard_interrupt(self, *, process: object = None) -> SignalEvent:
-        """Assert that a ``KeyboardInterrupt`` was raised by a SIGINT handler."""
+        """Assert that a ``KeyboardInterrupt`` was raised by a SIGINT handler
+        (or, in a spawned child, reached its top level)."""
         __tracebackhide__ = True
         found = self.filter("keyboard_interrupt", process=process)
         if not found:
-            self._fail("expected a KeyboardInterrupt, observed none")
+            where = "" if process is None else f" in process {_process_pid(process)}"
+            self._fail(f"expected a KeyboardInterrupt{where}, observed none")
         return found[0]
+
+    def assert_cancelled(self, task: object, *, process: object = None) -> SignalEvent:
+        """Assert that the asyncio task *task* (its name, or the task) ended cancelled.
+
+        Raises:
+            AssertionError: listing the tasks that did end cancelled, and the timeline.
+        """
+        __tracebackhide__ = True
+        name = task if isinstance(task, str) else getattr(task, "get_name", lambda: repr(task))()
+        events = self.filter("cancelled", process=process)
+        for event in events:
+            if event.task == name:
+                return event
+        seen = ", ".join(str(e.task) for e in events) or "none"
+        self._fail(f"expected task {name!r} to end cancelled; tasks that ended cancelled: {seen}")

@@ -59,9 +59,13 @@ class SignalSender:
 
         Args:
             sig: ``signal.Signals``, a number or a name (``"SIGTERM"``, ``"TERM"``).
-            to: None or ``os.getpid()`` for the test process; another pid.
+            to: None or ``os.getpid()`` for the test process; another pid; or
+                a process from ``spawn`` (then the returned Delivery completes
+                when the child reports a handler ran, or exits).
             via: ``"raise"`` (``signal.raise_signal``, the default for the test
-                process) or ``"kill"`` (``os.kill``).
+                process) or ``"kill"`` (``os.kill``); for a spawned process
+                ``"kill"`` (default), ``"group"`` (its process group) or
+                ``"tty"`` (type the key into its terminal: Ctrl-C, Ctrl-\\, Ctrl-Z).
             timeout: seconds to wait for the handler; ``signal_timeout`` if None.
 
         Raises:
@@ -73,6 +77,11 @@ class SignalSender:
         __tracebackhide__ = True
         signum = resolve_signal(sig)
         wait = self._guard.settings.timeout if timeout is None else check_timeout(timeout, "timeout")
+        deliver = getattr(to, "deliver", None)
+        if deliver is not None:  # a SpawnedProcess
+            self._guard.check_active("send_signal")
+            delivery: Delivery = deliver(signum, via, wait)
+            return delivery
         pid = self._target(to)
         if pid == os.getpid():
             return self._to_self(signum, "raise" if via is None else via, wait)
@@ -84,7 +93,7 @@ class SignalSender:
         if to is None:
             return os.getpid()
         if isinstance(to, bool) or not isinstance(to, int):
-            raise ValueError(f"to={to!r} is not a process: pass a pid (int)")
+            raise ValueError(f"to={to!r} is not a process: pass a pid (int) or a process from spawn()")
         if to <= 0:
             raise ValueError(
                 f"to={to} would signal a process group or every process, pytest included: pass the pid of one process"

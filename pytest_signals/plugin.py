@@ -24,9 +24,11 @@ if TYPE_CHECKING:
     from ._events import SignalLog
     from ._guard import SignalGuard
     from ._send import SignalSender
+    from ._spawn import Spawner
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 FOREIGN_KEY = pytest.StashKey[frozenset[str]]()
+STOPPED_KEY = pytest.StashKey[list[str]]()
 GUARD_FIXTURE = "_signal_guard"
 WINDOWS_REASON = "pytest-signals: POSIX signals are not available on Windows"
 
@@ -133,3 +135,34 @@ def send_signal(_signal_guard: SignalGuard) -> SignalSender:
     from ._send import SignalSender
 
     return SignalSender(_signal_guard)
+
+
+@pytest.fixture
+def spawn(_signal_guard: SignalGuard, request: pytest.FixtureRequest) -> Iterator[Spawner]:
+    """Start code in a real child process:
+    ``spawn(target, *args, tty=False, env=None, cwd=None, timeout=None) -> SpawnedProcess``.
+
+    *target* is ``"pkg.module:function"``, ``"pkg.module"``, a path to a
+    ``.py`` file, or a list of strings (any program). Python children report
+    handler calls, cancelled tasks and KeyboardInterrupts to ``signal_log``.
+    Every child still running at the end of the test is stopped (SIGTERM to its
+    group, then SIGKILL) and reaped; the terminal summary lists them.
+    """
+    from ._spawn import Spawner
+
+    spawner = Spawner(_signal_guard)
+    try:
+        yield spawner
+    finally:
+        notes = spawner.close_all()
+        if notes:
+            request.node.add_report_section("teardown", "spawned processes", "\n".join(notes))
+            request.config.stash.setdefault(STOPPED_KEY, []).extend(f"{request.node.nodeid}: {n}" for n in notes)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    stopped = config.stash.get(STOPPED_KEY, [])
+    if stopped:
+        terminalreporter.section("pytest-signals: processes stopped at teardown")
+        for line in stopped:
+            terminalreporter.line(line)

@@ -1,0 +1,30 @@
+"""The private channel from an instrumented child to the test process.
+
+One message per line, fields separated by US (0x1f); free text has both
+separators replaced. A line is far below PIPE_BUF, so writes from several
+threads of the child never interleave.
+"""
+
+from __future__ import annotations
+
+SEP = "\x1f"
+
+# Message types.
+EVENT = "E"  # a log event: time, kind, signal, thread, handler, task, detail
+READY = "R"  # instrumentation is in place
+STARTED = "S"  # the target was found and is about to run
+FAILED = "F"  # the target could not be found or imported: detail
+IGNORED = "I"  # signals that were SIG_IGN at start: detail = comma-separated numbers
+DISPOSITION = "D"  # a disposition changed: signal, "ign" | "dfl" | "handler"
+
+
+def clean(text: object) -> str:
+    return str(text).replace(SEP, " ").replace("\n", " ")
+
+
+def encode(kind: str, *fields: object) -> bytes:
+    return (SEP.join([kind, *(clean("" if f is None else f) for f in fields)]) + "\n").encode("utf-8", "replace")
+
+
+def decode(line: bytes) -> list[str]:
+    return line.decode("utf-8", "replace").rstrip("\n").split(SEP)

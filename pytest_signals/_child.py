@@ -1,0 +1,304 @@
+"""Child-side instrumentation: what a spawned Python child reports, and how.
+
+Loaded only in children started by ``spawn``, through the bootstrap
+``sitecustomize`` before the target runs. It must not change what it observes,
+so it imports almost nothing, keeps a virtual table so that
+``signal.getsignal`` returns exactly what the program set (``asyncio.run``
+still finds ``default_int_handler`` and installs its own SIGINT handling), and
+reports over a private channel (fd 3 at start, close-on-exec):
+
+* dispositions installed, by ``signal.signal`` and ``loop.add_signal_handler``;
+* handler calls (one per delivery; for a loop handler, the callback the loop
+  ran, never the loop's internal no-op handler);
+* asyncio tasks that end cancelled;
+* ``KeyboardInterrupt`` raised by a handler, and one that reaches the top level.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+from . import _channel
+from ._names import handler_name
+
+if False:  # for type checkers only; typing is not imported in the child
+    from typing import Any
+
+_signal: Any = __import__("_signal")
+
+CHANNEL_FD = 3
+ENV_CHANNEL = "PYTEST_SIGNALS_CHANNEL"
+ENV_BOOT = "PYTEST_SIGNALS_BOOT"
+ENV_PYTHONPATH = "PYTEST_SIGNALS_PYTHONPATH"
+ENV_MODULE = "PYTEST_SIGNALS_MODULE"
+ENV_FUNCTION = "PYTEST_SIGNALS_FUNCTION"
+
+_fd = -1
+_pid = -1
+_virtual: dict[int, object] = {}
+_real_signal = _signal.signal
+_real_getsignal = _signal.getsignal
+_SIGINT = 2
+
+
+def _send(kind: str, *fields: object) -> None:
+    if _fd < 0:
+        return
+    try:  # noqa: SIM105 - contextlib is not loaded in the child
+        os.write(_fd, _channel.encode(kind, os.getpid(), *fields))
+    except OSError:
+        pass
+
+
+def _thread_name() -> str:
+    threading = sys.modules.get("threading")
+    if threading is None:
+        return "MainThread"
+    return str(threading.current_thread().name)
+
+
+def emit(
+    kind: str, signum: int | None = None, handler: str | None = None, task: str | None = None, detail: str = ""
+) -> None:
+    """Report one event to the test process."""
+    _send(_channel.EVENT, repr(time.monotonic()), kind, signum, _thread_name(), handler, task, detail)
+
+
+# -- signal.signal / signal.getsignal ----------------------------------------------
+
+
+def _observed(handler: Any) -> Any:
+    name = handler_name(handler)
+
+    def observed(signum: int, frame: Any) -> Any:
+        emit("handled", signum, name)
+        try:
+            return handler(signum, frame)
+        except BaseException as exc:
+            if isinstance(exc, KeyboardInterrupt):
+                emit("keyboard_interrupt", signum, name, detail="raised by the handler")
+            _drop_own_frame(exc)
+            raise
+
+    observed.__wrapped__ = handler  # type: ignore[attr-defined]
+    return observed
+
+
+def _drop_own_frame(exc: BaseException) -> None:
+    """Keep our wrapper out of the traceback the program prints: a bare
+    ``raise`` does not add the current frame again."""
+    tb = exc.__traceback__
+    if tb is not None and tb.tb_frame.f_globals.get("__name__") == __name__:
+        exc.__traceback__ = tb.tb_next
+
+
+def _is_loop_noop(handler: object) -> bool:
+    return getattr(handler, "__name__", "") == "_sighandler_noop"
+
+
+def _disposition_kind(handler: object) -> str:
+    if callable(handler):
+        return "handler"
+    return "ign" if handler == 1 else "dfl"
+
+
+def _patched_signal(signalnum: Any, handler: Any) -> Any:
+    valid = callable(handler) or (isinstance(handler, int) and not isinstance(handler, bool) and handler in (0, 1))
+    if os.getpid() != _pid or not isinstance(signalnum, int) or not valid:
+        return _real_signal(signalnum, handler)
+    if _is_loop_noop(handler):  # the loop's own: not a handler the program wrote
+        previous = _real_signal(signalnum, handler)
+        return _virtual.pop(signalnum, previous)
+    previous = _real_signal(signalnum, _observed(handler) if callable(handler) else handler)
+    old = _virtual.pop(signalnum, previous)
+    if callable(handler):
+        _virtual[signalnum] = handler
+    emit("installed", signalnum, handler_name(handler), detail=f"replaces {handler_name(old)}")
+    _send(_channel.DISPOSITION, signalnum, _disposition_kind(handler))
+    return old
+
+
+def _patched_getsignal(signalnum: Any) -> Any:
+    real = _real_getsignal(signalnum)
+    if isinstance(signalnum, int) and signalnum in _virtual and os.getpid() == _pid:
+        return _virtual[signalnum]
+    return real
+
+
+# -- asyncio ---------------------------------------------------------------------
+
+
+def _patch_unix_events(module: Any) -> None:
+    loop_class = module._UnixSelectorEventLoop
+    original_add = loop_class.add_signal_handler
+    import functools
+
+    def add_signal_handler(self: Any, sig: int, callback: Any, *args: Any) -> Any:
+        import asyncio
+
+        if asyncio.iscoroutine(callback) or asyncio.iscoroutinefunction(callback) or not callable(callback):
+            return original_add(self, sig, callback, *args)  # asyncio's own error
+        name = handler_name(callback)
+
+        @functools.wraps(callback)
+        def observed_callback(*cb_args: Any) -> Any:
+            emit("handled", sig, name, detail="event-loop handler")
+            try:
+                return callback(*cb_args)
+            except BaseException as exc:
+                _drop_own_frame(exc)
+                raise
+
+        result = original_add(self, sig, observed_callback, *args)
+        emit("installed", sig, name, detail="loop.add_signal_handler")
+        _send(_channel.DISPOSITION, sig, "handler")
+        return result
+
+    add_signal_handler.__wrapped__ = original_add  # type: ignore[attr-defined]
+    loop_class.add_signal_handler = add_signal_handler
+
+
+def _report_cancelled(task: Any) -> None:
+    if not task.cancelled():
+        return
+    message = ""
+    try:
+        task.result()
+    except BaseException as exc:  # CancelledError, with its message when there is one
+        if exc.args and exc.args[0] is not None:
+            message = f", message {exc.args[0]!r}"
+    coro = task.get_coro()
+    coro_name = getattr(coro, "__qualname__", None) or type(coro).__name__
+    emit("cancelled", None, task=task.get_name(), detail=f"coroutine {coro_name}{message}")
+
+
+def _patch_base_events(module: Any) -> None:
+    loop_class = module.BaseEventLoop
+    original_create_task = loop_class.create_task
+
+    def create_task(self: Any, coro: Any, *args: Any, **kwargs: Any) -> Any:
+        task = original_create_task(self, coro, *args, **kwargs)
+        task.add_done_callback(_report_cancelled)
+        return task
+
+    create_task.__wrapped__ = original_create_task  # type: ignore[attr-defined]
+    loop_class.create_task = create_task
+
+
+_POST_IMPORT = {"asyncio.unix_events": _patch_unix_events, "asyncio.base_events": _patch_base_events}
+
+
+class _Finder:
+    """Patches asyncio modules right after they are imported, and tells the
+    test process when the target module of ``spawn("pkg.module")`` was found."""
+
+    def __init__(self, module: str | None) -> None:
+        self.module = module
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name not in _POST_IMPORT and name != self.module:
+            return None
+        spec = None
+        for finder in sys.meta_path:
+            find = getattr(finder, "find_spec", None)
+            if finder is self or find is None:
+                continue
+            spec = find(name, path, target)
+            if spec is not None:
+                break
+        if name == self.module:
+            self.module = None
+            _send(_channel.STARTED if spec is not None else _channel.FAILED, f"No module named {name!r}")
+        if spec is not None and name in _POST_IMPORT and spec.loader is not None:
+            loader, patch = spec.loader, _POST_IMPORT.pop(name)
+            exec_module = loader.exec_module
+
+            def patched_exec(module: Any) -> None:
+                exec_module(module)
+                patch(module)
+
+            loader.exec_module = patched_exec
+        if not _POST_IMPORT and self.module is None and self in sys.meta_path:
+            sys.meta_path.remove(self)
+        return spec
+
+
+# -- the top level ---------------------------------------------------------------
+
+
+def _patch_excepthook() -> None:
+    original = sys.excepthook
+
+    def excepthook(exc_type: Any, value: Any, tb: Any) -> Any:
+        if isinstance(exc_type, type) and issubclass(exc_type, KeyboardInterrupt):
+            emit("keyboard_interrupt", _SIGINT, detail="propagated to the top level")
+        return original(exc_type, value, tb)
+
+    sys.excepthook = excepthook
+
+
+def bootstrap() -> None:
+    """Install the instrumentation. Called from the bootstrap sitecustomize."""
+    global _fd, _pid
+    environ = os.environ
+    boot = environ.pop(ENV_BOOT, None)
+    if environ.pop(ENV_CHANNEL, None) is None:
+        return
+    pythonpath = environ.pop(ENV_PYTHONPATH, None)
+    if pythonpath is None:  # there was none
+        environ.pop("PYTHONPATH", None)
+    else:
+        environ["PYTHONPATH"] = pythonpath
+    if boot is not None:
+        sys.path[:] = [p for p in sys.path if p != boot]
+    try:
+        os.set_inheritable(CHANNEL_FD, False)
+    except OSError:
+        return
+    _fd, _pid = CHANNEL_FD, os.getpid()
+    ignored = [s for s in range(1, 65) if _safe_getsignal(s) == 1]
+    _send(_channel.IGNORED, ",".join(map(str, ignored)))
+    if _real_getsignal(_SIGINT) is _signal.default_int_handler:
+        _real_signal(_SIGINT, _observed(_signal.default_int_handler))
+        _virtual[_SIGINT] = _signal.default_int_handler
+    _signal.signal = _patched_signal
+    _signal.getsignal = _patched_getsignal
+    _patch_excepthook()
+    finder = _Finder(environ.pop(ENV_MODULE, None))
+    for name in list(_POST_IMPORT):
+        if name in sys.modules:
+            _POST_IMPORT.pop(name)(sys.modules[name])
+    sys.meta_path.insert(0, finder)
+    _send(_channel.READY)
+
+
+def _safe_getsignal(signum: int) -> object:
+    try:
+        return _real_getsignal(signum)
+    except (ValueError, OSError):
+        return None
+
+
+def run_function() -> None:
+    """Entry of ``spawn("pkg.module:function")``: import, report, call, exit with its result."""
+    target = os.environ.pop(ENV_FUNCTION)
+    module_name, _, attribute = target.partition(":")
+    import importlib
+
+    try:
+        obj: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            obj = getattr(obj, part)
+    except BaseException as exc:
+        _send(_channel.FAILED, f"{type(exc).__name__}: {exc}")
+        raise
+    _send(_channel.STARTED)
+    sys.argv[0] = target
+    result = obj()
+    if hasattr(result, "__await__"):
+        import asyncio
+
+        result = asyncio.run(result)
+    sys.exit(result)

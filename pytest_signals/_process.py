@@ -1,0 +1,487 @@
+"""A spawned child as the test sees it: :class:`SpawnedProcess`.
+
+Two threads per child keep it observed without polling: one reaps it
+(``waitpid``) and one pumps its output and its instrumentation channel into
+buffers and the test's :class:`SignalLog`. Every wait is a condition wait,
+bounded, and fails with the child's timeline and the tail of its output.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import selectors
+import signal
+import threading
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import pytest
+
+from . import _channel
+from ._delivery import Delivery
+from ._signals import default_action, resolve_signal, signal_name
+
+if TYPE_CHECKING:
+    from ._events import SignalLog
+
+_TAIL = 2000
+
+
+class SpawnError(RuntimeError):
+    """The target of ``spawn`` could not be found or started."""
+
+
+class SpawnedProcess:
+    """A real child process started by the ``spawn`` fixture.
+
+    Attributes:
+        pid: the child's pid (also its process group and session id).
+        argv: the command line it was started with.
+        target: what was passed to ``spawn``.
+        tty: True when it runs in a pseudo-terminal.
+        instrumented: True for Python targets, which report handler calls.
+
+    Everything it reports lands in the test's ``signal_log``, tagged with its
+    pid: ``signal_log.assert_handled(signal.SIGTERM, process=proc)``.
+    """
+
+    def __init__(
+        self,
+        *,
+        pid: int,
+        argv: list[str],
+        target: object,
+        tty: bool,
+        instrumented: bool,
+        log: SignalLog,
+        timeout: float,
+        fds: dict[str, int],
+        terminal: Any = None,
+    ) -> None:
+        self.pid = pid
+        self.argv = argv
+        self.target = target
+        self.tty = tty
+        self.instrumented = instrumented
+        self._log = log
+        self._timeout = timeout
+        self._terminal = terminal
+        self._cond = threading.Condition()
+        self._out = bytearray()
+        self._err = bytearray()
+        self._combined = bytearray()
+        self._cursor = 0
+        self._returncode: int | None = None
+        self._channel_open = "channel" in fds
+        self._ready = not instrumented
+        self._started: bool | None = None
+        self._failure = ""
+        self._ignored: set[int] = set()
+        self._dispositions: dict[int, str] = {}
+        self._top_level_interrupt = False
+        self._pending: list[tuple[Delivery, int]] = []
+        self.killed_at_teardown = False
+        self._stdin = fds.get("stdin")
+        self._wake_r, self._wake_w = os.pipe()
+        self._fds = fds
+        self._pump = threading.Thread(target=self._pump_loop, name=f"pytest-signals pump {pid}", daemon=True)
+        self._reaper = threading.Thread(target=self._reap, name=f"pytest-signals reaper {pid}", daemon=True)
+        self._pump.start()
+        self._reaper.start()
+
+    def __repr__(self) -> str:
+        state = "running" if self.is_alive() else self._describe_exit()
+        return f"<SpawnedProcess pid={self.pid} {self.target!r} {state}>"
+
+    # -- state -------------------------------------------------------------------
+
+    @property
+    def returncode(self) -> int | None:
+        """None while running; the exit code; ``-N`` when killed by signal N."""
+        return self._returncode
+
+    @property
+    def exit_signal(self) -> int | None:
+        """The signal that killed the child (``signal.Signals``), or None."""
+        code = self._returncode
+        return resolve_signal(-code) if code is not None and code < 0 else None
+
+    @property
+    def keyboard_interrupt(self) -> bool:
+        """True when a ``KeyboardInterrupt`` propagated out of the child's top level."""
+        return self._top_level_interrupt
+
+    def is_alive(self) -> bool:
+        return self._returncode is None
+
+    @property
+    def stdout(self) -> str:
+        """Everything the child wrote to stdout so far (in tty mode, the terminal's output)."""
+        with self._cond:
+            return (self._combined if self.tty else self._out).decode("utf-8", "replace")
+
+    @property
+    def stderr(self) -> str:
+        """Everything the child wrote to stderr so far (empty in tty mode: see ``output``)."""
+        with self._cond:
+            return self._err.decode("utf-8", "replace")
+
+    @property
+    def output(self) -> str:
+        """stdout and stderr interleaved as they arrived (the terminal's output in tty mode)."""
+        with self._cond:
+            return self._combined.decode("utf-8", "replace")
+
+    @property
+    def events(self) -> list[Any]:
+        """The log events this child (or a fork of it) reported."""
+        return [e for e in self._log if e.pid == self.pid]
+
+    # -- waiting -------------------------------------------------------------------
+
+    def _bound(self, timeout: float | None) -> float:
+        if timeout is None:
+            return self._timeout
+        from ._options import check_timeout
+
+        return check_timeout(timeout, "timeout")
+
+    def _wait_for(self, done: Any, timeout: float) -> bool:
+        with self._cond:
+            return bool(self._cond.wait_for(done, timeout))
+
+    def wait(self, timeout: float | None = None) -> int:
+        """Wait for the child to exit and return its ``returncode``.
+
+        Raises:
+            pytest.fail.Exception: it did not exit in time (the timeline and
+                the tail of its output say what it was doing).
+        """
+        __tracebackhide__ = True
+        bound = self._bound(timeout)
+        if not self._wait_for(lambda: self._returncode is not None, bound):
+            self._fail(f"waited {bound:g}s for pid {self.pid} to exit; it is still running")
+        # Its last reports may still be in the channel: drain them (bounded).
+        self._wait_for(lambda: not self._channel_open, min(bound, 2.0))
+        code = self._returncode
+        assert code is not None
+        return code
+
+    def expect(self, pattern: str | re.Pattern[str], timeout: float | None = None) -> re.Match[str]:
+        """Wait until *pattern* (a regular expression) matches the output after
+        the previous match, as pexpect does, and return the match.
+
+        Raises:
+            pytest.fail.Exception: no match in time, or the child exited first.
+        """
+        __tracebackhide__ = True
+        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+        bound = self._bound(timeout)
+        found: list[re.Match[str]] = []
+
+        def matched() -> bool:
+            text = self._combined[self._cursor :].decode("utf-8", "replace")
+            match = regex.search(text)
+            if match is not None:
+                found.append(match)
+                self._cursor += len(text[: match.end()].encode("utf-8", "replace"))
+                return True
+            return self._returncode is not None and not self._output_open()
+
+        self._wait_for(matched, bound)
+        if found:
+            return found[0]
+        hint = ""
+        if not self.tty and self.instrumented:
+            hint = (
+                "\n(stdout is a pipe, so Python block-buffers it: print(..., flush=True), "
+                "env={'PYTHONUNBUFFERED': '1'} or tty=True)"
+            )
+        state = "it exited first" if self._returncode is not None else f"waited {bound:g}s"
+        self._fail(f"expected {regex.pattern!r} in the output of pid {self.pid}; {state}{hint}")
+
+    def wait_for_handler(self, sig: object, timeout: float | None = None) -> None:
+        """Return as soon as the child has installed a Python handler for *sig*
+        (``signal.signal`` or an event loop's ``add_signal_handler``).
+
+        Raises:
+            ValueError: the child is not a Python target (nothing reports handlers).
+            pytest.fail.Exception: not installed in time, or the child exited first.
+        """
+        __tracebackhide__ = True
+        signum = resolve_signal(sig)
+        if not self.instrumented:
+            raise ValueError(f"wait_for_handler() needs a Python target; pid {self.pid} runs {self.argv!r}")
+        bound = self._bound(timeout)
+        self._wait_for(lambda: self._dispositions.get(signum) == "handler" or self._returncode is not None, bound)
+        if self._dispositions.get(signum) == "handler":
+            return
+        state = "it exited first" if self._returncode is not None else f"waited {bound:g}s"
+        self._fail(f"expected pid {self.pid} to install a handler for {signal_name(signum)}; {state}")
+
+    def _fail(self, message: str) -> NoReturn:
+        __tracebackhide__ = True
+        exit_state = "running" if self.is_alive() else self._describe_exit()
+        pytest.fail(
+            f"{message}\nprocess {self.pid} ({self.target!r}): {exit_state}\n"
+            f"output (last {_TAIL} characters):\n{self.output[-_TAIL:] or '(none)'}\n"
+            f"signal timeline:\n{self._log.timeline()}",
+            pytrace=False,
+        )
+
+    def _describe_exit(self) -> str:
+        code = self._returncode
+        if code is None:
+            return "running"
+        if code < 0:
+            return f"killed by {signal_name(-code)}"
+        return f"exited with code {code}"
+
+    # -- sending -------------------------------------------------------------------
+
+    def deliver(self, signum: int, via: str | None, timeout: float | None) -> Delivery:
+        """Send *signum* (the machinery of ``send_signal(sig, to=proc)``)."""
+        how = via or "kill"
+        if how not in ("kill", "group", "tty"):
+            raise ValueError(f"via={via!r} is not supported for a spawned process: use 'kill', 'group' or 'tty'")
+        if self._returncode is not None:
+            raise ProcessLookupError(
+                f"cannot send {signal_name(signum)} to pid {self.pid}: it already {self._describe_exit()}"
+            )
+        bound = self._bound(timeout)
+        delivery = Delivery(signum, self.pid, how, on_timeout=lambda t: self._delivery_timeout(delivery, t))
+        delivery.default_timeout = bound
+        detail = f"via {how}, to pid {self.pid}"
+        if how == "tty":
+            if self._terminal is None:
+                raise ValueError(f"via='tty' needs a process spawned with tty=True; pid {self.pid} has no terminal")
+            from ._terminal import control_character, signals_enabled
+
+            key = control_character(self._terminal.child_fd, signum)
+            if not signals_enabled(self._terminal.child_fd):
+                detail += " (the terminal is in raw mode: ISIG is off, the key sends no signal)"
+        sent = self._log.record("sent", signum, detail=detail)
+        with self._cond:
+            known = self._dispositions.get(signum) or ("ign" if signum in self._ignored else None)
+            if self.instrumented and known in (None, "dfl") and default_action(signum) in ("ignore", "continue"):
+                known = "ign"
+            if self.instrumented and known == "ign":
+                ignored = self._log.record("ignored", signum, pid=self.pid, detail="ignored by the child")
+                delivery._complete("ignored", None, (sent, ignored))
+            elif how == "tty" and "raw mode" in detail:
+                delivery._complete("sent", None, (sent,))
+            else:
+                self._pending.append((delivery, len(self._log)))
+        try:
+            if how == "kill":
+                os.kill(self.pid, signum)
+            elif how == "group":
+                os.killpg(self.pid, signum)
+            else:
+                os.write(self._terminal.child_fd, key)
+        except ProcessLookupError:
+            pass  # it exited meanwhile: the reaper completes the delivery
+        return delivery
+
+    def _delivery_timeout(self, delivery: Delivery, timeout: float) -> NoReturn:
+        __tracebackhide__ = True
+        self._fail(
+            f"waited {timeout:g}s for pid {self.pid} to handle {signal_name(delivery.signal)} "
+            f"(sent via {delivery.via}) or to exit; it did neither"
+        )
+
+    def _settle(self, kind: str, signum: int | None, handler: str | None) -> None:
+        """Complete pending deliveries that this event answers. Holds the condition."""
+        if kind == "handled":
+            for i, (delivery, _) in enumerate(self._pending):
+                if delivery.signal == signum:
+                    del self._pending[i]
+                    events = tuple(e for e in self._log if e.signal == signum and e.kind in ("sent", "handled"))
+                    delivery._complete("handled", handler, events[-2:])
+                    return
+        elif kind == "exited":
+            for delivery, _ in self._pending:
+                outcome = "default" if self.exit_signal == delivery.signal else "exited"
+                delivery._complete(outcome, None, ())
+            self._pending.clear()
+
+    # -- the two threads -------------------------------------------------------------
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+                break
+            except ChildProcessError:
+                status = 0
+                break
+        code = os.waitstatus_to_exitcode(status)
+        if self._terminal is not None:
+            ptyproc = self._terminal.ptyproc
+            ptyproc.terminated = True
+            ptyproc.status = status
+            ptyproc.exitstatus = code if code >= 0 else None
+            ptyproc.signalstatus = -code if code < 0 else None
+        signum = -code if code < 0 else None
+        detail = f"killed by {signal_name(-code)}" if code < 0 else f"exit code {code}"
+        with self._cond:
+            self._returncode = code
+            self._log.record("exited", signum, pid=self.pid, thread="-", detail=detail)
+            self._settle("exited", signum, None)
+            self._cond.notify_all()
+
+    def _output_open(self) -> bool:
+        return any(name in self._fds for name in ("stdout", "stderr", "terminal"))
+
+    def _pump_loop(self) -> None:
+        selector = selectors.DefaultSelector()
+        for name in ("stdout", "stderr", "terminal", "channel"):
+            if name in self._fds:
+                selector.register(self._fds[name], selectors.EVENT_READ, name)
+        selector.register(self._wake_r, selectors.EVENT_READ, "wake")
+        partial = b""
+        try:
+            while len(selector.get_map()) > 1:
+                for key, _ in selector.select():
+                    name = key.data
+                    if name == "wake":
+                        return
+                    try:
+                        data = os.read(key.fd, 65536)
+                    except OSError:  # EIO: the terminal's other side is gone
+                        data = b""
+                    if not data:
+                        selector.unregister(key.fd)
+                        with self._cond:
+                            self._close_fd(name)
+                            if name == "channel":
+                                self._channel_open = False
+                            self._cond.notify_all()
+                        continue
+                    if name == "channel":
+                        lines = (partial + data).split(b"\n")
+                        partial = lines.pop()
+                        with self._cond:
+                            for line in lines:
+                                self._message(_channel.decode(line))
+                            self._cond.notify_all()
+                    else:
+                        with self._cond:
+                            (self._err if name == "stderr" else self._out).extend(data)
+                            self._combined.extend(data)
+                            self._cond.notify_all()
+        finally:
+            selector.close()
+
+    def _message(self, fields: list[str]) -> None:
+        kind, pid = fields[0], int(fields[1])
+        rest = fields[2:]
+        if kind == _channel.EVENT:
+            at, event_kind, sig, thread, handler, task, detail = rest
+            signum = int(sig) if sig else None
+            if event_kind == "keyboard_interrupt" and detail == "propagated to the top level" and pid == self.pid:
+                self._top_level_interrupt = True
+            self._log.record(
+                event_kind,
+                signum,
+                pid=pid,
+                thread=thread,
+                handler=handler or None,
+                task=task or None,
+                detail=detail,
+                at=float(at),
+            )
+            if pid == self.pid:
+                self._settle(event_kind, signum, handler or None)
+        elif pid != self.pid:
+            return
+        elif kind == _channel.READY:
+            self._ready = True
+        elif kind == _channel.STARTED:
+            self._started = True
+        elif kind == _channel.FAILED:
+            self._started, self._failure = False, rest[0]
+        elif kind == _channel.IGNORED:
+            self._ignored = {int(s) for s in rest[0].split(",") if s}
+        elif kind == _channel.DISPOSITION:
+            self._dispositions[int(rest[0])] = rest[1]
+
+    # -- start-up and clean-up ---------------------------------------------------------
+
+    def wait_started(self, needs_started: bool, timeout: float) -> None:
+        """Block until the instrumentation (and, where it can tell, the target) is up.
+
+        Raises:
+            SpawnError: the target could not be found or imported (with the child's error).
+        """
+        __tracebackhide__ = True
+
+        def up() -> bool:
+            if self._returncode is not None or self._started is False:
+                return True
+            return self._ready and (self._started is True or not needs_started)
+
+        self._wait_for(up, timeout)
+        if self._started is False or (self._returncode is not None and not self._ready):
+            self.wait(timeout)
+            self._wait_for(lambda: not self._output_open(), min(timeout, 2.0))
+            reason = self._failure or self._describe_exit()
+            raise SpawnError(
+                f"spawn({self.target!r}) failed: {reason}\n{self.output[-_TAIL:] or '(no output)'}".rstrip()
+            )
+        if not (self._ready or self._returncode is not None):
+            self._fail(f"waited {timeout:g}s for pid {self.pid} to start")
+
+    def write(self, data: str | bytes) -> None:
+        """Write to the child's stdin (or type into its terminal)."""
+        raw = data.encode() if isinstance(data, str) else data
+        fd = self._terminal.child_fd if self._terminal is not None else self._stdin
+        if fd is None:
+            raise ValueError(f"pid {self.pid} has no stdin")
+        os.write(fd, raw)
+
+    def close(self, grace: float = 1.0) -> bool:
+        """Make sure the child and its process group are gone and reaped.
+
+        SIGTERM to the group, up to *grace* seconds, then SIGKILL. Returns True
+        when the child was still running and had to be stopped. Safe to call twice.
+        """
+        stopped = False
+        if self._returncode is None:
+            stopped = True
+            self._signal_group(signal.SIGTERM)
+            if not self._wait_for(lambda: self._returncode is not None, grace):
+                self._signal_group(signal.SIGKILL)
+                self._wait_for(lambda: self._returncode is not None, max(self._timeout, 5.0))
+        self._signal_group(signal.SIGKILL)  # grandchildren left in its group
+        self._reaper.join(self._timeout)
+        self._wait_for(lambda: not self._output_open() and not self._channel_open, 0.5)
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")
+        self._pump.join(self._timeout)
+        with self._cond:
+            for name in list(self._fds):
+                with contextlib.suppress(OSError):
+                    self._close_fd(name)
+        for fd in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._wake_r = self._wake_w = -1
+        if self._terminal is not None:
+            self._terminal.ptyproc.closed = True
+        self.killed_at_teardown = self.killed_at_teardown or stopped
+        return stopped
+
+    def _close_fd(self, name: str) -> None:
+        fd = self._fds.pop(name)
+        if name == "terminal":
+            # pexpect's file object owns the terminal fd: closing it through the
+            # object keeps it from closing a reused fd number when collected.
+            self._terminal.ptyproc.fileobj.close()
+        else:
+            os.close(fd)
+
+    def _signal_group(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signum)

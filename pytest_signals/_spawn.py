@@ -1,0 +1,227 @@
+"""Where children are started: the ``spawn`` fixture's :class:`Spawner`.
+
+A Python target runs under the same interpreter as the tests, as it would from
+a shell (``python app.py``, ``python -m pkg.app``), with the child-side
+instrumentation loaded by a bootstrap ``sitecustomize`` and reporting over fd
+3. Every child starts in a session of its own (so nothing sent to it or its
+group reaches pytest), with default dispositions and an empty signal mask.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import _child
+from ._process import SpawnedProcess
+
+if TYPE_CHECKING:
+    from ._guard import SignalGuard
+
+BOOT_DIR = str(Path(__file__).parent / "_bootstrap")
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _default_signals() -> set[int]:
+    return {int(s) for s in signal.valid_signals()} - {int(signal.SIGKILL), int(signal.SIGSTOP)}
+
+
+class Spawner:
+    """Starts children for one test and makes sure none outlives it.
+
+    The ``spawn`` fixture is an instance; call it::
+
+        proc = spawn("myapp.server:main", "--port", "0")   # import and call
+        proc = spawn("myapp.server")                        # python -m myapp.server
+        proc = spawn("tools/serve.py")                      # python tools/serve.py
+        proc = spawn(["sh", "-c", "trap 'exit 3' TERM; ..."])  # any program
+        proc = spawn("myapp.cli:main", tty=True)            # in a real terminal
+    """
+
+    def __init__(self, guard: SignalGuard) -> None:
+        self._guard = guard
+        self.processes: list[SpawnedProcess] = []
+
+    def __repr__(self) -> str:
+        return f"<spawn fixture of {self._guard.nodeid}: {len(self.processes)} process(es)>"
+
+    def __call__(
+        self,
+        target: str | os.PathLike[str] | Sequence[str],
+        *args: str,
+        tty: bool = False,
+        env: Mapping[str, str | None] | None = None,
+        cwd: str | os.PathLike[str] | None = None,
+        timeout: float | None = None,
+    ) -> SpawnedProcess:
+        """Start *target* and return its :class:`SpawnedProcess`.
+
+        Args:
+            target: ``"pkg.module:function"``, ``"pkg.module"``, a path to a
+                ``.py`` file, or a list of strings (any program, not instrumented).
+            args: become the child's ``sys.argv[1:]``.
+            tty: run it in a pseudo-terminal, as that terminal's foreground job.
+            env: variables added to (or, with None, removed from) the environment.
+            cwd: the child's working directory.
+            timeout: bound of the start-up wait; ``signal_timeout`` if None.
+
+        Raises:
+            ValueError: a malformed target or argument.
+            FileNotFoundError: a script or directory that does not exist.
+            SpawnError: the target could not be imported or found (the child's error).
+        """
+        __tracebackhide__ = True
+        self._guard.check_active("spawn")
+        from ._options import check_timeout
+
+        bound = self._guard.settings.timeout if timeout is None else check_timeout(timeout, "timeout")
+        for arg in args:
+            if not isinstance(arg, (str, os.PathLike)):
+                raise ValueError(f"spawn() arguments must be strings, got {arg!r}")
+        workdir = None if cwd is None else os.fspath(cwd)
+        if workdir is not None and not os.path.isdir(workdir):
+            raise FileNotFoundError(f"spawn(cwd={workdir!r}): no such directory")
+        argv, extra_env, kind = self._command(target, [os.fspath(a) for a in args], workdir)
+        child_env = dict(os.environ)
+        for key, value in (env or {}).items():
+            if value is None:
+                child_env.pop(key, None)
+            elif not isinstance(value, str) or not isinstance(key, str) or "\0" in key + value or "=" in key:
+                raise ValueError(f"spawn(env=...): {key!r}={value!r} is not a valid environment variable")
+            else:
+                child_env[key] = value
+        instrumented = kind != "argv"
+        if instrumented:
+            original = child_env.get("PYTHONPATH")
+            if original is not None:
+                child_env[_child.ENV_PYTHONPATH] = original
+            child_env["PYTHONPATH"] = BOOT_DIR + ("" if not original else os.pathsep + original)
+            child_env[_child.ENV_BOOT] = BOOT_DIR
+            child_env[_child.ENV_CHANNEL] = str(_child.CHANNEL_FD)
+            child_env.update(extra_env)
+        proc = self._start(argv, target, child_env, workdir, tty, instrumented, bound)
+        self.processes.append(proc)
+        if instrumented:
+            proc.wait_started(kind in ("module", "function"), bound)
+        return proc
+
+    def _command(self, target: object, args: list[str], cwd: str | None) -> tuple[list[str], dict[str, str], str]:
+        python = sys.executable
+        if isinstance(target, (list, tuple)):
+            if not target or not all(isinstance(a, (str, os.PathLike)) for a in target):
+                raise ValueError(f"spawn({target!r}): a command must be a non-empty list of strings")
+            return [os.fspath(a) for a in target] + args, {}, "argv"
+        if isinstance(target, os.PathLike) or (isinstance(target, str) and _looks_like_path(target)):
+            path = os.fspath(target)
+            full = path if os.path.isabs(path) else os.path.join(cwd or os.getcwd(), path)
+            if not os.path.isfile(full):
+                raise FileNotFoundError(f"spawn({path!r}): no such file (looked in {os.path.dirname(full)})")
+            return [python, path, *args], {}, "file"
+        if not isinstance(target, str):
+            raise ValueError(
+                f"spawn({target!r}): the target must be 'pkg.module:function', 'pkg.module', "
+                "a path to a .py file, or a list of strings"
+            )
+        module, colon, function = target.partition(":")
+        if colon:
+            if not _DOTTED.match(module) or not _DOTTED.match(function):
+                raise ValueError(f"spawn({target!r}): expected 'pkg.module:function'")
+            code = "from pytest_signals._child import run_function; run_function()"
+            return [python, "-c", code, *args], {_child.ENV_FUNCTION: target}, "function"
+        if not _DOTTED.match(target):
+            raise ValueError(
+                f"spawn({target!r}): not a module name, a 'module:function' or a path to an existing .py file"
+            )
+        return [python, "-m", target, *args], {_child.ENV_MODULE: target}, "module"
+
+    def _start(
+        self,
+        argv: list[str],
+        target: object,
+        env: dict[str, str],
+        cwd: str | None,
+        tty: bool,
+        instrumented: bool,
+        timeout: float,
+    ) -> SpawnedProcess:
+        channel_r, channel_w = os.pipe() if instrumented else (-1, -1)
+        fds: dict[str, int] = {}
+        try:
+            if tty:
+                from ._terminal import reset_signals, spawn_in_terminal
+
+                terminal = spawn_in_terminal(argv, env, cwd, channel_w if instrumented else None, reset_signals)
+                pid = terminal.pid
+                fds["terminal"] = terminal.child_fd
+            else:
+                terminal = None
+                pid = self._posix_spawn(argv, env, cwd, channel_w, fds)
+        finally:
+            if instrumented:
+                os.close(channel_w)
+        if instrumented:
+            fds["channel"] = channel_r
+        return SpawnedProcess(
+            pid=pid,
+            argv=argv,
+            target=target,
+            tty=tty,
+            instrumented=instrumented,
+            log=self._guard.log,
+            timeout=timeout,
+            fds=fds,
+            terminal=terminal,
+        )
+
+    @staticmethod
+    def _posix_spawn(argv: list[str], env: dict[str, str], cwd: str | None, channel: int, fds: dict[str, int]) -> int:
+        stdin_r, stdin_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        actions = [
+            (os.POSIX_SPAWN_DUP2, stdin_r, 0),
+            (os.POSIX_SPAWN_DUP2, out_w, 1),
+            (os.POSIX_SPAWN_DUP2, err_w, 2),
+        ]
+        if channel >= 0:
+            actions.append((os.POSIX_SPAWN_DUP2, channel, _child.CHANNEL_FD))
+        command = argv
+        if cwd is not None:
+            # posix_spawn cannot chdir; a shell that execs keeps the same pid.
+            command = ["/bin/sh", "-c", 'cd -- "$0" && exec "$@"', cwd, *argv]
+        try:
+            pid = os.posix_spawnp(
+                command[0],
+                command,
+                env,
+                file_actions=actions,
+                setsid=True,
+                setsigdef=_default_signals(),
+                setsigmask=(),
+            )
+        except BaseException:
+            for fd in (stdin_w, out_r, err_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (stdin_r, out_w, err_w):
+                os.close(fd)
+        fds.update(stdin=stdin_w, stdout=out_r, stderr=err_r)
+        return pid
+
+    def close_all(self) -> list[str]:
+        """Stop and reap every child still running. Returns a note for each one stopped."""
+        notes = []
+        for proc in self.processes:
+            if proc.close():
+                notes.append(f"pid {proc.pid} ({proc.target!r}) was still running at the end of the test: stopped")
+        return notes
+
+
+def _looks_like_path(target: str) -> bool:
+    return target.endswith(".py") or "/" in target or os.sep in target

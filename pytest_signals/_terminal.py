@@ -1,0 +1,87 @@
+"""Real terminals: a child in a pseudo-terminal (through pexpect), and the
+control characters that make the kernel send a signal, as a person's keys do."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._signals import signal_name
+
+# The termios slot of the character that sends each signal.
+_CONTROL_CHARS = {"SIGINT": "VINTR", "SIGQUIT": "VQUIT", "SIGTSTP": "VSUSP"}
+
+
+def control_character(fd: int, signum: int) -> bytes:
+    """The byte the terminal on *fd* turns into *signum* (Ctrl-C for SIGINT...).
+
+    Raises:
+        ValueError: no key of a terminal sends *signum*, or the terminal has
+            that key disabled.
+    """
+    import termios
+
+    name = signal_name(signum)
+    slot = _CONTROL_CHARS.get(name)
+    if slot is None:
+        raise ValueError(
+            f"via='tty' cannot send {name}: a terminal only sends SIGINT (Ctrl-C), SIGQUIT (Ctrl-\\) "
+            "and SIGTSTP (Ctrl-Z)"
+        )
+    cc = termios.tcgetattr(fd)[6][getattr(termios, slot)]
+    value = cc if isinstance(cc, int) else ord(cc)
+    if value == 0 or value == getattr(os, "_POSIX_VDISABLE", 0):
+        raise ValueError(f"via='tty' cannot send {name}: the terminal has its {slot} character disabled")
+    return bytes([value])
+
+
+def signals_enabled(fd: int) -> bool:
+    """False when the program put its terminal in raw mode (ISIG off)."""
+    import termios
+
+    return bool(termios.tcgetattr(fd)[3] & termios.ISIG)
+
+
+def spawn_in_terminal(
+    argv: Sequence[str], env: dict[str, str], cwd: str | None, channel: int | None, reset: Callable[[], None]
+) -> Any:
+    """Start *argv* as the session leader and foreground process group of a new
+    pseudo-terminal. Returns the ``pexpect.spawn`` object (unused delays off)."""
+    import pexpect
+
+    class Spawn(pexpect.spawn):  # type: ignore[type-arg]
+        # pexpect has no pass_fds; its pty backend (ptyprocess) does.
+        def _spawnpty(self, args: Any, **kwargs: Any) -> Any:
+            if channel is not None:
+                kwargs["pass_fds"] = (channel,)
+            return super()._spawnpty(args, **kwargs)  # type: ignore[misc]
+
+    def preexec() -> None:
+        if channel is not None:
+            os.dup2(channel, 3)
+        reset()
+
+    child = Spawn(argv[0], list(argv[1:]), env=env, cwd=cwd, preexec_fn=preexec, echo=True, timeout=None)
+    child.delaybeforesend = None
+    child.delayafterclose = 0
+    child.delayafterterminate = 0
+    ptyproc: Any = child.ptyproc  # type: ignore[attr-defined]
+    ptyproc.delayafterclose = 0
+    ptyproc.delayafterterminate = 0
+    return child
+
+
+def reset_signals() -> None:
+    """Default dispositions and an empty mask: what a fresh program expects.
+
+    Runs in the forked child before exec, so a pytest started with SIGINT
+    ignored does not hand that on."""
+    for signum in signal.valid_signals():
+        if signum in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        with contextlib.suppress(OSError, ValueError):
+            signal.signal(signum, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
