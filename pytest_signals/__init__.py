@@ -5,8 +5,6 @@ Fixtures ``send_signal`` and ``signal_log`` and the marker
 exports the typed classes behind them.
 """
 
-from __future__ import annotations
-
 # Spawned children import this package too: it must stay free of imports
 # (typing included) so that they see the same sys.modules as without it.
 if False:  # for type checkers only
@@ -35,7 +33,7 @@ _EXPORTS = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'pytest_signals' has no attribute {name!r}")

@@ -5,8 +5,6 @@ separators replaced. A line is far below PIPE_BUF, so writes from several
 threads of the child never interleave.
 """
 
-from __future__ import annotations
-
 SEP = "\x1f"
 
 # Message types.

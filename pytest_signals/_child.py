@@ -14,8 +14,6 @@ reports over a private channel (fd 3 at start, close-on-exec):
 * ``KeyboardInterrupt`` raised by a handler, and one that reaches the top level.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 import time
@@ -26,7 +24,7 @@ from ._names import handler_name
 if False:  # for type checkers only; typing is not imported in the child
     from typing import Any
 
-_signal: Any = __import__("_signal")
+_signal: "Any" = __import__("_signal")
 
 CHANNEL_FD = 3
 ENV_CHANNEL = "PYTEST_SIGNALS_CHANNEL"
@@ -34,6 +32,7 @@ ENV_BOOT = "PYTEST_SIGNALS_BOOT"
 ENV_PYTHONPATH = "PYTEST_SIGNALS_PYTHONPATH"
 ENV_MODULE = "PYTEST_SIGNALS_MODULE"
 ENV_FUNCTION = "PYTEST_SIGNALS_FUNCTION"
+PRIVATE_NAME = "__pytest_signals_child__"
 
 _fd = -1
 _pid = -1
@@ -69,10 +68,10 @@ def emit(
 # -- signal.signal / signal.getsignal ----------------------------------------------
 
 
-def _observed(handler: Any) -> Any:
+def _observed(handler: "Any") -> "Any":
     name = handler_name(handler)
 
-    def observed(signum: int, frame: Any) -> Any:
+    def observed(signum: int, frame: "Any") -> "Any":
         emit("handled", signum, name)
         try:
             return handler(signum, frame)
@@ -104,7 +103,7 @@ def _disposition_kind(handler: object) -> str:
     return "ign" if handler == 1 else "dfl"
 
 
-def _patched_signal(signalnum: Any, handler: Any) -> Any:
+def _patched_signal(signalnum: "Any", handler: "Any") -> "Any":
     valid = callable(handler) or (isinstance(handler, int) and not isinstance(handler, bool) and handler in (0, 1))
     if os.getpid() != _pid or not isinstance(signalnum, int) or not valid:
         return _real_signal(signalnum, handler)
@@ -120,7 +119,7 @@ def _patched_signal(signalnum: Any, handler: Any) -> Any:
     return old
 
 
-def _patched_getsignal(signalnum: Any) -> Any:
+def _patched_getsignal(signalnum: "Any") -> "Any":
     real = _real_getsignal(signalnum)
     if isinstance(signalnum, int) and signalnum in _virtual and os.getpid() == _pid:
         return _virtual[signalnum]
@@ -130,12 +129,12 @@ def _patched_getsignal(signalnum: Any) -> Any:
 # -- asyncio ---------------------------------------------------------------------
 
 
-def _patch_unix_events(module: Any) -> None:
+def _patch_unix_events(module: "Any") -> None:
     loop_class = module._UnixSelectorEventLoop
     original_add = loop_class.add_signal_handler
     import functools
 
-    def add_signal_handler(self: Any, sig: int, callback: Any, *args: Any) -> Any:
+    def add_signal_handler(self: "Any", sig: int, callback: "Any", *args: "Any") -> "Any":
         import asyncio
 
         if asyncio.iscoroutine(callback) or asyncio.iscoroutinefunction(callback) or not callable(callback):
@@ -143,7 +142,7 @@ def _patch_unix_events(module: Any) -> None:
         name = handler_name(callback)
 
         @functools.wraps(callback)
-        def observed_callback(*cb_args: Any) -> Any:
+        def observed_callback(*cb_args: "Any") -> "Any":
             emit("handled", sig, name, detail="event-loop handler")
             try:
                 return callback(*cb_args)
@@ -160,7 +159,7 @@ def _patch_unix_events(module: Any) -> None:
     loop_class.add_signal_handler = add_signal_handler
 
 
-def _report_cancelled(task: Any) -> None:
+def _report_cancelled(task: "Any") -> None:
     if not task.cancelled():
         return
     message = ""
@@ -174,11 +173,11 @@ def _report_cancelled(task: Any) -> None:
     emit("cancelled", None, task=task.get_name(), detail=f"coroutine {coro_name}{message}")
 
 
-def _patch_base_events(module: Any) -> None:
+def _patch_base_events(module: "Any") -> None:
     loop_class = module.BaseEventLoop
     original_create_task = loop_class.create_task
 
-    def create_task(self: Any, coro: Any, *args: Any, **kwargs: Any) -> Any:
+    def create_task(self: "Any", coro: "Any", *args: "Any", **kwargs: "Any") -> "Any":
         task = original_create_task(self, coro, *args, **kwargs)
         task.add_done_callback(_report_cancelled)
         return task
@@ -197,7 +196,7 @@ class _Finder:
     def __init__(self, module: str | None) -> None:
         self.module = module
 
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+    def find_spec(self, name: str, path: "Any" = None, target: "Any" = None) -> "Any":
         if name not in _POST_IMPORT and name != self.module:
             return None
         spec = None
@@ -215,7 +214,7 @@ class _Finder:
             loader, patch = spec.loader, _POST_IMPORT.pop(name)
             exec_module = loader.exec_module
 
-            def patched_exec(module: Any) -> None:
+            def patched_exec(module: "Any") -> None:
                 exec_module(module)
                 patch(module)
 
@@ -231,7 +230,7 @@ class _Finder:
 def _patch_excepthook() -> None:
     original = sys.excepthook
 
-    def excepthook(exc_type: Any, value: Any, tb: Any) -> Any:
+    def excepthook(exc_type: "Any", value: "Any", tb: "Any") -> "Any":
         if isinstance(exc_type, type) and issubclass(exc_type, KeyboardInterrupt):
             emit("keyboard_interrupt", _SIGINT, detail="propagated to the top level")
         return original(exc_type, value, tb)
@@ -272,6 +271,13 @@ def bootstrap() -> None:
             _POST_IMPORT.pop(name)(sys.modules[name])
     sys.meta_path.insert(0, finder)
     _send(_channel.READY)
+    # Out of sys.modules, so the program sees the modules it would see without
+    # us (a "pkg:function" target finds this module under a private name).
+    this = sys.modules[__name__]
+    for name in ("pytest_signals._child", "pytest_signals._channel", "pytest_signals._names", "pytest_signals"):
+        sys.modules.pop(name, None)
+    if ENV_FUNCTION in environ:
+        sys.modules[PRIVATE_NAME] = this
 
 
 def _safe_getsignal(signum: int) -> object:
@@ -283,6 +289,7 @@ def _safe_getsignal(signum: int) -> object:
 
 def run_function() -> None:
     """Entry of ``spawn("pkg.module:function")``: import, report, call, exit with its result."""
+    sys.modules.pop(PRIVATE_NAME, None)
     target = os.environ.pop(ENV_FUNCTION)
     module_name, _, attribute = target.partition(":")
     import importlib

@@ -3,8 +3,6 @@
 Imports nothing, so that loading it in a child changes nothing it could see.
 """
 
-from __future__ import annotations
-
 
 def handler_name(handler: object) -> str:
     """The qualified name the log uses for a handler (or a disposition)."""

@@ -80,6 +80,8 @@ class SpawnedProcess:
         self._ignored: set[int] = set()
         self._dispositions: dict[int, str] = {}
         self._top_level_interrupt = False
+        self._drained = False
+        self._exit_code: int | None = None
         self._pending: list[tuple[Delivery, int]] = []
         self.killed_at_teardown = False
         self._stdin = fds.get("stdin")
@@ -162,8 +164,9 @@ class SpawnedProcess:
         bound = self._bound(timeout)
         if not self._wait_for(lambda: self._returncode is not None, bound):
             self._fail(f"waited {bound:g}s for pid {self.pid} to exit; it is still running")
-        # Its last reports may still be in the channel: drain them (bounded).
-        self._wait_for(lambda: not self._channel_open, min(bound, 2.0))
+        # What it wrote before exiting is in the pipes: wait for the pump's drain
+        # pass, and for its last reports on the channel (bounded).
+        self._wait_for(lambda: self._drained and not self._channel_open, min(bound, 2.0))
         code = self._returncode
         assert code is not None
         return code
@@ -187,7 +190,7 @@ class SpawnedProcess:
                 found.append(match)
                 self._cursor += len(text[: match.end()].encode("utf-8", "replace"))
                 return True
-            return self._returncode is not None and not self._output_open()
+            return self._returncode is not None and self._drained
 
         self._wait_for(matched, bound)
         if found:
@@ -266,8 +269,14 @@ class SpawnedProcess:
             known = self._dispositions.get(signum) or ("ign" if signum in self._ignored else None)
             if self.instrumented and known in (None, "dfl") and default_action(signum) in ("ignore", "continue"):
                 known = "ign"
-            if self.instrumented and known == "ign":
-                ignored = self._log.record("ignored", signum, pid=self.pid, detail="ignored by the child")
+            orphan_stop = known in (None, "dfl") and default_action(signum) == "stop" and signum != signal.SIGSTOP
+            if self.instrumented and (known == "ign" or orphan_stop):
+                why = "ignored by the child"
+                if orphan_stop:
+                    # POSIX: a stop signal with its default action is discarded for
+                    # an orphaned process group, and the child leads its own session.
+                    why = "discarded by the kernel: the child leads its own session (orphaned process group)"
+                ignored = self._log.record("ignored", signum, pid=self.pid, detail=why)
                 delivery._complete("ignored", None, (sent, ignored))
             elif how == "tty" and "raw mode" in detail:
                 delivery._complete("sent", None, (sent,))
@@ -311,11 +320,21 @@ class SpawnedProcess:
     def _reap(self) -> None:
         while True:
             try:
-                _, status = os.waitpid(self.pid, 0)
-                break
+                _, status = os.waitpid(self.pid, os.WUNTRACED)
             except ChildProcessError:
                 status = 0
                 break
+            if not os.WIFSTOPPED(status):
+                break
+            stop = os.WSTOPSIG(status)
+            with self._cond:  # a stop signal's default action: report it, keep waiting
+                self._log.record("default", stop, pid=self.pid, thread="-", detail=f"stopped by {signal_name(stop)}")
+                for i, (delivery, _) in enumerate(self._pending):
+                    if delivery.signal == stop:
+                        del self._pending[i]
+                        delivery._complete("default", None, ())
+                        break
+                self._cond.notify_all()
         code = os.waitstatus_to_exitcode(status)
         if self._terminal is not None:
             ptyproc = self._terminal.ptyproc
@@ -323,13 +342,11 @@ class SpawnedProcess:
             ptyproc.status = status
             ptyproc.exitstatus = code if code >= 0 else None
             ptyproc.signalstatus = -code if code < 0 else None
-        signum = -code if code < 0 else None
-        detail = f"killed by {signal_name(-code)}" if code < 0 else f"exit code {code}"
-        with self._cond:
-            self._returncode = code
-            self._log.record("exited", signum, pid=self.pid, thread="-", detail=detail)
-            self._settle("exited", signum, None)
-            self._cond.notify_all()
+        self._exit_code = code
+        # The pump reads what the child wrote before it died, then records the
+        # exit: its last reports come before "exited" in the log.
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"d")
 
     def _output_open(self) -> bool:
         return any(name in self._fds for name in ("stdout", "stderr", "terminal"))
@@ -338,41 +355,67 @@ class SpawnedProcess:
         selector = selectors.DefaultSelector()
         for name in ("stdout", "stderr", "terminal", "channel"):
             if name in self._fds:
+                os.set_blocking(self._fds[name], False)
                 selector.register(self._fds[name], selectors.EVENT_READ, name)
         selector.register(self._wake_r, selectors.EVENT_READ, "wake")
-        partial = b""
+        self._partial = b""
         try:
-            while len(selector.get_map()) > 1:
+            while True:
                 for key, _ in selector.select():
-                    name = key.data
-                    if name == "wake":
-                        return
-                    try:
-                        data = os.read(key.fd, 65536)
-                    except OSError:  # EIO: the terminal's other side is gone
-                        data = b""
-                    if not data:
-                        selector.unregister(key.fd)
-                        with self._cond:
-                            self._close_fd(name)
-                            if name == "channel":
-                                self._channel_open = False
-                            self._cond.notify_all()
+                    if key.data != "wake":
+                        self._read(selector, key.fd, key.data)
                         continue
-                    if name == "channel":
-                        lines = (partial + data).split(b"\n")
-                        partial = lines.pop()
-                        with self._cond:
-                            for line in lines:
-                                self._message(_channel.decode(line))
-                            self._cond.notify_all()
-                    else:
-                        with self._cond:
-                            (self._err if name == "stderr" else self._out).extend(data)
-                            self._combined.extend(data)
-                            self._cond.notify_all()
+                    wake = os.read(self._wake_r, 64)
+                    if b"x" in wake:
+                        return
+                    # The child exited: take everything already in the pipes.
+                    for other in list(selector.get_map().values()):
+                        if other.data != "wake":
+                            while self._read(selector, other.fd, other.data):
+                                pass
+                    self._record_exit()
         finally:
             selector.close()
+
+    def _record_exit(self) -> None:
+        code = self._exit_code
+        assert code is not None
+        signum = -code if code < 0 else None
+        detail = f"killed by {signal_name(-code)}" if code < 0 else f"exit code {code}"
+        with self._cond:
+            self._returncode = code
+            self._log.record("exited", signum, pid=self.pid, thread="-", detail=detail)
+            self._settle("exited", signum, None)
+            self._drained = True
+            self._cond.notify_all()
+
+    def _read(self, selector: selectors.BaseSelector, fd: int, name: str) -> bool:
+        """Read once from *fd*; False when nothing more is there for now."""
+        try:
+            data = os.read(fd, 65536)
+        except BlockingIOError:
+            return False
+        except OSError:  # EIO: the terminal's other side is gone
+            data = b""
+        if not data:
+            selector.unregister(fd)
+            with self._cond:
+                self._close_fd(name)
+                if name == "channel":
+                    self._channel_open = False
+                self._cond.notify_all()
+            return False
+        with self._cond:
+            if name == "channel":
+                lines = (self._partial + data).split(b"\n")
+                self._partial = lines.pop()
+                for line in lines:
+                    self._message(_channel.decode(line))
+            else:
+                (self._err if name == "stderr" else self._out).extend(data)
+                self._combined.extend(data)
+            self._cond.notify_all()
+        return True
 
     def _message(self, fields: list[str]) -> None:
         kind, pid = fields[0], int(fields[1])
@@ -425,7 +468,7 @@ class SpawnedProcess:
         self._wait_for(up, timeout)
         if self._started is False or (self._returncode is not None and not self._ready):
             self.wait(timeout)
-            self._wait_for(lambda: not self._output_open(), min(timeout, 2.0))
+            self._wait_for(lambda: self._drained, min(timeout, 2.0))
             reason = self._failure or self._describe_exit()
             raise SpawnError(
                 f"spawn({self.target!r}) failed: {reason}\n{self.output[-_TAIL:] or '(no output)'}".rstrip()
@@ -456,9 +499,9 @@ class SpawnedProcess:
                 self._wait_for(lambda: self._returncode is not None, max(self._timeout, 5.0))
         self._signal_group(signal.SIGKILL)  # grandchildren left in its group
         self._reaper.join(self._timeout)
-        self._wait_for(lambda: not self._output_open() and not self._channel_open, 0.5)
+        self._wait_for(lambda: self._drained and not self._channel_open, 0.5)
         with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")
+            os.write(self._wake_w, b"x")  # stop the pump
         self._pump.join(self._timeout)
         with self._cond:
             for name in list(self._fds):

@@ -131,7 +131,7 @@ class Spawner:
         if colon:
             if not _DOTTED.match(module) or not _DOTTED.match(function):
                 raise ValueError(f"spawn({target!r}): expected 'pkg.module:function'")
-            code = "from pytest_signals._child import run_function; run_function()"
+            code = f"import sys; sys.modules[{_child.PRIVATE_NAME!r}].run_function()"
             return [python, "-c", code, *args], {_child.ENV_FUNCTION: target}, "function"
         if not _DOTTED.match(target):
             raise ValueError(

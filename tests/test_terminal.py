@@ -16,7 +16,8 @@ def test_real_ctrl_c_stops_the_session(pytester: pytest.Pytester) -> None:
             # the plugin is active in this test: a Ctrl-C it did not send must still stop pytest
             sys.stdout.write("READY\\n")
             sys.stdout.flush()
-            threading.Event().wait(60)
+            while True:  # short waits: see SERVER in test_spawn.py
+                threading.Event().wait(0.05)  # noqa: sleep-ok - the program's own loop
 
         def test_never_runs():
             pass
@@ -45,7 +46,8 @@ def test_real_ctrl_c_during_a_handled_sigint_test(pytester: pytest.Pytester) -> 
                 send_signal(signal.SIGINT)
             sys.stdout.write("READY\\n")
             sys.stdout.flush()
-            threading.Event().wait(60)
+            while True:  # short waits: see SERVER in test_spawn.py
+                threading.Event().wait(0.05)  # noqa: sleep-ok - the program's own loop
         """
     )
     child = pytester.spawn_pytest("-s -p no:cacheprovider", expect_timeout=30)

@@ -1,0 +1,435 @@
+"""The spawn fixture: real children, observed, with no sleeps."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+
+SERVER = """
+import signal, sys, threading
+
+stop = threading.Event()
+
+def on_term(signum, frame):
+    print("shutting down", flush=True)
+    stop.set()
+
+signal.signal(signal.SIGTERM, on_term)
+print("ready", flush=True)
+# Short waits: CPython runs a handler only between bytecodes, and a signal that
+# lands just before a long blocking wait starts would wait with it.
+while not stop.wait(0.05):  # noqa: sleep-ok - the program's own loop
+    pass
+print("bye", flush=True)
+"""
+
+
+@pytest.fixture
+def server(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(server=SERVER)
+
+
+def test_graceful_shutdown(pytester: pytest.Pytester, run, server) -> None:
+    pytester.makepyfile(
+        """
+        import signal
+        from pytest_signals import Delivery
+
+        def test_term(spawn, send_signal, signal_log):
+            proc = spawn("server.py")
+            proc.wait_for_handler(signal.SIGTERM)
+            proc.expect("ready\\n")  # the handler is in; the whole line may come later
+            delivery = send_signal(signal.SIGTERM, to=proc)
+            assert isinstance(delivery, Delivery)
+            assert delivery.wait() is delivery
+            assert delivery.outcome == "handled" and delivery.handler == "__main__.on_term"
+            assert proc.wait() == 0
+            assert proc.returncode == 0 and proc.exit_signal is None and not proc.keyboard_interrupt
+            assert proc.expect("shutting down").group(0) == "shutting down"
+            proc.expect("bye")
+            assert proc.stdout == "ready\\nshutting down\\nbye\\n" and proc.stderr == ""
+            signal_log.assert_handled(signal.SIGTERM, times=1, by="on_term", process=proc)
+            kinds = [e.kind for e in signal_log if e.pid == proc.pid]
+            assert kinds == ["installed", "handled", "exited"]
+            assert not proc.is_alive()
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_default_action_kills_the_child_only(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        app="import sys; print('up', flush=True); sys.stdin.read()",
+        test_it="""
+        import signal
+        def test_default(spawn, send_signal, signal_log):
+            proc = spawn("app.py")
+            proc.expect("up")
+            delivery = send_signal("TERM", to=proc).wait()
+            assert delivery.outcome == "default"
+            assert proc.wait() == -signal.SIGTERM
+            assert proc.exit_signal == signal.SIGTERM
+            assert signal_log.exits[0].detail == "killed by SIGTERM"
+        """,
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_every_kind_of_target(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        tool="""
+        import sys
+        def main():
+            print(sys.argv[1:], flush=True)
+            return 3
+        async def amain():
+            return 4
+        if __name__ == "__main__":
+            print("main", sys.argv[1:], flush=True)
+        """
+    )
+    pytester.mkdir("scripts")
+    pytester.path.joinpath("scripts", "where.py").write_text("import os; print(os.getcwd(), flush=True)\n")
+    pytester.makepyfile(
+        test_targets="""
+        import os, sys
+        def test_function(spawn):
+            proc = spawn("tool:main", "a", "b")
+            assert proc.wait() == 3 and proc.stdout == "['a', 'b']\\n"
+
+        def test_coroutine_function(spawn):
+            assert spawn("tool:amain").wait() == 4
+
+        def test_module(spawn):
+            proc = spawn("tool", "x")
+            assert proc.wait() == 0 and proc.stdout == "main ['x']\\n"
+
+        def test_file_and_cwd(spawn, tmp_path):
+            script = os.path.abspath("scripts/where.py")
+            proc = spawn(script, cwd=tmp_path)
+            assert proc.wait() == 0 and proc.stdout.strip() == str(tmp_path)
+            proc = spawn("where.py", cwd="scripts")
+            assert proc.wait() == 0 and proc.stdout.strip().endswith("scripts")
+
+        def test_argv_with_env(spawn):
+            proc = spawn(["sh", "-c", 'echo "$GREETING"; exit 5'], env={"GREETING": "hello"})
+            assert proc.wait() == 5 and proc.stdout == "hello\\n"
+            assert not proc.instrumented
+
+        def test_env_removal(spawn):
+            os.environ["DROP_ME"] = "1"
+            proc = spawn(["sh", "-c", 'echo "${DROP_ME:-gone}"'], env={"DROP_ME": None})
+            del os.environ["DROP_ME"]
+            assert proc.wait() == 0 and proc.stdout == "gone\\n"
+        """
+    )
+    run().assert_outcomes(passed=6)
+
+
+def test_shell_trap_and_process_group(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import os, signal
+        TRAP = 'trap "echo got-term; exit 7" TERM; echo ready; while :; do sleep 1 & wait $!; done'
+        GROUP = 'sleep 60 & echo "child $!"; wait'
+
+        def test_trap(spawn, send_signal):
+            proc = spawn(["sh", "-c", TRAP])
+            proc.expect("ready")
+            assert send_signal(signal.SIGTERM, to=proc).wait().outcome == "exited"
+            assert proc.wait() == 7
+            proc.expect("got-term")
+
+        def test_group_reaches_grandchildren(spawn, send_signal):
+            proc = spawn(["sh", "-c", GROUP])
+            grandchild = int(proc.expect(r"child (\\d+)").group(1))
+            send_signal(signal.SIGTERM, to=proc, via="group")
+            assert proc.wait() == -signal.SIGTERM
+            # the grandchild got it too (it is reaped by init, so it may linger briefly as a zombie)
+            assert os.getpgid(grandchild) == proc.pid if _alive(grandchild) else True
+
+        def _alive(pid):
+            try:
+                os.kill(pid, 0)
+                return True
+            except ProcessLookupError:
+                return False
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+def test_child_sees_what_a_plain_run_sees(pytester: pytest.Pytester, run) -> None:
+    """No observer effect: same output, same exit code, same traceback, with and without."""
+    pytester.makepyfile(
+        probe="""
+        import os, signal, sys
+        print(sys.argv, __name__)
+        print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+        print(signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGPIPE))
+        print(sorted(sys.modules))
+        print(os.environ.get("PYTHONPATH"), [p for p in sys.path if "_bootstrap" in p])
+        def h(s, f):
+            raise ValueError("from the handler")
+        signal.signal(signal.SIGUSR1, h)
+        print(signal.getsignal(signal.SIGUSR1) is h, signal.signal(signal.SIGUSR1, h) is h)
+        sys.stdout.flush()
+        signal.raise_signal(signal.SIGUSR1)
+        """
+    )
+    pytester.makepyfile(
+        test_probe="""
+        import subprocess, sys
+        def test_same(spawn):
+            proc = spawn("probe.py", "arg")
+            code = proc.wait()
+            plain = subprocess.run([sys.executable, "probe.py", "arg"], capture_output=True, text=True)
+            assert (proc.stdout, proc.stderr, code) == (plain.stdout, plain.stderr, plain.returncode)
+            assert "ValueError: from the handler" in proc.stderr and "pytest_signals" not in proc.stderr
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_default_dispositions_even_if_pytest_ignores_sigint(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import signal
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGUSR2, signal.SIG_IGN)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+        """
+    )
+    pytester.makepyfile(
+        check="""
+        import signal
+        print(signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+              signal.getsignal(signal.SIGUSR2) == signal.SIG_DFL,
+              signal.pthread_sigmask(signal.SIG_BLOCK, []) == set())
+        """,
+        test_check="""
+        def test_defaults(spawn):
+            proc = spawn("check.py")
+            assert proc.wait() == 0 and proc.stdout == "True True True\\n"
+            shell = spawn(["sh", "-c", "trap - INT; kill -INT $$; echo survived"])
+            assert shell.wait() == -2
+        """,
+    )
+    pytester.runpytest_subprocess().assert_outcomes(passed=1)
+
+
+def test_loop_handlers_in_the_child(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        loop="""
+        import asyncio, functools, signal
+
+        def on_signal(name, stop):
+            print("got", name, flush=True)
+            if name == "TERM":
+                stop.set()
+
+        async def main():
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGHUP, functools.partial(on_signal, "HUP", stop))
+            loop.add_signal_handler(signal.SIGTERM, functools.partial(on_signal, "TERM", stop))
+            worker = asyncio.create_task(asyncio.sleep(60), name="worker")
+            await stop.wait()
+            worker.cancel("shutting down")
+            await asyncio.gather(worker, return_exceptions=True)
+
+        asyncio.run(main())
+        """,
+        test_loop="""
+        import signal
+        def test_loop(spawn, send_signal, signal_log):
+            proc = spawn("loop.py")
+            proc.wait_for_handler(signal.SIGTERM)
+            hup = send_signal(signal.SIGHUP, to=proc).wait()
+            assert hup.outcome == "handled" and hup.handler == "partial(__main__.on_signal)"
+            send_signal(signal.SIGTERM, to=proc).wait()
+            assert proc.wait() == 0
+            signal_log.assert_handled(signal.SIGHUP, times=1, process=proc)
+            event = signal_log.assert_cancelled("worker", process=proc)
+            assert "shutting down" in event.detail
+            handlers = [e.handler for e in signal_log.handled]
+            assert not any("noop" in h for h in handlers), handlers
+            assert proc.stdout == "got HUP\\ngot TERM\\n"
+        """,
+    )
+    run().assert_outcomes(passed=1)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.run handles Ctrl-C from 3.11")
+def test_asyncio_run_interrupted(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        app="""
+        import asyncio
+        async def main():
+            worker = asyncio.create_task(asyncio.sleep(60), name="worker")
+            print("ready", flush=True)
+            await asyncio.sleep(60)
+        asyncio.run(main())
+        """,
+        test_app="""
+        import signal
+        def test_ctrl_c(spawn, send_signal, signal_log):
+            proc = spawn("app.py")
+            proc.wait_for_handler(signal.SIGINT)  # asyncio.run's own handler
+            proc.expect("ready")
+            delivery = send_signal(signal.SIGINT, to=proc).wait()
+            assert delivery.handler == "partial(asyncio.runners.Runner._on_sigint)"
+            assert proc.wait() == -signal.SIGINT and proc.keyboard_interrupt
+            signal_log.assert_cancelled("Task-1", process=proc)
+            signal_log.assert_cancelled("worker", process=proc)
+        """,
+    )
+    run().assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [
+        ("spawn('missing.py')", "FileNotFoundError: spawn('missing.py'): no such file"),
+        ("spawn('no_such_module_xyz')", "SpawnError: spawn('no_such_module_xyz') failed: No module named"),
+        ("spawn('os:no_such_function')", "SpawnError: spawn('os:no_such_function') failed: AttributeError"),
+        ("spawn('broken:main')", "SpawnError: spawn('broken:main') failed: ZeroDivisionError"),
+        ("spawn('not a module')", "ValueError: spawn('not a module'): not a module name"),
+        ("spawn([])", "ValueError: spawn([]): a command must be a non-empty list of strings"),
+        ("spawn(42)", "ValueError: spawn(42): the target must be"),
+        ("spawn('tool.py', 3)", "ValueError: spawn() arguments must be strings, got 3"),
+        ("spawn('tool.py', cwd='nowhere')", "FileNotFoundError: spawn(cwd='nowhere'): no such directory"),
+        ("spawn('tool.py', timeout=0)", "ValueError: timeout=0 must be a positive"),
+        ("spawn('tool.py', env={'A': 1})", "ValueError: spawn(env=...): 'A'=1 is not a valid environment variable"),
+    ],
+)
+def test_bad_targets_fail_fast_and_clearly(pytester: pytest.Pytester, run, code: str, error: str) -> None:
+    pytester.makepyfile(tool="print('hi')", broken="1 / 0")
+    pytester.makepyfile(
+        test_bad=f"""
+        import time
+        def test_bad(spawn):
+            start = time.monotonic()
+            {code}
+        """
+    )
+    result = run("--signal-timeout=30")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([f"*{error}*"])
+    assert "waited" not in result.stdout.str()
+
+
+def test_bad_sends(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        tool="import sys; sys.stdin.read()",
+        test_bad="""
+        import signal, pytest
+        def test_bad(spawn, send_signal):
+            proc = spawn("tool.py")
+            with pytest.raises(ValueError, match="via='tty' needs a process spawned with tty=True"):
+                send_signal(signal.SIGINT, to=proc, via="tty")
+            with pytest.raises(ValueError, match="via='raise' is not supported for a spawned process"):
+                send_signal(signal.SIGINT, to=proc, via="raise")
+            send_signal(signal.SIGKILL, to=proc).wait()
+            with pytest.raises(ProcessLookupError, match="it already killed by SIGKILL"):
+                send_signal(signal.SIGTERM, to=proc)
+            shell = spawn(["true"])
+            with pytest.raises(ValueError, match="wait_for_handler.. needs a Python target"):
+                shell.wait_for_handler(signal.SIGTERM)
+        """,
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_timeouts_fail_with_the_timeline_and_output(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        quiet="import sys; print('started', flush=True); sys.stdin.read()",
+        test_wait="""
+        import signal
+        def test_handler(spawn):
+            spawn("quiet.py").wait_for_handler(signal.SIGTERM, timeout=0.3)
+
+        def test_expect(spawn):
+            spawn("quiet.py").expect("never", timeout=0.3)
+
+        def test_exit(spawn):
+            spawn("quiet.py").wait(timeout=0.3)
+
+        def test_delivery(spawn, send_signal):
+            proc = spawn("quiet.py")
+            signal.SIGUSR1  # the child blocks nothing, but ignores nothing either:
+            send_signal(signal.SIGCONT, to=proc, timeout=0.3).wait()
+        """,
+    )
+    result = run()
+    result.assert_outcomes(failed=3, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*expected pid * to install a handler for SIGTERM; waited 0.3s",
+            "process * ('quiet.py'): running",
+            "output (last 2000 characters):",
+            "started",
+            "signal timeline:",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*expected 'never' in the output of pid *; waited 0.3s*"])
+    result.stdout.fnmatch_lines(["*waited 0.3s for pid * to exit; it is still running*"])
+
+
+def test_children_die_with_their_test(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        stubborn="""
+        import signal, sys
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print("ignoring TERM", flush=True)
+        sys.stdin.read()
+        """,
+        test_left="""
+        import os
+        pids = []
+        def test_leave_it(spawn):
+            proc = spawn("stubborn.py")
+            proc.expect("ignoring TERM")
+            pids.append(proc.pid)
+
+        def test_fails_and_leaves_it(spawn):
+            pids.append(spawn(["sleep", "60"]).pid)
+            assert False
+
+        def test_gone():
+            for pid in pids:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    continue
+                raise AssertionError(f"pid {pid} is still there (running or a zombie)")
+        """,
+    )
+    result = run("-p", "no:randomly")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest-signals: processes stopped at teardown*",
+            "test_left.py::test_leave_it: pid * ('stubborn.py') was still running at the end of the test: stopped",
+            "test_left.py::test_fails_and_leaves_it: pid *",
+        ]
+    )
+
+
+def test_under_xdist(pytester: pytest.Pytester, run, server) -> None:
+    pytester.makepyfile(
+        textwrap.dedent(
+            """
+            import pytest, signal
+            @pytest.mark.parametrize("n", range(6))
+            def test_term(spawn, send_signal, n):
+                proc = spawn("server.py")
+                proc.wait_for_handler(signal.SIGTERM)
+                send_signal(signal.SIGTERM, to=proc, via="group").wait()
+                assert proc.wait() == 0
+            """
+        )
+    )
+    run("-n", "2").assert_outcomes(passed=6)

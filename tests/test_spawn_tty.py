@@ -1,0 +1,156 @@
+"""spawn(..., tty=True): a real terminal, and Ctrl-C typed into it."""
+
+from __future__ import annotations
+
+import pytest
+
+CLI = """
+import sys, time
+try:
+    print("working... press Ctrl-C", flush=True)
+    while True:
+        time.sleep(1)  # noqa: sleep-ok - the program's own behaviour
+except KeyboardInterrupt:
+    print("interrupted, cleaning up", flush=True)
+    sys.exit(130)
+"""
+
+STUBBORN = """
+import signal, sys, threading
+done = threading.Event()
+def on_usr1(signum, frame):
+    sys.exit("Exiting")
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGUSR1, on_usr1)
+print("ignoring Ctrl-C", flush=True)
+while not done.wait(0.05):  # noqa: sleep-ok - the program's own loop (see SERVER in test_spawn)
+    pass
+"""
+
+UNCAUGHT = """
+import threading
+print("ready", flush=True)
+while True:
+    threading.Event().wait(0.05)  # noqa: sleep-ok - the program's own loop (see SERVER in test_spawn)
+"""
+
+
+def test_ctrl_c_in_a_cli(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        cli=CLI,
+        test_cli="""
+        import signal
+        def test_ctrl_c(spawn, send_signal, signal_log):
+            proc = spawn("cli.py", tty=True)
+            proc.expect("press Ctrl-C")
+            delivery = send_signal(signal.SIGINT, to=proc, via="tty").wait()
+            assert delivery.outcome == "handled" and delivery.via == "tty"
+            assert proc.wait() == 130
+            proc.expect("interrupted, cleaning up")
+            assert "^C" in proc.output  # the terminal echoed the key
+            assert not proc.keyboard_interrupt
+            signal_log.assert_keyboard_interrupt(process=proc)
+        """,
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_ignored_ctrl_c_then_sigusr1(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        stubborn=STUBBORN,
+        test_stubborn="""
+        import signal
+        def test_twice(spawn, send_signal):
+            proc = spawn("stubborn.py", tty=True)
+            proc.expect("ignoring Ctrl-C")
+            for _ in range(2):
+                assert send_signal(signal.SIGINT, to=proc, via="tty").wait().outcome == "ignored"
+            assert proc.is_alive()
+            send_signal(signal.SIGUSR1, to=proc).wait()
+            assert proc.wait() == 1
+            proc.expect("Exiting")
+        """,
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_uncaught_keyboard_interrupt(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        uncaught=UNCAUGHT,
+        test_uncaught="""
+        import signal
+        def test_dies_by_sigint(spawn, send_signal):
+            proc = spawn("uncaught.py", tty=True)
+            proc.expect("ready")
+            send_signal(signal.SIGINT, to=proc, via="tty")
+            assert proc.wait() == -signal.SIGINT
+            assert proc.exit_signal == signal.SIGINT and proc.keyboard_interrupt
+            proc.expect("KeyboardInterrupt")
+            assert "pytest_signals" not in proc.output  # the traceback is the program's own
+        """,
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_quit_and_suspend_keys(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        uncaught=UNCAUGHT,
+        suspend="""
+        import signal, threading
+        signal.signal(signal.SIGTSTP, lambda s, f: print("suspend requested", flush=True))
+        while True:
+            threading.Event().wait(0.05)  # noqa: sleep-ok - the program's own loop
+        """,
+        test_keys="""
+        import signal
+        def test_quit(spawn, send_signal):
+            proc = spawn("uncaught.py", tty=True)
+            proc.expect("ready")
+            assert send_signal(signal.SIGQUIT, to=proc, via="tty").wait().outcome == "default"
+            assert proc.wait() == -signal.SIGQUIT
+
+        def test_suspend_handled(spawn, send_signal, signal_log):
+            proc = spawn("suspend.py", tty=True)
+            proc.wait_for_handler(signal.SIGTSTP)
+            assert send_signal(signal.SIGTSTP, to=proc, via="tty").wait().outcome == "handled"
+            proc.expect("suspend requested")
+
+        def test_suspend_default_is_discarded(spawn, send_signal, signal_log):
+            proc = spawn("uncaught.py", tty=True)
+            proc.expect("ready")
+            delivery = send_signal(signal.SIGTSTP, to=proc, via="tty").wait()
+            assert delivery.outcome == "ignored" and proc.is_alive()
+            assert "orphaned process group" in signal_log.ignored[-1].detail
+
+        def test_sigstop_stops_it(spawn, send_signal, signal_log):
+            proc = spawn("uncaught.py", tty=True)
+            proc.expect("ready")
+            assert send_signal(signal.SIGSTOP, to=proc).wait().outcome == "default"
+            assert signal_log.defaults[-1].detail == "stopped by SIGSTOP"
+            send_signal(signal.SIGKILL, to=proc)
+            assert proc.wait() == -signal.SIGKILL
+
+        def test_no_key_for_term(spawn, send_signal):
+            import pytest
+            proc = spawn("uncaught.py", tty=True)
+            with pytest.raises(ValueError, match="via='tty' cannot send SIGTERM"):
+                send_signal(signal.SIGTERM, to=proc, via="tty")
+        """,
+    )
+    run().assert_outcomes(passed=5)
+
+
+def test_argv_program_in_a_terminal(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import signal
+        SCRIPT = "trap 'echo caught; exit 4' INT; echo ready; while :; do sleep 1; done"
+        def test_shell(spawn, send_signal):
+            proc = spawn(["sh", "-c", SCRIPT], tty=True)
+            proc.expect("ready")
+            send_signal(signal.SIGINT, to=proc, via="tty").wait()
+            assert proc.wait() == 4
+            proc.expect("caught")
+        """
+    )
+    run().assert_outcomes(passed=1)
