@@ -1,0 +1,21 @@
+"""The same program with main blocked in time.sleep: asyncio.run() only sees
+the Ctrl-C when main's blocking call returns, and then KeyboardInterrupt
+propagates to the top level (traceback, death by SIGINT)."""
+
+import asyncio
+import time
+
+
+async def worker():
+    await asyncio.sleep(3600)
+
+
+async def main():
+    asyncio.create_task(worker(), name="worker")
+    print("blocking", flush=True)
+    time.sleep(1)  # blocks the loop: the cancellation waits for it
+    print("main finished its blocking call", flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
