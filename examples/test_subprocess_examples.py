@@ -85,4 +85,5 @@ def test_default_sigterm_kills_only_the_child(spawn, send_signal, via):
     delivery = send_signal("TERM", to=proc, via=via).wait()
 
     assert delivery.outcome == "default"
-    assert proc.wait() == -signal.SIGTERM and proc.exit_signal == signal.SIGTERM
+    assert proc.wait() == -signal.SIGTERM
+    assert proc.exit_signal == signal.SIGTERM

@@ -14,9 +14,12 @@ if False:  # for type checkers only
     from ._events import SignalEvent as SignalEvent
     from ._events import SignalLog as SignalLog
     from ._guard import SignalLeakWarning as SignalLeakWarning
+    from ._process import SpawnedProcess as SpawnedProcess
+    from ._process import SpawnError as SpawnError
     from ._send import SignalSender as SignalSender
     from ._signals import SignalNotAvailable as SignalNotAvailable
     from ._signals import resolve_signal as resolve_signal
+    from ._spawn import Spawner as Spawner
 
 __version__ = "0.1.0"
 
@@ -28,6 +31,9 @@ _EXPORTS = {
     "SignalLog": "._events",
     "SignalLeakWarning": "._guard",
     "SignalSender": "._send",
+    "SpawnedProcess": "._process",
+    "SpawnError": "._process",
+    "Spawner": "._spawn",
     "SignalNotAvailable": "._signals",
     "resolve_signal": "._signals",
 }
@@ -55,6 +61,9 @@ __all__ = [
     "SignalLog",
     "SignalNotAvailable",
     "SignalSender",
+    "SpawnError",
+    "SpawnedProcess",
+    "Spawner",
     "__version__",
     "resolve_signal",
 ]

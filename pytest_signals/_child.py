@@ -62,7 +62,8 @@ def emit(
     kind: str, signum: int | None = None, handler: str | None = None, task: str | None = None, detail: str = ""
 ) -> None:
     """Report one event to the test process."""
-    _send(_channel.EVENT, repr(time.monotonic()), kind, signum, _thread_name(), handler, task, detail)
+    number = None if signum is None else int(signum)  # str() of an IntEnum differs across versions
+    _send(_channel.EVENT, repr(time.monotonic()), kind, number, _thread_name(), handler, task, detail)
 
 
 # -- signal.signal / signal.getsignal ----------------------------------------------
@@ -93,6 +94,27 @@ def _drop_own_frame(exc: BaseException) -> None:
         exc.__traceback__ = tb.tb_next
 
 
+def _without_own_frames(tb: "Any", value: "Any") -> "Any":
+    """The traceback with this module's frames taken out (Python 3.10 keeps
+    them on a bare re-raise), so the program prints its own traceback."""
+    entries, dropped, head = [], False, tb
+    while tb is not None:
+        if tb.tb_frame.f_globals.get("__name__") != __name__:
+            entries.append(tb)
+        else:
+            dropped = True
+        tb = tb.tb_next
+    if not dropped:
+        return head
+    types = sys.modules.get("types") or __import__("types")
+    rebuilt = None
+    for entry in reversed(entries):
+        rebuilt = types.TracebackType(rebuilt, entry.tb_frame, entry.tb_lasti, entry.tb_lineno)
+    if value is not None:
+        value.__traceback__ = rebuilt
+    return rebuilt
+
+
 def _is_loop_noop(handler: object) -> bool:
     return getattr(handler, "__name__", "") == "_sighandler_noop"
 
@@ -115,7 +137,7 @@ def _patched_signal(signalnum: "Any", handler: "Any") -> "Any":
     if callable(handler):
         _virtual[signalnum] = handler
     emit("installed", signalnum, handler_name(handler), detail=f"replaces {handler_name(old)}")
-    _send(_channel.DISPOSITION, signalnum, _disposition_kind(handler))
+    _send(_channel.DISPOSITION, int(signalnum), _disposition_kind(handler))
     return old
 
 
@@ -152,7 +174,7 @@ def _patch_unix_events(module: "Any") -> None:
 
         result = original_add(self, sig, observed_callback, *args)
         emit("installed", sig, name, detail="loop.add_signal_handler")
-        _send(_channel.DISPOSITION, sig, "handler")
+        _send(_channel.DISPOSITION, int(sig), "handler")
         return result
 
     add_signal_handler.__wrapped__ = original_add  # type: ignore[attr-defined]
@@ -233,7 +255,7 @@ def _patch_excepthook() -> None:
     def excepthook(exc_type: "Any", value: "Any", tb: "Any") -> "Any":
         if isinstance(exc_type, type) and issubclass(exc_type, KeyboardInterrupt):
             emit("keyboard_interrupt", _SIGINT, detail="propagated to the top level")
-        return original(exc_type, value, tb)
+        return original(exc_type, value, _without_own_frames(tb, value))
 
     sys.excepthook = excepthook
 

@@ -5,13 +5,11 @@ KeyboardInterrupt traceback."""
 import asyncio
 import sys
 
-
-async def worker():
-    await asyncio.sleep(3600)
+background = set()  # strong references to the tasks, as the asyncio docs advise
 
 
 async def main():
-    asyncio.create_task(worker(), name="worker")
+    background.add(asyncio.create_task(asyncio.sleep(3600), name="worker"))
     print("running", flush=True)
     await asyncio.sleep(3600)
 

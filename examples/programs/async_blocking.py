@@ -5,13 +5,11 @@ propagates to the top level (traceback, death by SIGINT)."""
 import asyncio
 import time
 
-
-async def worker():
-    await asyncio.sleep(3600)
+background = set()  # strong references to the tasks, as the asyncio docs advise
 
 
 async def main():
-    asyncio.create_task(worker(), name="worker")
+    background.add(asyncio.create_task(asyncio.sleep(3600), name="worker"))
     print("blocking", flush=True)
     time.sleep(1)  # blocks the loop: the cancellation waits for it
     print("main finished its blocking call", flush=True)

@@ -1,0 +1,132 @@
+"""Spawn-to-handled round trips: pytest-signals against what people write by hand.
+
+1. A Python child installs a SIGTERM handler, says it is ready, gets SIGTERM,
+   handles it and exits; the test waits for all of that. Hand-written:
+   ``subprocess.Popen`` with a pipe handshake. pytest-signals: ``spawn`` +
+   ``wait_for_handler`` + ``send_signal(...).wait()`` + ``wait()``.
+2. A Ctrl-C typed into a child's terminal and observed until it exits.
+   Hand-written: pexpect with its default settings. pytest-signals:
+   ``spawn(tty=True)`` + ``send_signal(SIGINT, via="tty")``.
+
+Prints median wall times and ratios. A benchmark, not a test: nothing fails
+on a timing.
+
+    python bench/bench_spawn.py [--rounds 30]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from pytest_signals._guard import SignalGuard
+from pytest_signals._options import Settings
+from pytest_signals._send import SignalSender
+from pytest_signals._spawn import Spawner
+
+CHILD = """
+import signal, sys, threading
+done = threading.Event()
+def on_term(signum, frame):
+    print("handled", flush=True)
+    done.set()
+signal.signal(signal.SIGTERM, on_term)
+print("ready", flush=True)
+while not done.wait(0.05):
+    pass
+"""
+
+CLI = """
+import sys, threading
+try:
+    print("press Ctrl-C", flush=True)
+    while True:
+        threading.Event().wait(0.05)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def by_hand(script: Path) -> None:
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "ready\n"
+    os.kill(proc.pid, signal.SIGTERM)
+    assert proc.stdout.readline() == "handled\n"
+    assert proc.wait() == 0
+    proc.stdout.close()
+
+
+def with_plugin(spawn: Spawner, send: SignalSender, script: Path) -> None:
+    proc = spawn(str(script))
+    proc.wait_for_handler(signal.SIGTERM)
+    send(signal.SIGTERM, to=proc).wait()
+    assert proc.wait() == 0
+    proc.close()
+
+
+def pexpect_defaults(script: Path) -> None:
+    import pexpect
+
+    child = pexpect.spawn(sys.executable, [str(script)])
+    child.expect("press Ctrl-C")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
+
+
+def tty_with_plugin(spawn: Spawner, send: SignalSender, script: Path) -> None:
+    proc = spawn(str(script), tty=True)
+    proc.expect("press Ctrl-C")
+    send(signal.SIGINT, to=proc, via="tty")
+    assert proc.wait() == 130
+    proc.close()
+
+
+def measure(rounds: int, a: Callable[[], None], b: Callable[[], None]) -> tuple[float, float]:
+    a(), b()  # warm up
+    ta, tb = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        a()
+        ta.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        b()
+        tb.append(time.perf_counter() - start)
+    return statistics.median(ta), statistics.median(tb)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=30)
+    args = parser.parse_args()
+    guard = SignalGuard(Settings(timeout=30.0), "bench")
+    guard.active = True  # spawning needs no in-process protection
+    spawn, send = Spawner(guard), SignalSender(guard)
+    with tempfile.TemporaryDirectory() as tmp:
+        child, cli = Path(tmp, "child.py"), Path(tmp, "cli.py")
+        child.write_text(CHILD)
+        cli.write_text(CLI)
+        plugin, hand = measure(args.rounds, lambda: with_plugin(spawn, send, child), lambda: by_hand(child))
+        print(f"1. spawn -> handler ready -> SIGTERM -> handled -> exit (median of {args.rounds})")
+        print(f"   pytest-signals spawn       : {plugin * 1000:7.1f} ms")
+        print(f"   subprocess.Popen by hand   : {hand * 1000:7.1f} ms")
+        print(f"   ratio                      : {plugin / hand:.2f}x the hand-written cost")
+        plugin, pexp = measure(args.rounds, lambda: tty_with_plugin(spawn, send, cli), lambda: pexpect_defaults(cli))
+        print(f"2. Ctrl-C typed into a terminal, until the child exited (median of {args.rounds})")
+        print(f"   pytest-signals spawn(tty)  : {plugin * 1000:7.1f} ms")
+        print(f"   pexpect, default settings  : {pexp * 1000:7.1f} ms")
+        print(f"   speed-up                   : {pexp / plugin:.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()
