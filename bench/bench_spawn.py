@@ -33,10 +33,10 @@ from pytest_signals._send import SignalSender
 from pytest_signals._spawn import Spawner
 
 CHILD = """
-import signal, sys, threading
+import os, signal, sys, threading
 done = threading.Event()
 def on_term(signum, frame):
-    print("handled", flush=True)
+    os.write(1, b"handled\\n")
     done.set()
 signal.signal(signal.SIGTERM, on_term)
 print("ready", flush=True)

@@ -8,12 +8,13 @@ import textwrap
 import pytest
 
 SERVER = """
-import signal, sys, threading
+import os, signal, sys, threading
 
 stop = threading.Event()
 
 def on_term(signum, frame):
-    print("shutting down", flush=True)
+    # os.write, not print: the handler may interrupt a print, and print is not reentrant
+    os.write(1, b"shutting down\\n")
     stop.set()
 
 signal.signal(signal.SIGTERM, on_term)

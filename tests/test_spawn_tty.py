@@ -96,8 +96,8 @@ def test_quit_and_suspend_keys(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(
         uncaught=UNCAUGHT,
         suspend="""
-        import signal, threading
-        signal.signal(signal.SIGTSTP, lambda s, f: print("suspend requested", flush=True))
+        import os, signal, threading
+        signal.signal(signal.SIGTSTP, lambda s, f: os.write(1, b"suspend requested\\n"))
         while True:
             threading.Event().wait(0.05)  # noqa: sleep-ok - the program's own loop
         """,

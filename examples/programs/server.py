@@ -1,5 +1,6 @@
 """A worker service that shuts down gracefully on SIGTERM and exits 0."""
 
+import os
 import signal
 import sys
 import threading
@@ -8,7 +9,8 @@ stopping = threading.Event()
 
 
 def on_sigterm(signum, frame):
-    print("SIGTERM received, finishing the current job", flush=True)
+    # os.write, not print: a handler can interrupt a print, and print is not reentrant.
+    os.write(1, b"SIGTERM received, finishing the current job\n")
     stopping.set()
 
 
