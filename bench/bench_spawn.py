@@ -33,23 +33,34 @@ from pytest_signals._send import SignalSender
 from pytest_signals._spawn import Spawner
 
 CHILD = """
-import os, signal, sys, threading
-done = threading.Event()
+import os, select, signal
+done = False
 def on_term(signum, frame):
+    global done
     os.write(1, b"handled\\n")
-    done.set()
+    done = True
+# A wakeup fd: the C-level handler writes to it, so select() never sleeps
+# through a signal and the idle loop adds no latency.
+r, w = os.pipe()
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)
 signal.signal(signal.SIGTERM, on_term)
 print("ready", flush=True)
-while not done.wait(0.05):
-    pass
+while not done:
+    select.select([r], [], [])
+    os.read(r, 64)
 """
 
 CLI = """
-import sys, threading
+import os, select, signal, sys
+r, w = os.pipe()
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)
 try:
     print("press Ctrl-C", flush=True)
     while True:
-        threading.Event().wait(0.05)
+        select.select([r], [], [])
+        os.read(r, 64)
 except KeyboardInterrupt:
     sys.exit(130)
 """
