@@ -27,6 +27,36 @@ BOOT_DIR = str(Path(__file__).parent / "_bootstrap")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
+_CHILD_MODULES = ("__init__.py", "_channel.py", "_child.py", "_names.py", "_bootstrap/sitecustomize.py")
+_bytecode_ready = False
+
+
+def _ensure_bytecode() -> None:
+    """Compile what every child imports, once: with PYTHONDONTWRITEBYTECODE set
+    (common in CI images) each child would otherwise compile it again, about
+    10 ms a start. Best effort: a read-only install just stays slower."""
+    global _bytecode_ready
+    if _bytecode_ready:
+        return
+    _bytecode_ready = True
+    import importlib.util
+    import py_compile
+
+    here = Path(__file__).parent
+    for name in _CHILD_MODULES:
+        source = str(here / name)
+        cached = importlib.util.cache_from_source(source)
+        try:
+            if os.path.getmtime(cached) >= os.path.getmtime(source):
+                continue
+        except OSError:
+            pass
+        try:
+            py_compile.compile(source, cfile=cached, doraise=True)
+        except (OSError, py_compile.PyCompileError):
+            pass
+
+
 def _default_signals() -> set[int]:
     return {int(s) for s in signal.valid_signals()} - {int(signal.SIGKILL), int(signal.SIGSTOP)}
 
@@ -97,6 +127,7 @@ class Spawner:
                 child_env[key] = value
         instrumented = kind != "argv"
         if instrumented:
+            _ensure_bytecode()
             original = child_env.get("PYTHONPATH")
             if original is not None:
                 child_env[_child.ENV_PYTHONPATH] = original
