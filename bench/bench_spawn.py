@@ -166,5 +166,6 @@ def main() -> None:
         print(f"     pexpect, default settings: {pexp * 1000:7.1f} ms")
         print(f"     speed-up                 : {pexp / plugin:.1f}x faster")
 
+
 if __name__ == "__main__":
     main()

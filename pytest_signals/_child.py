@@ -10,7 +10,7 @@ reports over a private channel (fd 3 at start, close-on-exec):
 * dispositions installed, by ``signal.signal`` and ``loop.add_signal_handler``;
 * handler calls (one per delivery; for a loop handler, the callback the loop
   ran, never the loop's internal no-op handler);
-* asyncio tasks that end cancelled;
+* asyncio tasks that end cancelled (name and coroutine);
 * ``KeyboardInterrupt`` raised by a handler, and one that reaches the top level.
 """
 
@@ -184,15 +184,12 @@ def _patch_unix_events(module: "Any") -> None:
 def _report_cancelled(task: "Any") -> None:
     if not task.cancelled():
         return
-    message = ""
-    try:
-        task.result()
-    except BaseException as exc:  # CancelledError, with its message when there is one
-        if exc.args and exc.args[0] is not None:
-            message = f", message {exc.args[0]!r}"
+    # The cancel message is not reported: only task.result() holds it, and that
+    # hands out (and forgets) the CancelledError and its traceback, which belong
+    # to the program's own result() call.
     coro = task.get_coro()
     coro_name = getattr(coro, "__qualname__", None) or type(coro).__name__
-    emit("cancelled", None, task=task.get_name(), detail=f"coroutine {coro_name}{message}")
+    emit("cancelled", None, task=task.get_name(), detail=f"coroutine {coro_name}")
 
 
 def _patch_base_events(module: "Any") -> None:

@@ -9,6 +9,7 @@ group reaches pytest), with default dispositions and an empty signal mask.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -51,10 +52,8 @@ def _ensure_bytecode() -> None:
                 continue
         except OSError:
             pass
-        try:
+        with contextlib.suppress(OSError, py_compile.PyCompileError):
             py_compile.compile(source, cfile=cached, doraise=True)
-        except (OSError, py_compile.PyCompileError):
-            pass
 
 
 def _default_signals() -> set[int]:

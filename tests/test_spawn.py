@@ -254,8 +254,7 @@ def test_loop_handlers_in_the_child(pytester: pytest.Pytester, run) -> None:
             assert proc.wait() == 0
             signal_log.assert_handled(signal.SIGHUP, times=1, process=proc)
             event = signal_log.assert_cancelled("worker", process=proc)
-            if sys.version_info >= (3, 11):  # 3.10 drops the message on the way out
-                assert "shutting down" in event.detail
+            assert event.detail == "coroutine sleep" and event.pid == proc.pid
             handlers = [e.handler for e in signal_log.handled]
             assert not any("noop" in h for h in handlers), handlers
             assert proc.stdout == "got HUP\\ngot TERM\\n"

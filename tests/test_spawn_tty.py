@@ -154,3 +154,54 @@ def test_argv_program_in_a_terminal(pytester: pytest.Pytester, run) -> None:
         """
     )
     run().assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("runner", ["asyncio", "trio"])
+def test_ctrl_c_output_is_the_same_with_and_without_instrumentation(
+    pytester: pytest.Pytester, run, runner: str
+) -> None:
+    """The event loops' own Ctrl-C handling is untouched: the instrumented child prints
+    and exits exactly as the same program started as a plain command does."""
+    if runner == "trio":
+        pytest.importorskip("trio")
+    pytester.makepyfile(
+        app=f"""
+        import sys
+        RUNNER = {runner!r}
+
+        async def main():
+            print("ready", flush=True)
+            if RUNNER == "trio":
+                import trio
+                await trio.sleep_forever()
+            else:
+                import asyncio
+                await asyncio.Event().wait()
+
+        if RUNNER == "trio":
+            import trio
+            trio.run(main)
+        else:
+            import asyncio
+            asyncio.run(main())
+        """,
+        test_app="""
+        import re, signal, sys
+
+        def interrupted(spawn, send_signal, target):
+            proc = spawn(target, tty=True)
+            proc.expect("ready\\r\\n")  # the whole line: the echoed ^C must come after it
+            send_signal(signal.SIGINT, to=proc, via="tty").wait()
+            code = proc.wait()
+            return code, re.sub(r"0x[0-9a-f]+", "0x?", proc.output)
+
+        def test_same(spawn, send_signal, signal_log):
+            instrumented = interrupted(spawn, send_signal, "app.py")
+            plain = interrupted(spawn, send_signal, [sys.executable, "app.py"])
+            assert instrumented == plain, (instrumented[1], plain[1])
+            assert instrumented[0] == -signal.SIGINT
+            assert "KeyboardInterrupt" in instrumented[1]
+            signal_log.assert_keyboard_interrupt()
+        """,
+    )
+    run().assert_outcomes(passed=1)
