@@ -31,7 +31,7 @@ def keyboard_interrupt_message() -> str:
 
 
 @contextmanager
-def phase(item: pytest.Item, when: str) -> Iterator[None]:
+def phase(item: pytest.Item, when: str, timeline: bool = True) -> Iterator[None]:
     """Run one phase of *item* under the plugin's protection."""
     __tracebackhide__ = True
     try:
@@ -53,7 +53,7 @@ def phase(item: pytest.Item, when: str) -> Iterator[None]:
             pytest.fail("\n".join(deaths), pytrace=False)
     finally:
         guard = item.stash.get(GUARD_KEY, None)
-        if guard is not None:
+        if guard is not None and timeline:
             add_timeline_section(item, guard, when)
 
 

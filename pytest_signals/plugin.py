@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import sys
 import warnings
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
 
 from ._marker import MARKER_LINE, marker_signals
 from ._options import Settings, add_options, read_settings
-from ._protect import GUARD_KEY, add_timeline_section, protect
+from ._protect import GUARD_KEY, add_timeline_section, phase, protect
 
 if TYPE_CHECKING:
     # Loaded when a test first uses the plugin, so that loading the plugin stays cheap.
@@ -79,6 +79,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             # First, so that the protection also covers the other fixtures.
             names.insert(0, GUARD_FIXTURE)
         protect(item)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
+    # Fixture finalizers run outside the item's methods: a SIGINT a fixture
+    # sends while tearing down is caught here. (Costs a generator per test.)
+    if GUARD_KEY not in item.stash:
+        return (yield)
+    with phase(item, "teardown", timeline=False):
+        return (yield)
 
 
 @pytest.fixture

@@ -185,3 +185,22 @@ def test_forked_child_keeps_the_real_default_action(run, pytester: pytest.Pytest
         """
     )
     run().assert_outcomes(passed=1)
+
+
+def test_sigint_sent_while_a_fixture_tears_down(run, pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import signal, pytest
+        @pytest.fixture
+        def noisy(send_signal):
+            yield
+            send_signal(signal.SIGINT)
+        def test_uses(noisy):
+            pass
+        def test_after():
+            pass
+        """
+    )
+    result = run()
+    result.assert_outcomes(passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_uses*", "*KeyboardInterrupt from a SIGINT that this test sent*"])

@@ -185,8 +185,9 @@ def test_ctrl_c_output_is_the_same_with_and_without_instrumentation(
             import asyncio
             asyncio.run(main())
         """,
-        test_app="""
+        test_app=f"""
         import re, signal, sys
+        RUNNER = {runner!r}
 
         def interrupted(spawn, send_signal, target):
             proc = spawn(target, tty=True)
@@ -198,9 +199,17 @@ def test_ctrl_c_output_is_the_same_with_and_without_instrumentation(
         def test_same(spawn, send_signal, signal_log):
             instrumented = interrupted(spawn, send_signal, "app.py")
             plain = interrupted(spawn, send_signal, [sys.executable, "app.py"])
-            assert instrumented == plain, (instrumented[1], plain[1])
+            if RUNNER == "asyncio":
+                assert instrumented == plain, (instrumented[1], plain[1])
+            else:
+                # trio raises KeyboardInterrupt wherever the main task happens to
+                # be (still in print's flush, or asleep): the traceback's middle
+                # depends on timing, with or without instrumentation.
+                assert instrumented[0] == plain[0]
+                assert instrumented[1].endswith("KeyboardInterrupt\\r\\n")
+                assert plain[1].endswith("KeyboardInterrupt\\r\\n")
+                assert "pytest_signals" not in instrumented[1]
             assert instrumented[0] == -signal.SIGINT
-            assert "KeyboardInterrupt" in instrumented[1]
             signal_log.assert_keyboard_interrupt()
         """,
     )
