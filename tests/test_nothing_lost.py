@@ -203,4 +203,6 @@ def test_sigint_sent_while_a_fixture_tears_down(run, pytester: pytest.Pytester) 
     )
     result = run()
     result.assert_outcomes(passed=2, errors=1)
-    result.stdout.fnmatch_lines(["*ERROR at teardown of test_uses*", "*KeyboardInterrupt from a SIGINT that this test sent*"])
+    result.stdout.fnmatch_lines(
+        ["*ERROR at teardown of test_uses*", "*KeyboardInterrupt from a SIGINT that this test sent*"]
+    )
