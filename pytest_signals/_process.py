@@ -11,16 +11,14 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import selectors
 import signal
-import threading
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from . import _channel
 from ._delivery import Delivery
 from ._signals import default_action, resolve_signal, signal_name
+from ._watch import ChildWatch
 
 if TYPE_CHECKING:
     from ._events import SignalLog
@@ -32,7 +30,7 @@ class SpawnError(RuntimeError):
     """The target of ``spawn`` could not be found or started."""
 
 
-class SpawnedProcess:
+class SpawnedProcess(ChildWatch):
     """A real child process started by the ``spawn`` fixture.
 
     Attributes:
@@ -64,33 +62,11 @@ class SpawnedProcess:
         self.target = target
         self.tty = tty
         self.instrumented = instrumented
-        self._log = log
         self._timeout = timeout
-        self._terminal = terminal
-        self._cond = threading.Condition()
-        self._out = bytearray()
-        self._err = bytearray()
-        self._combined = bytearray()
         self._cursor = 0
-        self._returncode: int | None = None
-        self._channel_open = "channel" in fds
-        self._ready = not instrumented
-        self._started: bool | None = None
-        self._failure = ""
-        self._ignored: set[int] = set()
-        self._dispositions: dict[int, str] = {}
-        self._top_level_interrupt = False
-        self._drained = False
-        self._exit_code: int | None = None
-        self._pending: list[tuple[Delivery, int]] = []
         self.killed_at_teardown = False
         self._stdin = fds.get("stdin")
-        self._wake_r, self._wake_w = os.pipe()
-        self._fds = fds
-        self._pump = threading.Thread(target=self._pump_loop, name=f"pytest-signals pump {pid}", daemon=True)
-        self._reaper = threading.Thread(target=self._reap, name=f"pytest-signals reaper {pid}", daemon=True)
-        self._pump.start()
-        self._reaper.start()
+        super().__init__(pid, log, fds, terminal, instrumented)
 
     def __repr__(self) -> str:
         state = "running" if self.is_alive() else self._describe_exit()
@@ -102,12 +78,6 @@ class SpawnedProcess:
     def returncode(self) -> int | None:
         """None while running; the exit code; ``-N`` when killed by signal N."""
         return self._returncode
-
-    @property
-    def exit_signal(self) -> int | None:
-        """The signal that killed the child (``signal.Signals``), or None."""
-        code = self._returncode
-        return resolve_signal(-code) if code is not None and code < 0 else None
 
     @property
     def keyboard_interrupt(self) -> bool:
@@ -300,156 +270,6 @@ class SpawnedProcess:
             f"(sent via {delivery.via}) or to exit; it did neither"
         )
 
-    def _settle(self, kind: str, signum: int | None, handler: str | None) -> None:
-        """Complete pending deliveries that this event answers. Holds the condition."""
-        if kind == "handled":
-            for i, (delivery, _) in enumerate(self._pending):
-                if delivery.signal == signum:
-                    del self._pending[i]
-                    events = tuple(e for e in self._log if e.signal == signum and e.kind in ("sent", "handled"))
-                    delivery._complete("handled", handler, events[-2:])
-                    return
-        elif kind == "exited":
-            for delivery, _ in self._pending:
-                outcome = "default" if self.exit_signal == delivery.signal else "exited"
-                delivery._complete(outcome, None, ())
-            self._pending.clear()
-
-    # -- the two threads -------------------------------------------------------------
-
-    def _reap(self) -> None:
-        while True:
-            try:
-                _, status = os.waitpid(self.pid, os.WUNTRACED)
-            except ChildProcessError:
-                status = 0
-                break
-            if not os.WIFSTOPPED(status):
-                break
-            stop = os.WSTOPSIG(status)
-            with self._cond:  # a stop signal's default action: report it, keep waiting
-                self._log.record("default", stop, pid=self.pid, thread="-", detail=f"stopped by {signal_name(stop)}")
-                for i, (delivery, _) in enumerate(self._pending):
-                    if delivery.signal == stop:
-                        del self._pending[i]
-                        delivery._complete("default", None, ())
-                        break
-                self._cond.notify_all()
-        code = os.waitstatus_to_exitcode(status)
-        if self._terminal is not None:
-            ptyproc = self._terminal.ptyproc
-            ptyproc.terminated = True
-            ptyproc.status = status
-            ptyproc.exitstatus = code if code >= 0 else None
-            ptyproc.signalstatus = -code if code < 0 else None
-        self._exit_code = code
-        # The pump reads what the child wrote before it died, then records the
-        # exit: its last reports come before "exited" in the log.
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"d")
-
-    def _output_open(self) -> bool:
-        return any(name in self._fds for name in ("stdout", "stderr", "terminal"))
-
-    def _pump_loop(self) -> None:
-        selector = selectors.DefaultSelector()
-        for name in ("stdout", "stderr", "terminal", "channel"):
-            if name in self._fds:
-                os.set_blocking(self._fds[name], False)
-                selector.register(self._fds[name], selectors.EVENT_READ, name)
-        selector.register(self._wake_r, selectors.EVENT_READ, "wake")
-        self._partial = b""
-        try:
-            while True:
-                for key, _ in selector.select():
-                    if key.data != "wake":
-                        self._read(selector, key.fd, key.data)
-                        continue
-                    wake = os.read(self._wake_r, 64)
-                    if b"x" in wake:
-                        return
-                    # The child exited: take everything already in the pipes.
-                    for other in list(selector.get_map().values()):
-                        if other.data != "wake":
-                            while self._read(selector, other.fd, other.data):
-                                pass
-                    self._record_exit()
-        finally:
-            selector.close()
-
-    def _record_exit(self) -> None:
-        code = self._exit_code
-        assert code is not None
-        signum = -code if code < 0 else None
-        detail = f"killed by {signal_name(-code)}" if code < 0 else f"exit code {code}"
-        with self._cond:
-            self._returncode = code
-            self._log.record("exited", signum, pid=self.pid, thread="-", detail=detail)
-            self._settle("exited", signum, None)
-            self._drained = True
-            self._cond.notify_all()
-
-    def _read(self, selector: selectors.BaseSelector, fd: int, name: str) -> bool:
-        """Read once from *fd*; False when nothing more is there for now."""
-        try:
-            data = os.read(fd, 65536)
-        except BlockingIOError:
-            return False
-        except OSError:  # EIO: the terminal's other side is gone
-            data = b""
-        if not data:
-            selector.unregister(fd)
-            with self._cond:
-                self._close_fd(name)
-                if name == "channel":
-                    self._channel_open = False
-                self._cond.notify_all()
-            return False
-        with self._cond:
-            if name == "channel":
-                lines = (self._partial + data).split(b"\n")
-                self._partial = lines.pop()
-                for line in lines:
-                    self._message(_channel.decode(line))
-            else:
-                (self._err if name == "stderr" else self._out).extend(data)
-                self._combined.extend(data)
-            self._cond.notify_all()
-        return True
-
-    def _message(self, fields: list[str]) -> None:
-        kind, pid = fields[0], int(fields[1])
-        rest = fields[2:]
-        if kind == _channel.EVENT:
-            at, event_kind, sig, thread, handler, task, detail = rest
-            signum = int(sig) if sig else None
-            if event_kind == "keyboard_interrupt" and detail == "propagated to the top level" and pid == self.pid:
-                self._top_level_interrupt = True
-            self._log.record(
-                event_kind,
-                signum,
-                pid=pid,
-                thread=thread,
-                handler=handler or None,
-                task=task or None,
-                detail=detail,
-                at=float(at),
-            )
-            if pid == self.pid:
-                self._settle(event_kind, signum, handler or None)
-        elif pid != self.pid:
-            return
-        elif kind == _channel.READY:
-            self._ready = True
-        elif kind == _channel.STARTED:
-            self._started = True
-        elif kind == _channel.FAILED:
-            self._started, self._failure = False, rest[0]
-        elif kind == _channel.IGNORED:
-            self._ignored = {int(s) for s in rest[0].split(",") if s}
-        elif kind == _channel.DISPOSITION:
-            self._dispositions[int(rest[0])] = rest[1]
-
     # -- start-up and clean-up ---------------------------------------------------------
 
     def wait_started(self, needs_started: bool, timeout: float) -> None:
@@ -515,15 +335,6 @@ class SpawnedProcess:
             self._terminal.ptyproc.closed = True
         self.killed_at_teardown = self.killed_at_teardown or stopped
         return stopped
-
-    def _close_fd(self, name: str) -> None:
-        fd = self._fds.pop(name)
-        if name == "terminal":
-            # pexpect's file object owns the terminal fd: closing it through the
-            # object keeps it from closing a reused fd number when collected.
-            self._terminal.ptyproc.fileobj.close()
-        else:
-            os.close(fd)
 
     def _signal_group(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
