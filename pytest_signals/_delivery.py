@@ -9,7 +9,7 @@ from typing import Any, NoReturn
 from ._events import SignalEvent
 from ._signals import signal_name
 
-OUTCOMES = ("handled", "ignored", "default", "blocked", "exited", "sent")
+OUTCOMES = ("handled", "queued", "ignored", "default", "blocked", "exited", "sent")
 
 
 class Delivery:
@@ -19,7 +19,9 @@ class Delivery:
         signal: the signal sent.
         target: pid of the process it was sent to.
         via: how it was sent (``"raise"``, ``"kill"``).
-        outcome: ``"handled"`` (a Python handler ran), ``"ignored"``
+        outcome: ``"handled"`` (a Python handler ran), ``"queued"`` (handed
+            to an event loop's ``add_signal_handler``: the loop runs the callback
+            on a later iteration), ``"ignored"``
             (``SIG_IGN``, or a default action of ignore), ``"default"`` (the
             default action would have ended or stopped the process),
             ``"blocked"`` (pending in the signal mask), ``"exited"`` (a

@@ -172,6 +172,8 @@ class SignalObserver:
         plugin = self._foreign_caller()
         if plugin is not None:
             self.original[signalnum] = handler  # the new baseline: no leak, restored as such
+        if _is_loop_noop(handler):
+            return old
         self.log.record(
             "installed",
             signalnum,
@@ -209,6 +211,8 @@ class SignalObserver:
     # -- real handlers ------------------------------------------------------------
 
     def _real_for(self, signum: int, handler: object) -> object:
+        if _is_loop_noop(handler):
+            return handler  # the loop's own: its callbacks are what the program wrote
         if callable(handler):
             return self._observed(handler)
         if handler == SIG_DFL and is_fatal_by_default(signum):
@@ -348,6 +352,11 @@ class SignalObserver:
         """Block (off the main thread) until *signum* has had more than *after* runs."""
         with self._cond:
             return self._cond.wait_for(lambda: self._completions[signum] > after, timeout)
+
+
+def _is_loop_noop(handler: object) -> bool:
+    """asyncio's internal no-op handler (the loop's wakeup fd does the work)."""
+    return getattr(handler, "__name__", "") == "_sighandler_noop"
 
 
 def _origin(by_test: bool) -> str:

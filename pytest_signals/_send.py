@@ -158,6 +158,11 @@ class SignalSender:
             _observe.real_raise_signal(signum)
         else:
             _observe.real_kill(pid, signum)
+        if _observe._is_loop_noop(disposition):
+            # An event loop's handler: the C-level handler wrote to the loop's
+            # wakeup fd, and the loop runs the callback on a later iteration.
+            delivery._complete("queued", None, (log[first],))
+            return delivery
         if not runs_handler:
             why = "SIG_IGN" if disposition == _observe.SIG_IGN else f"default action: {default_action(signum)}"
             if disposition is None:

@@ -184,3 +184,27 @@ def test_bad_arguments_to_the_helpers(pytester: pytest.Pytester, run) -> None:
         """
     )
     run().assert_outcomes(passed=1)
+
+
+def test_an_event_loop_s_internal_handler_is_not_logged(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio, signal
+
+        def test_loop(send_signal, signal_log):
+            got = []
+            async def main():
+                loop = asyncio.get_running_loop()
+                loop.add_signal_handler(signal.SIGUSR1, got.append, "usr1")
+                assert send_signal(signal.SIGUSR1).outcome == "queued"
+                while not got:
+                    await asyncio.sleep(0)
+                loop.remove_signal_handler(signal.SIGUSR1)
+            asyncio.run(main())
+            assert got == ["usr1"]
+            names = [e.handler for e in signal_log if e.handler]
+            assert not any("noop" in name for name in names), names
+            assert signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL
+        """
+    )
+    run().assert_outcomes(passed=1)
