@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable, Generator
 from typing import Any, NoReturn
 
 from ._events import SignalEvent
 from ._signals import signal_name
+
+
+def _running_trio() -> bool:
+    trio = sys.modules.get("trio")
+    if trio is None:
+        return False
+    try:
+        trio.lowlevel.current_trio_token()
+    except RuntimeError:
+        return False
+    return True
+
 
 OUTCOMES = ("handled", "queued", "ignored", "default", "blocked", "exited", "sent")
 
@@ -93,9 +106,11 @@ class Delivery:
         return self
 
     def __await__(self) -> Generator[Any, None, Delivery]:
-        """Await completion in a running asyncio loop, without blocking it."""
+        """Await completion without blocking the event loop (asyncio or trio)."""
         if self.done:
             return self
+        if _running_trio():
+            return (yield from self._await_trio().__await__())
         import asyncio
 
         loop = asyncio.get_running_loop()
@@ -120,6 +135,22 @@ class Delivery:
             if self._on_timeout is not None:
                 self._on_timeout(bound if bound is not None else 0.0)
             raise
+        return self
+
+    async def _await_trio(self) -> Delivery:
+        import trio
+
+        token = trio.lowlevel.current_trio_token()
+        event = trio.Event()
+        with self._lock:
+            if self._done.is_set():
+                return self
+            self._callbacks.append(lambda: token.run_sync_soon(event.set))
+        bound = self.default_timeout
+        with trio.move_on_after(bound if bound is not None else float("inf")) as scope:
+            await event.wait()
+        if scope.cancelled_caught and self._on_timeout is not None:
+            self._on_timeout(bound if bound is not None else 0.0)
         return self
 
     def __repr__(self) -> str:

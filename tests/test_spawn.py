@@ -468,3 +468,35 @@ def test_coverage_includes_code_run_in_children(pytester: pytest.Pytester) -> No
     # Only never_called's body (and maybe the idle loop's sleep) is missed: the
     # handler and main ran in the child.
     result.stdout.re_match_lines([r"app\.py\s+11\s+[12]\s+\d+%\s+(9, )?12$"])
+
+
+def test_deliveries_are_awaitable_on_asyncio_and_trio(pytester: pytest.Pytester, run, server) -> None:
+    pytest.importorskip("anyio")
+    pytest.importorskip("trio")
+    pytester.makepyfile(
+        """
+        import signal, pytest
+
+        @pytest.fixture(params=["asyncio", "trio"])
+        def anyio_backend(request):
+            return request.param
+
+        @pytest.mark.anyio
+        async def test_await(spawn, send_signal, anyio_backend):
+            proc = spawn("server.py")
+            proc.wait_for_handler(signal.SIGTERM)
+            proc.expect("ready\\n")
+            delivery = await send_signal(signal.SIGTERM, to=proc)
+            assert delivery.outcome == "handled" and delivery.done
+            assert proc.wait() == 0
+
+        @pytest.mark.anyio
+        async def test_await_timeout(spawn, send_signal, anyio_backend):
+            proc = spawn(["sh", "-c", "trap '' USR1; echo up; read line"])
+            proc.expect("up")
+            await send_signal(signal.SIGUSR1, to=proc, timeout=0.3)
+        """
+    )
+    result = run()
+    result.assert_outcomes(passed=2, failed=2)
+    result.stdout.fnmatch_lines(["*waited 0.3s for pid * to handle SIGUSR1 (sent via kill) or to exit*"])
