@@ -47,7 +47,8 @@ class Delivery:
     A delivery is complete once its outcome is known. Deliveries to the test
     process complete before ``send_signal`` returns; one to a spawned child
     completes when the child reports that a handler for the signal ran, or
-    when it exits, whichever comes first: :meth:`wait` for it, or ``await`` it.
+    when it exits, whichever comes first: :meth:`wait` for it, or ``await`` it
+    (in asyncio or trio, without blocking the loop).
     """
 
     def __init__(
