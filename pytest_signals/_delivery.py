@@ -22,6 +22,11 @@ def _running_trio() -> bool:
     return True
 
 
+def _running_event_loop() -> bool:
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and asyncio._get_running_loop() is not None
+
+
 OUTCOMES = ("handled", "queued", "ignored", "default", "blocked", "exited", "sent")
 
 
@@ -65,6 +70,7 @@ class Delivery:
         self.handler: str | None = None
         self.events: tuple[SignalEvent, ...] = ()
         self.default_timeout: float | None = None
+        self.loop_bound = False
         self._done = threading.Event()
         self._on_timeout = on_timeout
         self._callbacks: list[Callable[[], None]] = []
@@ -100,6 +106,11 @@ class Delivery:
         """
         __tracebackhide__ = True
         bound = timeout if timeout is not None else self.default_timeout
+        if self.loop_bound and not self.done and _running_event_loop():
+            raise RuntimeError(
+                f"{self!r} completes when the event loop runs its handler, and this thread runs "
+                "that loop: wait() would block it forever. Use `await` instead."
+            )
         if not self._done.wait(bound):
             if self._on_timeout is not None:
                 self._on_timeout(bound if bound is not None else 0.0)

@@ -26,6 +26,7 @@ EVENT_KINDS = (
     "keyboard_interrupt",
     "cancelled",
     "exited",
+    "removed",
 )
 
 
@@ -37,7 +38,8 @@ class SignalEvent:
         kind: ``"sent"``, ``"installed"``, ``"handled"``, ``"default"``
             (the signal met its default action), ``"ignored"``,
             ``"keyboard_interrupt"``, ``"cancelled"`` (an asyncio task ended
-            cancelled) or ``"exited"`` (a spawned child exited).
+            cancelled), ``"exited"`` (a spawned child exited) or ``"removed"``
+            (an event loop's signal handler was removed).
         signal: the signal (``signal.Signals`` where it has a name), or None.
         pid: the process the event happened in.
         thread: name of the thread it happened in.
@@ -117,6 +119,7 @@ class SignalLog(Sequence[SignalEvent]):
         self._lock = threading.Lock()
         self._t0 = time.monotonic()
         self._listeners: list[Callable[[SignalEvent], None]] = []
+        self.default_timeout = 5.0
 
     # -- recording (plugin side) -------------------------------------------------
 
@@ -155,6 +158,53 @@ class SignalLog(Sequence[SignalEvent]):
         """Call *listener* with every event recorded from now on."""
         with self._lock:
             self._listeners.append(listener)
+
+    def remove_listener(self, listener: Callable[[SignalEvent], None]) -> None:
+        with self._lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    async def wait_for(
+        self,
+        kind: str,
+        signal: object = None,
+        *,
+        task: object = None,
+        process: object = None,
+        timeout: float | None = None,
+    ) -> SignalEvent:
+        """Wait, without blocking the event loop (asyncio or trio), for the first
+        event of *kind* (and *signal*, *task* name or task, *process*), and
+        return it; one already in the log is returned at once.
+
+        Example::
+
+            await send_signal(signal.SIGTERM)          # the handler cancels the workers
+            await signal_log.wait_for("cancelled", task="worker")
+
+        Raises:
+            pytest.fail.Exception: nothing matched within *timeout* (default
+                ``signal_timeout``), with the timeline.
+        """
+        __tracebackhide__ = True
+        from ._awaiting import wait_until
+
+        name = None if task is None else (task if isinstance(task, str) else task.get_name())  # type: ignore[attr-defined]
+
+        def find() -> SignalEvent | None:
+            for event in self.filter(kind, signal, process=process):
+                if name is None or event.task == name:
+                    return event
+            return None
+
+        bound = self.default_timeout if timeout is None else timeout
+        found = await wait_until(self, find, bound)
+        if found is None:
+            import pytest
+
+            what = " ".join(str(x) for x in (kind, signal, name) if x is not None)
+            pytest.fail(f"waited {bound:g}s for a {what} event; none came\nsignal timeline:\n{self.timeline()}")
+        return found
 
     # -- sequence protocol -------------------------------------------------------
 

@@ -14,6 +14,7 @@ import threading
 import pytest
 
 from ._events import SignalEvent, SignalLog, handler_name
+from ._loop_hooks import LoopHooks
 from ._observe import SignalObserver
 from ._options import Settings
 from ._restore import SignalState, TimerState, UndoStack
@@ -31,8 +32,10 @@ class SignalGuard:
         self.settings = settings
         self.nodeid = nodeid
         self.log = SignalLog()
+        self.log.default_timeout = settings.timeout
         self.undo = UndoStack()
         self.observer = SignalObserver(self.log, self.undo, foreign)
+        self.loop_hooks = LoopHooks(self.log, self.undo)
         self.state: SignalState | None = None
         self.active = False
         self.reported_deaths = 0
@@ -49,6 +52,7 @@ class SignalGuard:
         self.state = SignalState.capture()
         try:
             self.observer.install()
+            self.loop_hooks.install()
         except BaseException:
             self.undo.undo()
             raise
@@ -79,6 +83,7 @@ class SignalGuard:
             f"(it was {handler_name(before)} before the test)"
             for sig, now, before in self.observer.leaked()
         ]
+        leaks += self.loop_hooks.leaks()
         state = self.state
         assert state is not None
         if state.current_wakeup_fd() != state.wakeup_fd:
@@ -124,6 +129,8 @@ class SignalGuard:
         while current is not None and id(current) not in seen:
             seen.add(id(current))
             if any(current is mine for mine in self.observer.self_caused):
+                return True
+            if self.observer.runner_interrupted and isinstance(current, KeyboardInterrupt):
                 return True
             current = current.__cause__ or current.__context__
         return False

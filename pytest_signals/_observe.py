@@ -93,6 +93,7 @@ class SignalObserver:
         self.self_caused: list[BaseException] = []
         self.deaths: list[str] = []
         self.timer_touched = False
+        self.runner_interrupted = False
         self._cond = threading.Condition()
         self._completions: dict[int, int] = defaultdict(int)
         self._tokens: dict[int, int] = defaultdict(int)
@@ -142,6 +143,8 @@ class SignalObserver:
         leaks = []
         for signum, before in self.original.items():
             now = self.virtual.get(signum, before)
+            if _is_loop_noop(now):
+                continue  # an event loop's: reported by the loop hooks, with its callback
             same = now is before or (_is_disposition(now) and _is_disposition(before) and now == before)
             if not same:
                 leaks.append((signum, now, before))
@@ -172,8 +175,8 @@ class SignalObserver:
         plugin = self._foreign_caller()
         if plugin is not None:
             self.original[signalnum] = handler  # the new baseline: no leak, restored as such
-        if _is_loop_noop(handler):
-            return old
+        if _is_loop_noop(handler) or (_is_loop_noop(old) and self._caller_module() == "asyncio.unix_events"):
+            return old  # the loop's own bookkeeping: its handlers are logged by the loop hooks
         self.log.record(
             "installed",
             signalnum,
@@ -182,18 +185,23 @@ class SignalObserver:
         )
         return old
 
-    def _foreign_caller(self) -> str | None:
-        """The other pytest plugin whose code made the current call, if any."""
-        if not self.foreign:
-            return None
+    @staticmethod
+    def _caller_module() -> str:
+        """The module that called into ``signal`` (ours and ``signal``'s skipped)."""
         frame: FrameType | None = sys._getframe(2)
         while frame is not None:
             module = str(frame.f_globals.get("__name__", ""))
             if module not in ("signal", "_signal") and not module.startswith("pytest_signals"):
-                top = module.split(".")[0]
-                return top if top in self.foreign else None
+                return module
             frame = frame.f_back
-        return None
+        return ""
+
+    def _foreign_caller(self) -> str | None:
+        """The other pytest plugin whose code made the current call, if any."""
+        if not self.foreign:
+            return None
+        top = self._caller_module().split(".")[0]
+        return top if top in self.foreign else None
 
     def _timer_changed(self) -> None:
         if self._foreign_caller() is not None:
@@ -236,6 +244,10 @@ class SignalObserver:
             return handler(signum, frame)
         by_test = self._take_token(signum)
         self.log.record("handled", signum, handler=name, detail=_origin(by_test))
+        if by_test and name.startswith("partial(asyncio.runners.Runner._on_sigint"):
+            # asyncio.Runner (pytest-asyncio runs every async test in one) cancels
+            # the test's own task and raises KeyboardInterrupt when it ends.
+            self.runner_interrupted = True
         try:
             return handler(signum, frame)
         except KeyboardInterrupt as exc:

@@ -9,8 +9,7 @@ Tests that do not use the plugin pay nothing per test.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -21,7 +20,15 @@ if TYPE_CHECKING:
 GUARD_KEY = pytest.StashKey["SignalGuard"]()
 
 
-def keyboard_interrupt_message() -> str:
+def keyboard_interrupt_message(runner: bool = False) -> str:
+    if runner:
+        return (
+            "The SIGINT this test sent reached asyncio.Runner's own SIGINT handler (pytest-asyncio "
+            "runs each async test in a Runner): it cancelled the test's task and raised "
+            "KeyboardInterrupt, which would have ended the whole pytest session; it fails only this "
+            "test. To test that behaviour, run the code in a child: spawn(...) and "
+            "send_signal(SIGINT, to=proc); or install a SIGINT handler in the code under test."
+        )
     return (
         "KeyboardInterrupt from a SIGINT that this test sent to its own process escaped the test. "
         "Without pytest-signals it would have ended the whole pytest session; it fails only this "
@@ -30,31 +37,31 @@ def keyboard_interrupt_message() -> str:
     )
 
 
-@contextmanager
-def phase(item: pytest.Item, when: str, timeline: bool = True) -> Iterator[None]:
+class phase:
     """Run one phase of *item* under the plugin's protection."""
-    __tracebackhide__ = True
-    try:
-        yield
-    except KeyboardInterrupt as exc:
-        guard = item.stash.get(GUARD_KEY, None)
-        if guard is not None and guard.caused_by_test(exc):
-            raise pytest.fail.Exception(keyboard_interrupt_message()) from exc
-        raise
-    except BaseException:
-        guard = item.stash.get(GUARD_KEY, None)
-        if guard is not None:
-            guard.unreported_deaths()  # this failure reports them
-        raise
-    else:
-        guard = item.stash.get(GUARD_KEY, None)
-        deaths = guard.unreported_deaths() if guard is not None else []
-        if deaths:
-            pytest.fail("\n".join(deaths), pytrace=False)
-    finally:
-        guard = item.stash.get(GUARD_KEY, None)
-        if guard is not None and timeline:
-            add_timeline_section(item, guard, when)
+
+    def __init__(self, item: pytest.Item, when: str, timeline: bool = True) -> None:
+        self.item, self.when, self.timeline = item, when, timeline
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        __tracebackhide__ = True
+        guard = self.item.stash.get(GUARD_KEY, None)
+        if guard is None:
+            return
+        try:
+            if isinstance(exc, KeyboardInterrupt) and guard.caused_by_test(exc):
+                if guard.observer.runner_interrupted:  # asyncio's internals add nothing
+                    raise pytest.fail.Exception(keyboard_interrupt_message(runner=True)) from None
+                raise pytest.fail.Exception(keyboard_interrupt_message()) from exc
+            deaths = guard.unreported_deaths()  # an exception in flight reports them
+            if deaths and exc is None:
+                pytest.fail("\n".join(deaths), pytrace=False)
+        finally:
+            if self.timeline:
+                add_timeline_section(self.item, guard, self.when)
 
 
 def add_timeline_section(item: pytest.Item, guard: SignalGuard, when: str) -> None:

@@ -9,7 +9,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
@@ -153,15 +153,23 @@ class SignalSender:
         first = len(log)
         before = observer.completions(signum)
         log.record("sent", signum, detail=f"via {via}, to the test process")
+        loop_handled = _observe._is_loop_noop(disposition)
+        if loop_handled:
+            # An event loop's handler: the C-level handler writes to the loop's
+            # wakeup fd and the loop runs the callback on a later iteration.
+            # The delivery completes then: await it.
+            delivery.outcome = "queued"
+            delivery.default_timeout = timeout
+            delivery.loop_bound = True
+            delivery._on_timeout = lambda t: self._loop_timeout(delivery, t)
+            if not guard.loop_hooks.expect(delivery, signum, first):
+                delivery._complete("queued", None, (log[first],))
         observer.note_self_sent(signum)
         if via == "raise":
             _observe.real_raise_signal(signum)
         else:
             _observe.real_kill(pid, signum)
-        if _observe._is_loop_noop(disposition):
-            # An event loop's handler: the C-level handler wrote to the loop's
-            # wakeup fd, and the loop runs the callback on a later iteration.
-            delivery._complete("queued", None, (log[first],))
+        if loop_handled:
             return delivery
         if not runs_handler:
             why = "SIG_IGN" if disposition == _observe.SIG_IGN else f"default action: {default_action(signum)}"
@@ -191,6 +199,15 @@ class SignalSender:
                 break
         delivery._complete(outcome, handler if outcome == "handled" else None, events)
         return delivery
+
+    def _loop_timeout(self, delivery: Delivery, timeout: float) -> NoReturn:
+        __tracebackhide__ = True
+        pytest.fail(
+            f"await send_signal({signal_name(delivery.signal)}): waited {timeout:g}s for the event "
+            "loop to run its handler; it did not (is the loop running, and not blocked?)."
+            f"\nsignal timeline:\n{self._guard.log.timeline()}",
+            pytrace=False,
+        )
 
     def _wait(self, signum: int, before: int, timeout: float) -> bool:
         observer = self._guard.observer

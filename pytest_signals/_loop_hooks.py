@@ -1,0 +1,141 @@
+"""Where event-loop signal handlers are observed in the test process.
+
+asyncio's ``add_signal_handler`` puts a no-op Python handler on the signal and
+runs the callback on a later loop iteration. While a test that uses the plugin
+runs (and only if asyncio is already imported: it is never imported for
+this), ``add_signal_handler``/``remove_signal_handler`` are wrapped to log the
+callbacks added and removed, each callback to log when the loop runs it, and
+``create_task`` to log tasks that end cancelled. Everything goes through the
+test's undo stack.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ._names import handler_name
+from ._signals import signal_name
+
+if TYPE_CHECKING:
+    from ._delivery import Delivery
+    from ._events import SignalLog
+    from ._restore import UndoStack
+
+Key = tuple[int, int]  # (id(loop), signal)
+
+
+class LoopHooks:
+    """The asyncio loops' signal handlers seen during one test."""
+
+    def __init__(self, log: SignalLog, undo: UndoStack) -> None:
+        self.log = log
+        self.undo = undo
+        self.handlers: dict[Key, str] = {}
+        self._waiting: list[tuple[Delivery, set[Key], int]] = []
+        self._lock = threading.Lock()
+
+    def install(self) -> None:
+        unix_events = sys.modules.get("asyncio.unix_events")
+        loop_class = getattr(unix_events, "_UnixSelectorEventLoop", None)
+        if loop_class is not None:
+            self._patch_handlers(loop_class)
+        base_events = sys.modules.get("asyncio.base_events")
+        if base_events is not None:
+            self._patch_create_task(base_events.BaseEventLoop)
+
+    # -- add / remove ------------------------------------------------------------
+
+    def _patch_handlers(self, loop_class: Any) -> None:
+        original_add = loop_class.add_signal_handler
+        original_remove = loop_class.remove_signal_handler
+        hooks = self
+
+        def add_signal_handler(loop: Any, sig: int, callback: Any, *args: Any) -> Any:
+            __tracebackhide__ = True
+            import asyncio
+
+            if asyncio.iscoroutine(callback) or asyncio.iscoroutinefunction(callback) or not callable(callback):
+                return original_add(loop, sig, callback, *args)  # asyncio's own error
+            key, name = (id(loop), int(sig)), handler_name(callback)
+
+            @functools.wraps(callback)
+            def observed_callback(*cb_args: Any) -> Any:
+                __tracebackhide__ = True
+                hooks.log.record("handled", key[1], handler=name, detail="event-loop handler")
+                try:
+                    return callback(*cb_args)
+                finally:
+                    hooks._ran(key, name)
+
+            result = original_add(loop, sig, observed_callback, *args)  # errors reach the test unchanged
+            with hooks._lock:
+                hooks.handlers[key] = name
+            hooks.log.record("installed", key[1], handler=name, detail="loop.add_signal_handler")
+            return result
+
+        def remove_signal_handler(loop: Any, sig: int) -> Any:
+            __tracebackhide__ = True
+            removed = original_remove(loop, sig)
+            with hooks._lock:
+                name = hooks.handlers.pop((id(loop), int(sig)), None)
+            if removed:
+                hooks.log.record("removed", int(sig), handler=name, detail="loop.remove_signal_handler")
+            return removed
+
+        self.undo.setattr(loop_class, "add_signal_handler", add_signal_handler)
+        self.undo.setattr(loop_class, "remove_signal_handler", remove_signal_handler)
+
+    # -- cancelled tasks -------------------------------------------------------------
+
+    def _patch_create_task(self, loop_class: Any) -> None:
+        original = loop_class.create_task
+        log = self.log
+
+        def report(task: Any) -> None:
+            # Not task.result(): that hands out (and forgets) the CancelledError
+            # the program's own result() call should get; so no cancel message.
+            if task.cancelled():
+                coro = task.get_coro()
+                coro_name = getattr(coro, "__qualname__", None) or type(coro).__name__
+                log.record("cancelled", None, task=task.get_name(), detail=f"coroutine {coro_name}")
+
+        def create_task(loop: Any, coro: Any, *args: Any, **kwargs: Any) -> Any:
+            task = original(loop, coro, *args, **kwargs)
+            task.add_done_callback(report)
+            return task
+
+        self.undo.setattr(loop_class, "create_task", create_task)
+
+    # -- deliveries ----------------------------------------------------------------
+
+    def expect(self, delivery: Delivery, signum: int, first_event: int) -> bool:
+        """Make *delivery* complete when every loop handler for *signum* ran.
+        False when no loop has one."""
+        with self._lock:
+            keys = {key for key in self.handlers if key[1] == signum}
+            if keys:
+                self._waiting.append((delivery, keys, first_event))
+        return bool(keys)
+
+    def _ran(self, key: Key, name: str) -> None:
+        done = []
+        with self._lock:
+            for entry in list(self._waiting):
+                delivery, keys, first = entry
+                keys.discard(key)
+                if not keys:
+                    self._waiting.remove(entry)
+                    done.append((delivery, first))
+        for delivery, first in done:
+            events = tuple(e for e in self.log[first:] if e.signal == delivery.signal)
+            delivery._complete("handled", name, events)
+
+    def leaks(self) -> list[str]:
+        return [
+            f"{signal_name(sig)}: event-loop handler {name} was left installed "
+            "(loop.remove_signal_handler() or loop.close() was not called)"
+            for (_, sig), name in sorted(self.handlers.items(), key=lambda item: item[0][1])
+        ]

@@ -1,0 +1,170 @@
+"""The running event loop: await send_signal, loop handlers, cancellations, SIGINT
+under asyncio.Runner. Each scenario runs on pytest-asyncio (strict and auto
+mode) and on anyio's asyncio and trio backends where it applies."""
+
+from __future__ import annotations
+
+import pytest
+
+LOOP_HANDLERS = """
+import asyncio, functools, signal, pytest
+
+{marker}
+async def test_each_signal_handled_once_in_order(send_signal, signal_log):
+    got = []
+    loop = asyncio.get_running_loop()
+    for sig, name in ((signal.SIGHUP, "hup"), (signal.SIGUSR1, "usr1"), (signal.SIGINT, "int")):
+        loop.add_signal_handler(sig, functools.partial(got.append, name))
+    for sig in (signal.SIGHUP, signal.SIGHUP, signal.SIGUSR1, signal.SIGINT):
+        delivery = await send_signal(sig)  # returns once the loop ran the callback
+        assert delivery.outcome == "handled" and delivery.handler.startswith("partial(")
+    assert got == ["hup", "hup", "usr1", "int"]
+    for sig in (signal.SIGHUP, signal.SIGUSR1, signal.SIGINT):
+        assert loop.remove_signal_handler(sig) is True
+    assert loop.remove_signal_handler(signal.SIGHUP) is False
+    kinds = [e.kind for e in signal_log if e.signal == signal.SIGHUP]
+    assert kinds == ["installed", "sent", "handled", "sent", "handled", "removed"]
+    assert not any("noop" in (e.handler or "") for e in signal_log)
+
+{marker}
+async def test_handler_cancels_a_task(send_signal, signal_log):
+    loop = asyncio.get_running_loop()
+    worker = asyncio.create_task(asyncio.sleep(60), name="worker")
+    loop.add_signal_handler(signal.SIGTERM, worker.cancel)
+    await send_signal(signal.SIGTERM)
+    event = await signal_log.wait_for("cancelled", task="worker")
+    assert event.detail == "coroutine sleep"
+    signal_log.assert_cancelled(worker)
+    loop.remove_signal_handler(signal.SIGTERM)
+
+{marker}
+async def test_without_await_it_just_sends(send_signal):
+    loop = asyncio.get_running_loop()
+    got = []
+    loop.add_signal_handler(signal.SIGUSR2, got.append, "usr2")
+    delivery = send_signal(signal.SIGUSR2)
+    assert delivery.outcome == "queued" and not delivery.done and got == []
+    with pytest.raises(RuntimeError, match="Use `await` instead"):
+        delivery.wait()
+    assert (await delivery).outcome == "handled" and got == ["usr2"]
+    loop.remove_signal_handler(signal.SIGUSR2)
+
+{marker}
+async def test_sigkill_error_reaches_the_test_unchanged(signal_log):
+    with pytest.raises(RuntimeError, match="sig 9 cannot be caught"):
+        asyncio.get_running_loop().add_signal_handler(signal.SIGKILL, print)
+"""
+
+
+@pytest.mark.parametrize("mode", ["strict", "auto"])
+def test_asyncio_loop_handlers(pytester: pytest.Pytester, run, mode: str) -> None:
+    marker = "@pytest.mark.asyncio" if mode == "strict" else ""
+    pytester.makepyfile(LOOP_HANDLERS.format(marker=marker))
+    run(f"--asyncio-mode={mode}").assert_outcomes(passed=4)
+
+
+def test_anyio_signal_receivers_on_both_backends(pytester: pytest.Pytester, run) -> None:
+    pytest.importorskip("anyio")
+    pytest.importorskip("trio")
+    pytester.makepyfile(
+        """
+        import signal, anyio, pytest
+
+        @pytest.fixture(params=["asyncio", "trio"])
+        def anyio_backend(request):
+            return request.param
+
+        @pytest.mark.anyio
+        async def test_reload_then_stop(send_signal, signal_log, anyio_backend):
+            seen = []
+            async def serve(task_status=anyio.TASK_STATUS_IGNORED):
+                with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGHUP) as signals:
+                    task_status.started()
+                    async for signum in signals:
+                        seen.append(signum)
+                        if signum == signal.SIGTERM:
+                            return
+            async with anyio.create_task_group() as tg:
+                await tg.start(serve)
+                for sig in (signal.SIGHUP, signal.SIGTERM):
+                    delivery = await send_signal(sig)
+                    assert delivery.outcome in ("handled", "queued")
+            assert seen == [signal.SIGHUP, signal.SIGTERM]
+            signal_log.assert_handled(signal.SIGTERM, times=1)
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+def test_sigint_only_the_runner_handles_fails_the_test(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio, signal, pytest
+
+        @pytest.mark.asyncio
+        async def test_runner(send_signal):
+            await send_signal(signal.SIGINT)
+
+        @pytest.mark.asyncio
+        async def test_own_handler(send_signal):
+            got = []
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGINT, got.append, "int")
+            await send_signal(signal.SIGINT)
+            loop.remove_signal_handler(signal.SIGINT)
+            assert got == ["int"]
+
+        def test_after():
+            assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        """
+    )
+    result = run()
+    result.assert_outcomes(failed=1, passed=2)
+    result.stdout.fnmatch_lines(["*The SIGINT this test sent reached asyncio.Runner's own SIGINT handler*"])
+    result.stdout.no_fnmatch_line("*no tests ran*")
+
+
+def test_loop_handler_left_installed_is_a_leak(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio, signal, pytest
+        LOOPS = []
+
+        def test_leaks(signal_log):
+            loop = asyncio.new_event_loop()
+            loop.add_signal_handler(signal.SIGUSR2, print)
+            LOOPS.append(loop)  # never closed
+
+        def test_after():
+            assert signal.getsignal(signal.SIGUSR2) is signal.SIG_DFL
+            assert signal.set_wakeup_fd(-1) == -1
+
+        @pytest.mark.asyncio
+        async def test_closed_by_pytest_asyncio_is_no_leak(signal_log):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, print)
+        """
+    )
+    result = run()
+    result.assert_outcomes(passed=3, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*SIGUSR2: event-loop handler print was left installed*",
+            "*set_wakeup_fd() was left at fd*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*_sighandler_noop*")
+
+
+def test_wait_for_times_out_with_the_timeline(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_never(signal_log):
+            await signal_log.wait_for("cancelled", task="nobody", timeout=0.2)
+        """
+    )
+    result = run()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*waited 0.2s for a cancelled nobody event; none came*"])
