@@ -35,7 +35,7 @@ class SignalGuard:
         self.log.default_timeout = settings.timeout
         self.undo = UndoStack()
         self.observer = SignalObserver(self.log, self.undo, foreign)
-        self.loop_hooks = LoopHooks(self.log, self.undo)
+        self.loop_hooks = LoopHooks(self.log, self.undo, self.observer)
         self.state: SignalState | None = None
         self.active = False
         self.reported_deaths = 0

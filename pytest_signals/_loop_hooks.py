@@ -11,9 +11,11 @@ test's undo stack.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 import threading
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._names import handler_name
@@ -22,6 +24,7 @@ from ._signals import signal_name
 if TYPE_CHECKING:
     from ._delivery import Delivery
     from ._events import SignalLog
+    from ._observe import SignalObserver
     from ._restore import UndoStack
 
 Key = tuple[int, int]  # (id(loop), signal)
@@ -30,9 +33,10 @@ Key = tuple[int, int]  # (id(loop), signal)
 class LoopHooks:
     """The asyncio loops' signal handlers seen during one test."""
 
-    def __init__(self, log: SignalLog, undo: UndoStack) -> None:
+    def __init__(self, log: SignalLog, undo: UndoStack, observer: SignalObserver) -> None:
         self.log = log
         self.undo = undo
+        self.observer = observer
         self.handlers: dict[Key, str] = {}
         self._waiting: list[tuple[Delivery, set[Key], int]] = []
         self._lock = threading.Lock()
@@ -45,6 +49,11 @@ class LoopHooks:
         base_events = sys.modules.get("asyncio.base_events")
         if base_events is not None:
             self._patch_create_task(base_events.BaseEventLoop)
+        uvloop = sys.modules.get("uvloop")
+        uvloop_class = getattr(uvloop, "Loop", None)
+        if uvloop_class is not None:  # a Python subclass of uvloop's compiled loop
+            self._patch_handlers(uvloop_class)
+            self._patch_create_task(uvloop_class)
 
     # -- add / remove ------------------------------------------------------------
 
@@ -70,7 +79,8 @@ class LoopHooks:
                 finally:
                     hooks._ran(key, name)
 
-            result = original_add(loop, sig, observed_callback, *args)  # errors reach the test unchanged
+            with hooks._bookkeeping():
+                result = original_add(loop, sig, observed_callback, *args)  # errors reach the test unchanged
             with hooks._lock:
                 hooks.handlers[key] = name
             hooks.log.record("installed", key[1], handler=name, detail="loop.add_signal_handler")
@@ -78,7 +88,8 @@ class LoopHooks:
 
         def remove_signal_handler(loop: Any, sig: int) -> Any:
             __tracebackhide__ = True
-            removed = original_remove(loop, sig)
+            with hooks._bookkeeping():
+                removed = original_remove(loop, sig)
             with hooks._lock:
                 name = hooks.handlers.pop((id(loop), int(sig)), None)
             if removed:
@@ -87,6 +98,15 @@ class LoopHooks:
 
         self.undo.setattr(loop_class, "add_signal_handler", add_signal_handler)
         self.undo.setattr(loop_class, "remove_signal_handler", remove_signal_handler)
+
+    @contextlib.contextmanager
+    def _bookkeeping(self) -> Iterator[None]:
+        """The loop's own signal.signal calls: not the program's, not logged."""
+        self.observer.loop_bookkeeping += 1
+        try:
+            yield
+        finally:
+            self.observer.loop_bookkeeping -= 1
 
     # -- cancelled tasks -------------------------------------------------------------
 

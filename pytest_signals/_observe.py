@@ -94,6 +94,7 @@ class SignalObserver:
         self.deaths: list[str] = []
         self.timer_touched = False
         self.runner_interrupted = False
+        self.loop_bookkeeping = 0  # > 0 while an event loop adds or removes a handler
         self._cond = threading.Condition()
         self._completions: dict[int, int] = defaultdict(int)
         self._tokens: dict[int, int] = defaultdict(int)
@@ -175,8 +176,8 @@ class SignalObserver:
         plugin = self._foreign_caller()
         if plugin is not None:
             self.original[signalnum] = handler  # the new baseline: no leak, restored as such
-        if _is_loop_noop(handler) or (_is_loop_noop(old) and self._caller_module() == "asyncio.unix_events"):
-            return old  # the loop's own bookkeeping: its handlers are logged by the loop hooks
+        if _is_loop_noop(handler) or self.loop_bookkeeping:
+            return old  # the loop's own: its callbacks are logged by the loop hooks
         self.log.record(
             "installed",
             signalnum,
@@ -367,8 +368,13 @@ class SignalObserver:
 
 
 def _is_loop_noop(handler: object) -> bool:
-    """asyncio's internal no-op handler (the loop's wakeup fd does the work)."""
-    return getattr(handler, "__name__", "") == "_sighandler_noop"
+    """An event loop's own Python-level handler: asyncio's no-op (the loop's
+    wakeup fd does the work) or uvloop's internal one."""
+    name = getattr(handler, "__name__", "")
+    if name == "_sighandler_noop":
+        return True
+    owner = getattr(handler, "__self__", None)
+    return name.endswith("__sighandler") and type(owner).__module__.startswith("uvloop")
 
 
 def _origin(by_test: bool) -> str:

@@ -32,8 +32,11 @@ class UndoStack:
         return len(self._entries)
 
     def setattr(self, target: object, name: str, value: object) -> None:
-        """Set ``target.name = value``, remembering the old value (or its absence)."""
-        old = getattr(target, name, _NOTSET)
+        """Set ``target.name = value``, remembering the old value (or its absence).
+
+        On a class, an inherited attribute counts as absent: undo deletes the
+        override instead of copying the inherited value onto the class."""
+        old = vars(target).get(name, _NOTSET) if isinstance(target, type) else getattr(target, name, _NOTSET)
 
         def restore() -> None:
             if old is _NOTSET:

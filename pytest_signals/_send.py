@@ -6,6 +6,7 @@ import contextlib
 import os
 import select
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -132,6 +133,19 @@ class SignalSender:
                     "fault signal the plugin does not intercept (faulthandler owns it); install "
                     "a Python handler for it first, or send it to a child process"
                 )
+        asyncio = sys.modules.get("asyncio")
+        if (
+            threading.current_thread() is not threading.main_thread()
+            and asyncio is not None
+            and asyncio._get_running_loop() is not None
+        ):
+            raise RuntimeError(
+                f"send_signal({name}) called from an event loop running in thread "
+                f"{threading.current_thread().name!r}: asyncio only lets the main thread's loop add "
+                "signal handlers (add_signal_handler raises RuntimeError elsewhere), and Python runs "
+                "signal handlers only in the main thread, so nothing in this loop would ever see the "
+                "signal. Run the loop in the main thread, or the code in a child with spawn()."
+            )
         if via == "raise" and threading.current_thread() is not threading.main_thread():
             raise RuntimeError(
                 f"send_signal({name}, via='raise') called from thread "

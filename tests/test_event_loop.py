@@ -13,6 +13,7 @@ import asyncio, functools, signal, pytest
 async def test_each_signal_handled_once_in_order(send_signal, signal_log):
     got = []
     loop = asyncio.get_running_loop()
+    assert type(loop).__module__.split(".")[0] == {loop_module!r}
     for sig, name in ((signal.SIGHUP, "hup"), (signal.SIGUSR1, "usr1"), (signal.SIGINT, "int")):
         loop.add_signal_handler(sig, functools.partial(got.append, name))
     for sig in (signal.SIGHUP, signal.SIGHUP, signal.SIGUSR1, signal.SIGINT):
@@ -56,11 +57,27 @@ async def test_sigkill_error_reaches_the_test_unchanged(signal_log):
 """
 
 
-@pytest.mark.parametrize("mode", ["strict", "auto"])
-def test_asyncio_loop_handlers(pytester: pytest.Pytester, run, mode: str) -> None:
+UVLOOP_CONFTEST = """
+import pytest, uvloop
+
+@pytest.fixture(scope="session")
+def event_loop_policy():
+    return uvloop.EventLoopPolicy()
+"""
+
+
+@pytest.mark.parametrize(
+    ("mode", "loop"), [("strict", "asyncio"), ("auto", "asyncio"), ("strict", "uvloop"), ("auto", "uvloop")]
+)
+def test_asyncio_loop_handlers(pytester: pytest.Pytester, run, mode: str, loop: str) -> None:
+    if loop == "uvloop":
+        pytest.importorskip("uvloop")
+        pytester.makeconftest(UVLOOP_CONFTEST)
     marker = "@pytest.mark.asyncio" if mode == "strict" else ""
-    pytester.makepyfile(LOOP_HANDLERS.format(marker=marker))
-    run(f"--asyncio-mode={mode}").assert_outcomes(passed=4)
+    loop_module = "uvloop" if loop == "uvloop" else "asyncio"
+    pytester.makepyfile(LOOP_HANDLERS.format(marker=marker, loop_module=loop_module))
+    # pytest-asyncio 1.5 deprecates the event_loop_policy fixture in favour of a hook older versions lack
+    run(f"--asyncio-mode={mode}", "-W", "ignore::DeprecationWarning").assert_outcomes(passed=4)
 
 
 def test_anyio_signal_receivers_on_both_backends(pytester: pytest.Pytester, run) -> None:
@@ -168,3 +185,30 @@ def test_wait_for_times_out_with_the_timeline(pytester: pytest.Pytester, run) ->
     result = run()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*waited 0.2s for a cancelled nobody event; none came*"])
+
+
+def test_loop_in_another_thread_gets_a_clear_error(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio, signal, threading
+
+        def test_thread_loop(send_signal):
+            errors = []
+            async def main():
+                try:
+                    asyncio.get_running_loop().add_signal_handler(signal.SIGUSR1, print)
+                except RuntimeError as exc:
+                    errors.append(f"asyncio: {exc}")
+                try:
+                    await send_signal(signal.SIGUSR1, via="kill")
+                except RuntimeError as exc:
+                    errors.append(str(exc))
+            thread = threading.Thread(target=asyncio.run, args=(main(),), name="loop-thread")
+            thread.start()
+            thread.join()
+            assert "main thread" in errors[0]  # asyncio's own error, unchanged
+            assert "event loop running in thread 'loop-thread'" in errors[1]
+            assert "nothing in this loop would ever see the signal" in errors[1]
+        """
+    )
+    run().assert_outcomes(passed=1)

@@ -52,3 +52,19 @@ def test_a_failing_entry_does_not_stop_the_others() -> None:
         undo.undo()
     assert calls == ["last", "kept"]
     assert isinstance(excinfo.value.__cause__, OSError)
+
+
+def test_an_inherited_class_attribute_is_removed_not_copied() -> None:
+    class Base:
+        def method(self) -> str:
+            return "base"
+
+    class Child(Base):
+        pass
+
+    undo = UndoStack()
+    undo.setattr(Child, "method", lambda self: "patched")
+    assert Child().method() == "patched"
+    undo.undo()
+    assert "method" not in vars(Child)
+    assert Child().method() == "base"
