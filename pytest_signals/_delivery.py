@@ -127,13 +127,17 @@ class Delivery:
 
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
+        loop_thread = threading.get_ident()
 
         def resolve() -> None:
             if not future.done():
                 future.set_result(None)
 
         def wake() -> None:
-            loop.call_soon_threadsafe(resolve)
+            if threading.get_ident() == loop_thread:
+                resolve()  # completed by a callback of this very loop
+            else:
+                loop.call_soon_threadsafe(resolve)
 
         with self._lock:
             if self._done.is_set():
@@ -141,12 +145,21 @@ class Delivery:
             else:
                 self._callbacks.append(wake)
         bound = self.default_timeout
+        timed_out = []
+
+        def on_timeout() -> None:
+            if not future.done():
+                timed_out.append(True)
+                future.set_result(None)
+
+        timer = loop.call_later(bound, on_timeout) if bound is not None else None
         try:
-            yield from asyncio.wait_for(future, bound).__await__()
-        except asyncio.TimeoutError:
-            if self._on_timeout is not None:
-                self._on_timeout(bound if bound is not None else 0.0)
-            raise
+            yield from future.__await__()
+        finally:
+            if timer is not None:
+                timer.cancel()
+        if timed_out and self._on_timeout is not None:
+            self._on_timeout(bound if bound is not None else 0.0)
         return self
 
     async def _await_trio(self) -> Delivery:

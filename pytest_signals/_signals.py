@@ -111,6 +111,18 @@ def _as_signal(signum: int) -> int:
         return signum
 
 
+_valid: frozenset[int] | None = None
+
+
+def valid_signal_numbers() -> frozenset[int]:
+    """``signal.valid_signals()`` as plain ints, computed once (the stdlib call
+    builds an enum member per signal every time: too slow for a per-event path)."""
+    global _valid
+    if _valid is None:
+        _valid = frozenset(int(s) for s in signal.valid_signals())
+    return _valid
+
+
 def resolve_signal(value: object) -> int:
     """Return the signal number for *value*, as a ``signal.Signals`` member
     where one exists (real-time signals between ``SIGRTMIN`` and ``SIGRTMAX``
@@ -123,13 +135,15 @@ def resolve_signal(value: object) -> int:
         ValueError: *value* is not a signal, naming the bad value.
         SignalNotAvailable: a real signal name this platform lacks.
     """
-    valid = signal.valid_signals()
+    valid = valid_signal_numbers()
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise ValueError(
             f"{_describe(value)} is not a signal: expected a signal.Signals member, "
             "a signal number or a name such as 'SIGTERM' or 'TERM'"
         )
     if isinstance(value, int):
+        if isinstance(value, signal.Signals):
+            return value
         if value not in valid:
             raise ValueError(f"{value!r} is not a valid signal number on {sys.platform}")
         return _as_signal(int(value))
