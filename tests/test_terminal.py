@@ -58,3 +58,30 @@ def test_real_ctrl_c_during_a_handled_sigint_test(pytester: pytest.Pytester) -> 
     child.wait()
     child.close()
     assert child.exitstatus == pytest.ExitCode.INTERRUPTED
+
+
+def test_real_ctrl_c_during_an_async_test_stops_the_session(pytester: pytest.Pytester) -> None:
+    """In pytest-asyncio's Runner too: a Ctrl-C the test did not send ends the session."""
+    pytester.makepyfile(
+        """
+        import asyncio, sys, pytest
+
+        @pytest.mark.asyncio
+        async def test_waits(send_signal, signal_log):
+            sys.stdout.write("READY\\n")
+            sys.stdout.flush()
+            await asyncio.Event().wait()
+
+        def test_never_runs():
+            pass
+        """
+    )
+    child = pytester.spawn_pytest("-s -p no:cacheprovider", expect_timeout=30)
+    child.expect("READY")
+    child.sendintr()
+    child.expect("KeyboardInterrupt")
+    rest = child.read().decode()
+    child.wait()
+    child.close()
+    assert child.exitstatus == pytest.ExitCode.INTERRUPTED, rest
+    assert "test_never_runs" not in rest
