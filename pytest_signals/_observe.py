@@ -245,7 +245,7 @@ class SignalObserver:
             return handler(signum, frame)
         by_test = self._take_token(signum)
         self.log.record("handled", signum, handler=name, detail=_origin(by_test))
-        if by_test and name.startswith("partial(asyncio.runners.Runner._on_sigint"):
+        if by_test and _is_runner_sigint(handler):
             # asyncio.Runner (pytest-asyncio runs every async test in one) cancels
             # the test's own task and raises KeyboardInterrupt when it ends.
             self.runner_interrupted = True
@@ -365,6 +365,14 @@ class SignalObserver:
         """Block (off the main thread) until *signum* has had more than *after* runs."""
         with self._cond:
             return self._cond.wait_for(lambda: self._completions[signum] > after, timeout)
+
+
+def _is_runner_sigint(handler: object) -> bool:
+    """asyncio.Runner's SIGINT handler (or the backport's, on 3.10), a partial
+    of the Runner's bound ``_on_sigint``."""
+    func = getattr(handler, "func", None)
+    owner = getattr(func, "__self__", None)
+    return getattr(func, "__name__", "") == "_on_sigint" and type(owner).__name__ == "Runner"
 
 
 def _is_loop_noop(handler: object) -> bool:
