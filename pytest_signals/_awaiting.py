@@ -13,7 +13,8 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-def _running_trio() -> bool:
+def running_trio() -> bool:
+    """True inside a running trio loop (anyio's trio backend included)."""
     trio = sys.modules.get("trio")
     if trio is None:
         return False
@@ -30,7 +31,7 @@ async def wait_until(log: SignalLog, find: Callable[[], T | None], timeout: floa
     found = find()
     if found is not None:
         return found
-    if _running_trio():
+    if running_trio():
         return await _with_trio(log, find, timeout)
     return await _with_asyncio(log, find, timeout)
 

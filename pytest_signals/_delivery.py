@@ -7,19 +7,9 @@ import threading
 from collections.abc import Callable, Generator
 from typing import Any, NoReturn
 
+from ._awaiting import running_trio
 from ._events import SignalEvent
 from ._signals import signal_name
-
-
-def _running_trio() -> bool:
-    trio = sys.modules.get("trio")
-    if trio is None:
-        return False
-    try:
-        trio.lowlevel.current_trio_token()
-    except RuntimeError:
-        return False
-    return True
 
 
 def _running_event_loop() -> bool:
@@ -121,7 +111,7 @@ class Delivery:
         """Await completion without blocking the event loop (asyncio or trio)."""
         if self.done:
             return self
-        if _running_trio():
+        if running_trio():
             return (yield from self._await_trio().__await__())
         import asyncio
 
