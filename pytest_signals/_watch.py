@@ -14,6 +14,7 @@ import contextlib
 import os
 import selectors
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from . import _channel
@@ -22,6 +23,11 @@ from ._signals import resolve_signal, signal_name
 
 if TYPE_CHECKING:
     from ._events import SignalLog
+
+
+# How long the exit of a terminal child waits for the terminal's end of file
+# (a grandchild that keeps the terminal open would hold it back forever).
+_TERMINAL_GRACE = 1.0
 
 
 class ChildWatch:
@@ -119,9 +125,11 @@ class ChildWatch:
                 selector.register(self._fds[name], selectors.EVENT_READ, name)
         selector.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._partial = b""
+        exit_deadline: float | None = None  # set while the exit waits for the terminal's last output
         try:
             while True:
-                for key, _ in selector.select():
+                timeout = None if exit_deadline is None else max(0.0, exit_deadline - time.monotonic())
+                for key, _ in selector.select(timeout):
                     if key.data != "wake":
                         self._read(selector, key.fd, key.data)
                         continue
@@ -133,6 +141,11 @@ class ChildWatch:
                         if other.data != "wake":
                             while self._read(selector, other.fd, other.data):
                                 pass
+                    # A pseudo-terminal hands the child's last output over a moment
+                    # later than a pipe: wait for its end (EIO), bounded, first.
+                    exit_deadline = time.monotonic() + _TERMINAL_GRACE
+                if exit_deadline is not None and ("terminal" not in self._fds or time.monotonic() >= exit_deadline):
+                    exit_deadline = None
                     self._record_exit()
         finally:
             selector.close()
