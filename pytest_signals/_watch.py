@@ -130,6 +130,8 @@ class ChildWatch:
             while True:
                 timeout = None if exit_deadline is None else max(0.0, exit_deadline - time.monotonic())
                 for key, _ in selector.select(timeout):
+                    if key.fd not in selector.get_map():
+                        continue  # closed earlier in this batch: never read a reused fd number
                     if key.data != "wake":
                         self._read(selector, key.fd, key.data)
                         continue
