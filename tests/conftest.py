@@ -22,3 +22,19 @@ def run(pytester: pytest.Pytester):
         return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
 
     return run
+
+
+@pytest.fixture
+def anyio_both_backends(pytester: pytest.Pytester) -> None:
+    """An inner conftest that runs every ``@pytest.mark.anyio`` test on asyncio and trio."""
+    pytest.importorskip("anyio")
+    pytest.importorskip("trio")
+    pytester.makeconftest(
+        """
+        import pytest
+
+        @pytest.fixture(params=["asyncio", "trio"])
+        def anyio_backend(request):
+            return request.param
+        """
+    )

@@ -80,16 +80,10 @@ def test_asyncio_loop_handlers(pytester: pytest.Pytester, run, mode: str, loop: 
     run(f"--asyncio-mode={mode}", "-W", "ignore::DeprecationWarning").assert_outcomes(passed=4)
 
 
-def test_anyio_signal_receivers_on_both_backends(pytester: pytest.Pytester, run) -> None:
-    pytest.importorskip("anyio")
-    pytest.importorskip("trio")
+def test_anyio_signal_receivers_on_both_backends(pytester: pytest.Pytester, run, anyio_both_backends) -> None:
     pytester.makepyfile(
         """
         import signal, anyio, pytest
-
-        @pytest.fixture(params=["asyncio", "trio"])
-        def anyio_backend(request):
-            return request.param
 
         @pytest.mark.anyio
         async def test_reload_then_stop(send_signal, signal_log, anyio_backend):

@@ -470,16 +470,12 @@ def test_coverage_includes_code_run_in_children(pytester: pytest.Pytester) -> No
     result.stdout.re_match_lines([r"app\.py\s+11\s+[12]\s+\d+%\s+(9, )?12$"])
 
 
-def test_deliveries_are_awaitable_on_asyncio_and_trio(pytester: pytest.Pytester, run, server) -> None:
-    pytest.importorskip("anyio")
-    pytest.importorskip("trio")
+def test_deliveries_are_awaitable_on_asyncio_and_trio(
+    pytester: pytest.Pytester, run, anyio_both_backends, server
+) -> None:
     pytester.makepyfile(
         """
         import signal, pytest
-
-        @pytest.fixture(params=["asyncio", "trio"])
-        def anyio_backend(request):
-            return request.param
 
         @pytest.mark.anyio
         async def test_await(spawn, send_signal, anyio_backend):

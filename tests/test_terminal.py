@@ -7,6 +7,20 @@ import pytest
 pexpect = pytest.importorskip("pexpect")
 
 
+def interrupt_session(pytester: pytest.Pytester) -> str:
+    """Run pytest in a terminal, press Ctrl-C once it printed READY, and return
+    the rest of its output after asserting that it stopped as interrupted."""
+    child = pytester.spawn_pytest("-s -p no:cacheprovider", expect_timeout=30)
+    child.expect("READY")
+    child.sendintr()
+    child.expect("KeyboardInterrupt")
+    rest: str = child.read().decode()
+    child.wait()
+    child.close()
+    assert child.exitstatus == pytest.ExitCode.INTERRUPTED, rest
+    return rest
+
+
 def test_real_ctrl_c_stops_the_session(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """
@@ -23,15 +37,7 @@ def test_real_ctrl_c_stops_the_session(pytester: pytest.Pytester) -> None:
             pass
         """
     )
-    child = pytester.spawn_pytest("-s -p no:cacheprovider", expect_timeout=30)
-    child.expect("READY")
-    child.sendintr()
-    child.expect("KeyboardInterrupt")
-    child.expect(r"(\d+) passed|no tests ran|Interrupted")
-    rest = child.read().decode()
-    child.wait()
-    child.close()
-    assert child.exitstatus == pytest.ExitCode.INTERRUPTED, rest
+    rest = interrupt_session(pytester)
     assert "test_never_runs" not in rest
 
 
@@ -50,14 +56,7 @@ def test_real_ctrl_c_during_a_handled_sigint_test(pytester: pytest.Pytester) -> 
                 threading.Event().wait(0.05)  # noqa: sleep-ok - the program's own loop
         """
     )
-    child = pytester.spawn_pytest("-s -p no:cacheprovider", expect_timeout=30)
-    child.expect("READY")
-    child.sendintr()
-    child.expect("KeyboardInterrupt")
-    child.read()
-    child.wait()
-    child.close()
-    assert child.exitstatus == pytest.ExitCode.INTERRUPTED
+    interrupt_session(pytester)
 
 
 def test_real_ctrl_c_during_an_async_test_stops_the_session(pytester: pytest.Pytester) -> None:
@@ -76,12 +75,5 @@ def test_real_ctrl_c_during_an_async_test_stops_the_session(pytester: pytest.Pyt
             pass
         """
     )
-    child = pytester.spawn_pytest("-s -p no:cacheprovider", expect_timeout=30)
-    child.expect("READY")
-    child.sendintr()
-    child.expect("KeyboardInterrupt")
-    rest = child.read().decode()
-    child.wait()
-    child.close()
-    assert child.exitstatus == pytest.ExitCode.INTERRUPTED, rest
+    rest = interrupt_session(pytester)
     assert "test_never_runs" not in rest
