@@ -85,6 +85,8 @@ async def test_sigterm_cancels_every_worker(send_signal, signal_log):
         # gather() returned: wait for the event, bounded, instead of sleeping.
         event = await signal_log.wait_for("cancelled", task=f"worker-{n}")
         assert event.detail == "coroutine sleep"
+        assert event.message == "SIGTERM"
+    signal_log.assert_cancelled("worker-0", message="SIGTERM")
 
 
 @pytest.fixture(params=["asyncio", "trio"])

@@ -8,7 +8,7 @@ threads of the child never interleave.
 SEP = "\x1f"
 
 # Message types.
-EVENT = "E"  # a log event: time, kind, signal, thread, handler, task, detail
+EVENT = "E"  # a log event: time, kind, signal, thread, handler, task, detail, message
 READY = "R"  # instrumentation is in place
 STARTED = "S"  # the target was found and is about to run
 FAILED = "F"  # the target could not be found or imported: detail
@@ -18,6 +18,15 @@ DISPOSITION = "D"  # a disposition changed: signal, "ign" | "dfl" | "handler"
 
 def clean(text: object) -> str:
     return str(text).replace(SEP, " ").replace("\n", " ")
+
+
+def optional(text: "str | None") -> str:
+    """A field that may be None: "" for None, "=" and the text otherwise."""
+    return "" if text is None else "=" + text
+
+
+def parse_optional(field: str) -> "str | None":
+    return field[1:] if field else None
 
 
 def encode(kind: str, *fields: object) -> bytes:

@@ -20,6 +20,7 @@ import time
 
 from . import _channel
 from ._names import handler_name
+from ._tasks import cancel_message, coroutine_name
 
 if False:  # for type checkers only; typing is not imported in the child
     from typing import Any
@@ -59,11 +60,26 @@ def _thread_name() -> str:
 
 
 def emit(
-    kind: str, signum: int | None = None, handler: str | None = None, task: str | None = None, detail: str = ""
+    kind: str,
+    signum: int | None = None,
+    handler: str | None = None,
+    task: str | None = None,
+    detail: str = "",
+    message: "str | None" = None,
 ) -> None:
     """Report one event to the test process."""
     number = None if signum is None else int(signum)  # str() of an IntEnum differs across versions
-    _send(_channel.EVENT, repr(time.monotonic()), kind, number, _thread_name(), handler, task, detail)
+    _send(
+        _channel.EVENT,
+        repr(time.monotonic()),
+        kind,
+        number,
+        _thread_name(),
+        handler,
+        task,
+        detail,
+        _channel.optional(message),
+    )
 
 
 # -- signal.signal / signal.getsignal ----------------------------------------------
@@ -182,14 +198,14 @@ def _patch_unix_events(module: "Any") -> None:
 
 
 def _report_cancelled(task: "Any") -> None:
-    if not task.cancelled():
-        return
-    # The cancel message is not reported: only task.result() holds it, and that
-    # hands out (and forgets) the CancelledError and its traceback, which belong
-    # to the program's own result() call.
-    coro = task.get_coro()
-    coro_name = getattr(coro, "__qualname__", None) or type(coro).__name__
-    emit("cancelled", None, task=task.get_name(), detail=f"coroutine {coro_name}")
+    if task.cancelled():
+        emit(
+            "cancelled",
+            None,
+            task=task.get_name(),
+            detail=f"coroutine {coroutine_name(task)}",
+            message=cancel_message(task),
+        )
 
 
 def _patch_base_events(module: "Any") -> None:
@@ -293,7 +309,13 @@ def bootstrap() -> None:
     # Out of sys.modules, so the program sees the modules it would see without
     # us (a "pkg:function" target finds this module under a private name).
     this = sys.modules[__name__]
-    for name in ("pytest_signals._child", "pytest_signals._channel", "pytest_signals._names", "pytest_signals"):
+    for name in (
+        "pytest_signals._child",
+        "pytest_signals._channel",
+        "pytest_signals._names",
+        "pytest_signals._tasks",
+        "pytest_signals",
+    ):
         sys.modules.pop(name, None)
     if ENV_FUNCTION in environ:
         sys.modules[PRIVATE_NAME] = this

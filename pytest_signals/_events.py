@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import NoReturn, overload
+from typing import Any, NoReturn, overload
 
 from ._names import handler_name as handler_name
 from ._signals import resolve_signal, signal_name
@@ -28,6 +28,8 @@ EVENT_KINDS = (
     "exited",
     "removed",
 )
+
+_UNSET: Any = object()
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,8 @@ class SignalEvent:
         task: name of the task involved, or None.
         time: seconds since the test started.
         detail: free text (what a handler replaced, the default action...).
+        message: for ``"cancelled"``, the message of the CancelledError the
+            task ended with (``task.cancel("SIGTERM")``), or None.
     """
 
     kind: str
@@ -58,6 +62,7 @@ class SignalEvent:
     task: str | None = None
     time: float = 0.0
     detail: str = ""
+    message: str | None = None
 
     @property
     def signal_name(self) -> str | None:
@@ -72,6 +77,8 @@ class SignalEvent:
         if self.task:
             parts.append(f"task={self.task}")
         parts.append(f"pid={self.pid} thread={self.thread}")
+        if self.message is not None:
+            parts.append(f"message={self.message!r}")
         if self.detail:
             parts.append(f"({self.detail})")
         return "  ".join(parts)
@@ -131,6 +138,7 @@ class SignalLog(Sequence[SignalEvent]):
         handler: str | None = None,
         task: str | None = None,
         detail: str = "",
+        message: str | None = None,
         pid: int | None = None,
         thread: str | None = None,
         at: float | None = None,
@@ -146,6 +154,7 @@ class SignalLog(Sequence[SignalEvent]):
             task=task,
             time=now - self._t0,
             detail=detail,
+            message=message,
         )
         with self._lock:
             self._events.append(event)
@@ -377,17 +386,22 @@ class SignalLog(Sequence[SignalEvent]):
             self._fail(f"expected a KeyboardInterrupt{where}, observed none")
         return found[0]
 
-    def assert_cancelled(self, task: object, *, process: object = None) -> SignalEvent:
+    def assert_cancelled(self, task: object, *, message: object = _UNSET, process: object = None) -> SignalEvent:
         """Assert that the asyncio task *task* (its name, or the task) ended cancelled.
 
+        With *message* (a string, or None for "no message"), the CancelledError
+        it ended with must also carry that message.
+
         Raises:
-            AssertionError: listing the tasks that did end cancelled, and the timeline.
+            AssertionError: listing the tasks that did end cancelled (with their
+                messages), and the timeline.
         """
         __tracebackhide__ = True
         name = task if isinstance(task, str) else getattr(task, "get_name", lambda: repr(task))()
         events = self.filter("cancelled", process=process)
         for event in events:
-            if event.task == name:
+            if event.task == name and (message is _UNSET or event.message == message):
                 return event
-        seen = ", ".join(str(e.task) for e in events) or "none"
-        self._fail(f"expected task {name!r} to end cancelled; tasks that ended cancelled: {seen}")
+        seen = ", ".join(f"{e.task} (message {e.message!r})" for e in events) or "none"
+        wanted = f"task {name!r}" if message is _UNSET else f"task {name!r} with message {message!r}"
+        self._fail(f"expected {wanted} to end cancelled; tasks that ended cancelled: {seen}")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._names import handler_name
 from ._signals import signal_name
+from ._tasks import cancel_message, coroutine_name
 
 if TYPE_CHECKING:
     from ._delivery import Delivery
@@ -115,12 +116,14 @@ class LoopHooks:
         log = self.log
 
         def report(task: Any) -> None:
-            # Not task.result(): that hands out (and forgets) the CancelledError
-            # the program's own result() call should get; so no cancel message.
             if task.cancelled():
-                coro = task.get_coro()
-                coro_name = getattr(coro, "__qualname__", None) or type(coro).__name__
-                log.record("cancelled", None, task=task.get_name(), detail=f"coroutine {coro_name}")
+                log.record(
+                    "cancelled",
+                    None,
+                    task=task.get_name(),
+                    detail=f"coroutine {coroutine_name(task)}",
+                    message=cancel_message(task),
+                )
 
         def create_task(loop: Any, coro: Any, *args: Any, **kwargs: Any) -> Any:
             task = original(loop, coro, *args, **kwargs)

@@ -28,7 +28,7 @@ BOOT_DIR = str(Path(__file__).parent / "_bootstrap")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
-_CHILD_MODULES = ("__init__.py", "_channel.py", "_child.py", "_names.py", "_bootstrap/sitecustomize.py")
+_CHILD_MODULES = ("__init__.py", "_channel.py", "_child.py", "_names.py", "_tasks.py", "_bootstrap/sitecustomize.py")
 _bytecode_ready = False
 
 

@@ -196,7 +196,7 @@ class ChildWatch:
         kind, pid = fields[0], int(fields[1])
         rest = fields[2:]
         if kind == _channel.EVENT:
-            at, event_kind, sig, thread, handler, task, detail = rest
+            at, event_kind, sig, thread, handler, task, detail, message = rest
             signum = int(sig) if sig else None
             if event_kind == "keyboard_interrupt" and detail == "propagated to the top level" and pid == self.pid:
                 self._top_level_interrupt = True
@@ -208,6 +208,7 @@ class ChildWatch:
                 handler=handler or None,
                 task=task or None,
                 detail=detail,
+                message=_channel.parse_optional(message),
                 at=float(at),
             )
             if pid == self.pid:

@@ -35,7 +35,30 @@ async def test_handler_cancels_a_task(send_signal, signal_log):
     await send_signal(signal.SIGTERM)
     event = await signal_log.wait_for("cancelled", task="worker")
     assert event.detail == "coroutine sleep"
-    signal_log.assert_cancelled(worker)
+    signal_log.assert_cancelled(worker, message=None)
+    loop.remove_signal_handler(signal.SIGTERM)
+
+{marker}
+async def test_cancel_message_read_without_taking_it(send_signal, signal_log):
+    import traceback
+    async def work():
+        await asyncio.sleep(60)
+    loop = asyncio.get_running_loop()
+    worker = asyncio.create_task(work(), name="worker")
+    await asyncio.sleep(0)
+    loop.add_signal_handler(signal.SIGTERM, worker.cancel, "SIGTERM")
+    await send_signal(signal.SIGTERM)
+    event = await signal_log.wait_for("cancelled", task="worker")
+    assert event.message == "SIGTERM" and "message='SIGTERM'" in str(event)
+    with pytest.raises(AssertionError, match="worker .message 'SIGTERM'."):
+        signal_log.assert_cancelled("worker", message="other")
+    # The program's own await still gets the task's CancelledError, traceback and all
+    # (3.10 raises a new one whose context is the stored one).
+    with pytest.raises(asyncio.CancelledError) as info:
+        await worker
+    stored = info.value if info.value.args else info.value.__context__
+    assert stored.args == ("SIGTERM",)
+    assert "work" in [frame.f_code.co_name for frame, _ in traceback.walk_tb(stored.__traceback__)]
     loop.remove_signal_handler(signal.SIGTERM)
 
 {marker}
@@ -77,7 +100,7 @@ def test_asyncio_loop_handlers(pytester: pytest.Pytester, run, mode: str, loop: 
     loop_module = "uvloop" if loop == "uvloop" else "asyncio"
     pytester.makepyfile(LOOP_HANDLERS.format(marker=marker, loop_module=loop_module))
     # pytest-asyncio 1.5 deprecates the event_loop_policy fixture in favour of a hook older versions lack
-    run(f"--asyncio-mode={mode}", "-W", "ignore::DeprecationWarning").assert_outcomes(passed=4)
+    run(f"--asyncio-mode={mode}", "-W", "ignore::DeprecationWarning").assert_outcomes(passed=5)
 
 
 def test_anyio_signal_receivers_on_both_backends(pytester: pytest.Pytester, run, anyio_both_backends) -> None:

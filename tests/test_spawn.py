@@ -255,6 +255,7 @@ def test_loop_handlers_in_the_child(pytester: pytest.Pytester, run) -> None:
             signal_log.assert_handled(signal.SIGHUP, times=1, process=proc)
             event = signal_log.assert_cancelled("worker", process=proc)
             assert event.detail == "coroutine sleep" and event.pid == proc.pid
+            assert event.message == "shutting down"
             handlers = [e.handler for e in signal_log.handled]
             assert not any("noop" in h for h in handlers), handlers
             assert proc.stdout == "got HUP\\ngot TERM\\n"
