@@ -1,4 +1,4 @@
-"""Settings: ``signal_timeout`` and ``signal_strict``, each a command-line
+"""Settings: ``signal_timeout``, ``signal_strict`` and ``signal_report``, each a command-line
 option and an ini key with one help text. The command line wins over the ini
 file; a bad value is a ``pytest.UsageError`` that names the setting and where
 it came from.
@@ -18,6 +18,10 @@ TIMEOUT_HELP = (
     f"(a handler to run, a child to get ready). Default {DEFAULT_TIMEOUT:g}."
 )
 STRICT_HELP = "Fail a test that leaves a signal handler, mask, wakeup fd or timer changed, instead of warning."
+REPORT_HELP = (
+    "End the run with a signal coverage summary: for each signal, how many tests sent it and how it was "
+    "received, and the handlers installed that no test delivered a signal to. Works under xdist."
+)
 
 
 def check_timeout(value: object, source: str) -> float:
@@ -43,10 +47,15 @@ class Settings:
     strict: bool = False
     timeout_source: str = "default"
     strict_source: str = "default"
+    report: bool = False
 
     def header(self) -> str:
         strict = "on" if self.strict else "off"
-        return f"signals: timeout={self.timeout:g}s ({self.timeout_source}), strict={strict} ({self.strict_source})"
+        report = ", report=on" if self.report else ""
+        return (
+            f"signals: timeout={self.timeout:g}s ({self.timeout_source}), "
+            f"strict={strict} ({self.strict_source}){report}"
+        )
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -59,8 +68,10 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help=STRICT_HELP,
     )
+    group.addoption("--signal-report", dest="signal_report", action="store_true", default=None, help=REPORT_HELP)
     parser.addini("signal_timeout", TIMEOUT_HELP, default=None)
     parser.addini("signal_strict", STRICT_HELP, default=None)
+    parser.addini("signal_report", REPORT_HELP, default=None)
 
 
 def read_settings(config: pytest.Config) -> Settings:
@@ -80,17 +91,21 @@ def read_settings(config: pytest.Config) -> Settings:
         except ValueError as exc:
             raise pytest.UsageError(f"pytest-signals: {exc} (from {source})") from None
         timeout_source = source
-    strict, strict_source = False, "default"
-    if config.getoption("signal_strict"):
-        strict, strict_source = True, "--signal-strict"
-    else:
-        raw_strict = config.getini("signal_strict")
-        if raw_strict is not None:
-            text = str(raw_strict).strip().lower()
-            if text not in _TRUE | _FALSE:
-                raise pytest.UsageError(
-                    f"pytest-signals: signal_strict={raw_strict!r} is not a boolean "
-                    "(use true or false) (from signal_strict in the ini file)"
-                )
-            strict, strict_source = text in _TRUE, "signal_strict in the ini file"
-    return Settings(timeout, strict, timeout_source, strict_source)
+    strict, strict_source = _read_flag(config, "signal_strict")
+    report, _ = _read_flag(config, "signal_report")
+    return Settings(timeout, strict, timeout_source, strict_source, report)
+
+
+def _read_flag(config: pytest.Config, name: str) -> tuple[bool, str]:
+    """A boolean setting and its source: the ``--signal-...`` flag, else the ini key."""
+    if config.getoption(name):
+        return True, "--" + name.replace("_", "-")
+    raw = config.getini(name)
+    if raw is None:
+        return False, "default"
+    text = str(raw).strip().lower()
+    if text not in _TRUE | _FALSE:
+        raise pytest.UsageError(
+            f"pytest-signals: {name}={raw!r} is not a boolean (use true or false) (from {name} in the ini file)"
+        )
+    return text in _TRUE, f"{name} in the ini file"

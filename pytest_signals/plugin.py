@@ -23,12 +23,15 @@ if TYPE_CHECKING:
     # Loaded when a test first uses the plugin, so that loading the plugin stays cheap.
     from ._events import SignalLog
     from ._guard import SignalGuard
+    from ._report import SignalReport
     from ._send import SignalSender
     from ._spawn import Spawner
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 FOREIGN_KEY = pytest.StashKey[frozenset[str]]()
 STOPPED_KEY = pytest.StashKey[list[str]]()
+REPORT_KEY = pytest.StashKey["SignalReport"]()
+WORKER_OUTPUT_KEY = "pytest_signals_report"
 GUARD_FIXTURE = "_signal_guard"
 WINDOWS_REASON = "pytest-signals: POSIX signals are not available on Windows"
 
@@ -109,6 +112,8 @@ def _signal_guard(request: pytest.FixtureRequest) -> Iterator[SignalGuard]:
         yield guard
     finally:
         leaks = guard.stop()
+        if guard.settings.report:
+            _report(request.config).add_test(item.nodeid, guard.log)
         deaths = guard.unreported_deaths()
         add_timeline_section(item, guard, "teardown")
         if deaths:
@@ -170,9 +175,36 @@ def spawn(_signal_guard: SignalGuard, request: pytest.FixtureRequest) -> Iterato
             request.config.stash.setdefault(STOPPED_KEY, []).extend(f"{request.node.nodeid}: {n}" for n in notes)
 
 
+def _report(config: pytest.Config) -> SignalReport:
+    if REPORT_KEY not in config.stash:
+        from ._report import SignalReport
+
+        config.stash[REPORT_KEY] = SignalReport()
+    return config.stash[REPORT_KEY]
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    workeroutput = getattr(config, "workeroutput", None)  # an xdist worker
+    if workeroutput is not None and config.stash[SETTINGS_KEY].report:
+        workeroutput[WORKER_OUTPUT_KEY] = _report(config).to_data()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: object, error: object) -> None:
+    """xdist's controller: add a finished worker's report to the run's."""
+    data = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    if data is not None:
+        _report(node.config).merge(data)  # type: ignore[attr-defined]
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
     stopped = config.stash.get(STOPPED_KEY, [])
     if stopped:
         terminalreporter.section("pytest-signals: processes stopped at teardown")
         for line in stopped:
+            terminalreporter.line(line)
+    if config.stash[SETTINGS_KEY].report and not hasattr(config, "workeroutput"):
+        terminalreporter.section("pytest-signals: signal report")
+        for line in _report(config).lines():
             terminalreporter.line(line)

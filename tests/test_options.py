@@ -72,6 +72,11 @@ def test_timeout_bounds_the_wait(pytester: pytest.Pytester, run) -> None:
         ([], "signal_timeout = nan", "signal_timeout='nan' must be a positive*(from signal_timeout in the ini file)"),
         ([], "signal_timeout = 0", "signal_timeout='0' must be a positive*"),
         ([], "signal_strict = maybe", "signal_strict='maybe' is not a boolean*(from signal_strict in the ini file)"),
+        (
+            [],
+            "signal_report = sometimes",
+            "signal_report='sometimes' is not a boolean*(from signal_report in the ini*",
+        ),
     ],
 )
 def test_bad_values_are_usage_errors(pytester: pytest.Pytester, run, args: list[str], ini: str, message: str) -> None:
