@@ -33,19 +33,6 @@ def test_cli_exits_130_on_ctrl_c(spawn, send_signal):
     proc.expect("Interrupted, cleaning up.")
 
 
-def test_ctrl_c_twice_does_nothing_then_sigusr1_exits(spawn, send_signal):
-    proc = spawn(PROGRAMS / "stubborn.py", tty=True)
-    proc.expect("Ctrl-C does nothing")
-
-    for _ in range(2):
-        assert send_signal(signal.SIGINT, to=proc, via="tty").wait().outcome == "ignored"
-    assert proc.is_alive()
-
-    send_signal(signal.SIGUSR1, to=proc)
-    assert proc.wait() == 1
-    proc.expect("Exiting")
-
-
 def test_asyncio_run_interrupted_by_ctrl_c(spawn, send_signal, signal_log):
     proc = spawn(PROGRAMS / "async_app.py", tty=True)
     proc.expect("running")

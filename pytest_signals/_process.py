@@ -174,6 +174,11 @@ class SpawnedProcess(ChildWatch):
         state = "it exited first" if self._returncode is not None else f"waited {bound:g}s"
         self._fail(f"expected {regex.pattern!r} in the output of pid {self.pid}; {state}{hint}")
 
+    def expect_exact(self, text: str, timeout: float | None = None) -> re.Match[str]:
+        """:meth:`expect` for plain text: ``"Terminated (1)!"`` matches itself."""
+        __tracebackhide__ = True
+        return self.expect(re.compile(re.escape(text)), timeout)
+
     def wait_for_handler(self, sig: object, timeout: float | None = None) -> None:
         """Return as soon as the child has installed a Python handler for *sig*
         (``signal.signal`` or an event loop's ``add_signal_handler``).

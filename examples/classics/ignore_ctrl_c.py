@@ -1,4 +1,5 @@
-"""Ignores Ctrl-C; SIGUSR1 makes it exit with SystemExit('Exiting')."""
+"""SIGINT set to SIG_IGN: Ctrl-C does nothing. SIGUSR1 makes it exit with
+SystemExit("Exiting"): the message goes to stderr, the exit status is 1."""
 
 import signal
 import sys

@@ -1,0 +1,40 @@
+"""Ctrl-C with no signal handling of its own, under anyio.run().
+
+On the trio backend the KeyboardInterrupt is raised inside the application
+(in the main task, where it waits); on the asyncio backend the runner turns
+the Ctrl-C into cancellation first: every task is cancelled, and only then
+does anyio.run() raise KeyboardInterrupt.
+
+    python anyio_no_handler.py asyncio|trio
+"""
+
+import sys
+
+import anyio
+
+
+async def worker():
+    try:
+        await anyio.sleep_forever()
+    finally:
+        print("worker: shut down", flush=True)
+
+
+async def main():
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(worker)
+            print("ready", flush=True)
+            await anyio.sleep_forever()
+    except BaseException as exc:  # what reaches the application's own code
+        kinds = {type(e).__name__ for e in getattr(exc, "exceptions", [exc])}
+        print(f"main: {type(exc).__name__} {sorted(kinds)}", flush=True)
+        raise
+
+
+if __name__ == "__main__":
+    try:
+        anyio.run(main, backend=sys.argv[1])
+    except BaseException as exc:
+        print(f"anyio.run raised {type(exc).__name__}", flush=True)
+        sys.exit(130)
