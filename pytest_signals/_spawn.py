@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import _child
+from ._keeper import KEEPER
 from ._process import SpawnedProcess
 
 if TYPE_CHECKING:
@@ -194,6 +195,7 @@ class Spawner:
         finally:
             if instrumented:
                 os.close(channel_w)
+        KEEPER.watch(pid)  # its process group dies with pytest, even with a SIGKILLed pytest
         if instrumented:
             fds["channel"] = channel_r
         return SpawnedProcess(
@@ -250,6 +252,7 @@ class Spawner:
         for proc in self.processes:
             if proc.close():
                 notes.append(f"pid {proc.pid} ({proc.target!r}) was still running at the end of the test: stopped")
+            KEEPER.release(proc.pid)
         return notes
 
 
