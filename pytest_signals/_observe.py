@@ -97,6 +97,7 @@ class SignalObserver:
         self.loop_bookkeeping = 0  # > 0 while an event loop adds or removes a handler
         self._cond = threading.Condition()
         self._completions: dict[int, int] = defaultdict(int)
+        self.running = 0  # handlers running now (in the main thread)
         self._tokens: dict[int, int] = defaultdict(int)
 
     # -- set up / tear down ----------------------------------------------------
@@ -249,6 +250,7 @@ class SignalObserver:
             # asyncio.Runner (pytest-asyncio runs every async test in one) cancels
             # the test's own task and raises KeyboardInterrupt when it ends.
             self.runner_interrupted = True
+        self.running += 1
         try:
             return handler(signum, frame)
         except KeyboardInterrupt as exc:
@@ -257,6 +259,7 @@ class SignalObserver:
                 self.self_caused.append(exc)
             raise
         finally:
+            self.running -= 1
             self._complete(signum)
 
     def _guard(self, signum: int, frame: FrameType | None) -> None:

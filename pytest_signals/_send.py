@@ -17,6 +17,7 @@ import pytest
 from . import _observe
 from ._delivery import Delivery
 from ._events import handler_name
+from ._handler_timeout import Bound, HandlerTimeout, bounded_handler
 from ._options import check_timeout
 from ._signals import default_action, is_fatal_by_default, resolve_signal, signal_name
 
@@ -179,10 +180,10 @@ class SignalSender:
             if not guard.loop_hooks.expect(delivery, signum, first):
                 delivery._complete("queued", None, (log[first],))
         observer.note_self_sent(signum)
-        if via == "raise":
-            _observe.real_raise_signal(signum)
+        if loop_handled or not runs_handler:
+            self._send_to_self(signum, via)
         else:
-            _observe.real_kill(pid, signum)
+            self._run_handler(signum, via, before, timeout, handler_name(disposition))
         if loop_handled:
             return delivery
         if not runs_handler:
@@ -197,14 +198,13 @@ class SignalSender:
             if blocked and via == "raise":
                 delivery._complete("blocked", None, tuple(log[first:]))
                 return delivery
-            if not self._wait(signum, before, timeout):
-                pytest.fail(
-                    f"send_signal({signal_name(signum)}, via={via!r}): waited {timeout}s for the handler "
-                    f"{handler_name(disposition)} to run; it did not"
-                    + (" (the signal is blocked in the main thread's mask)" if blocked else "")
-                    + f".\nsignal timeline:\n{log.timeline()}",
-                    pytrace=False,
-                )
+            pytest.fail(
+                f"send_signal({signal_name(signum)}, via={via!r}): waited {timeout}s for the handler "
+                f"{handler_name(disposition)} to run; it did not"
+                + (" (the signal is blocked in the main thread's mask)" if blocked else "")
+                + f".\nsignal timeline:\n{log.timeline()}",
+                pytrace=False,
+            )
         events = tuple(log[first:])
         outcome, handler = "handled", None
         for event in events:
@@ -213,6 +213,37 @@ class SignalSender:
                 break
         delivery._complete(outcome, handler if outcome == "handled" else None, events)
         return delivery
+
+    @staticmethod
+    def _send_to_self(signum: int, via: str) -> None:
+        if via == "raise":
+            _observe.real_raise_signal(signum)
+        else:
+            _observe.real_kill(os.getpid(), signum)
+
+    def _run_handler(self, signum: int, via: str, before: int, timeout: float, handler: str) -> None:
+        """Send, and wait (bounded) until the handler ran: in ``raise_signal``
+        or ``kill`` itself, or later when another thread took the signal. A
+        handler still running when the time is up is interrupted."""
+        __tracebackhide__ = True
+        observer = self._guard.observer
+        bound = Bound()
+        try:
+            with bounded_handler(observer, timeout) as bound:
+                self._send_to_self(signum, via)
+                blocked = signum in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+                if observer.completions(signum) <= before and not (blocked and via == "raise"):
+                    self._wait(signum, before, timeout)
+        except HandlerTimeout:
+            bound.interrupted = True
+        if bound.interrupted:
+            pytest.fail(
+                f"send_signal({signal_name(signum)}, via={via!r}): the handler {handler} was still running "
+                f"after {timeout:g}s (signal_timeout): it was interrupted so that the session goes on. "
+                "A handler should do little (set a flag, write to a pipe) and return."
+                f"\nsignal timeline:\n{self._guard.log.timeline()}",
+                pytrace=False,
+            )
 
     def _loop_timeout(self, delivery: Delivery, timeout: float) -> NoReturn:
         __tracebackhide__ = True

@@ -38,3 +38,28 @@ def anyio_both_backends(pytester: pytest.Pytester) -> None:
             return request.param
         """
     )
+
+
+@pytest.fixture
+def interrupt_session(pytester: pytest.Pytester):
+    """Run pytest in a terminal, press Ctrl-C once it printed READY, and return
+    the rest of its output after asserting that it stopped as interrupted.
+
+    ``on_ready(printed)`` gets what pytest printed before READY, before the Ctrl-C.
+    """
+    pytest.importorskip("pexpect")
+
+    def interrupt(on_ready=None) -> str:
+        child = pytester.spawn_pytest("-s -p no:cacheprovider", expect_timeout=30)
+        child.expect("READY")
+        if on_ready is not None:
+            on_ready(child.before.decode())
+        child.sendintr()
+        child.expect("KeyboardInterrupt")
+        rest: str = child.read().decode()
+        child.wait()
+        child.close()
+        assert child.exitstatus == pytest.ExitCode.INTERRUPTED, rest
+        return rest
+
+    return interrupt

@@ -98,3 +98,35 @@ def test_sigkilled_pytest_leaves_no_child_and_no_grandchild(pytester: pytest.Pyt
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
         pytest_proc.stdout.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="watching unrelated pids needs pidfd_open (Linux)")
+def test_real_ctrl_c_ends_the_session_and_every_child(pytester: pytest.Pytester, interrupt_session) -> None:
+    pytester.makepyfile(
+        family=FAMILY,
+        test_family="""
+        import sys, threading
+
+        def test_spawns_a_family_and_waits(spawn):
+            proc = spawn("family.py")
+            match = proc.expect(r"family (\\d+) (\\d+)\\n")
+            sys.stdout.write(f"\\nPIDS {match.group(1)} {match.group(2)} READY\\n")
+            sys.stdout.flush()
+            while True:  # short waits: see SERVER in test_spawn.py
+                threading.Event().wait(0.05)  # noqa: sleep-ok - the program's own loop
+
+        def test_never_runs():
+            pass
+        """,
+    )
+    pidfds: dict[int, int] = {}
+
+    def watch(printed: str) -> None:
+        pids = [int(p) for p in printed.split("PIDS", 1)[1].split()[:2]]
+        pidfds.update({os.pidfd_open(pid): pid for pid in pids})
+
+    rest = interrupt_session(on_ready=watch)
+
+    assert "test_never_runs" not in rest
+    assert len(pidfds) == 2
+    _wait_gone(pidfds, timeout=10)

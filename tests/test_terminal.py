@@ -4,24 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-pexpect = pytest.importorskip("pexpect")
+pytest.importorskip("pexpect")
 
 
-def interrupt_session(pytester: pytest.Pytester) -> str:
-    """Run pytest in a terminal, press Ctrl-C once it printed READY, and return
-    the rest of its output after asserting that it stopped as interrupted."""
-    child = pytester.spawn_pytest("-s -p no:cacheprovider", expect_timeout=30)
-    child.expect("READY")
-    child.sendintr()
-    child.expect("KeyboardInterrupt")
-    rest: str = child.read().decode()
-    child.wait()
-    child.close()
-    assert child.exitstatus == pytest.ExitCode.INTERRUPTED, rest
-    return rest
-
-
-def test_real_ctrl_c_stops_the_session(pytester: pytest.Pytester) -> None:
+def test_real_ctrl_c_stops_the_session(pytester: pytest.Pytester, interrupt_session) -> None:
     pytester.makepyfile(
         """
         import signal, sys, threading
@@ -37,11 +23,11 @@ def test_real_ctrl_c_stops_the_session(pytester: pytest.Pytester) -> None:
             pass
         """
     )
-    rest = interrupt_session(pytester)
+    rest = interrupt_session()
     assert "test_never_runs" not in rest
 
 
-def test_real_ctrl_c_during_a_handled_sigint_test(pytester: pytest.Pytester) -> None:
+def test_real_ctrl_c_during_a_handled_sigint_test(pytester: pytest.Pytester, interrupt_session) -> None:
     """Even after the test sent itself a SIGINT, the next real Ctrl-C stops pytest."""
     pytester.makepyfile(
         """
@@ -56,10 +42,10 @@ def test_real_ctrl_c_during_a_handled_sigint_test(pytester: pytest.Pytester) -> 
                 threading.Event().wait(0.05)  # noqa: sleep-ok - the program's own loop
         """
     )
-    interrupt_session(pytester)
+    interrupt_session()
 
 
-def test_real_ctrl_c_during_an_async_test_stops_the_session(pytester: pytest.Pytester) -> None:
+def test_real_ctrl_c_during_an_async_test_stops_the_session(pytester: pytest.Pytester, interrupt_session) -> None:
     """In pytest-asyncio's Runner too: a Ctrl-C the test did not send ends the session."""
     pytester.makepyfile(
         """
@@ -75,5 +61,5 @@ def test_real_ctrl_c_during_an_async_test_stops_the_session(pytester: pytest.Pyt
             pass
         """
     )
-    rest = interrupt_session(pytester)
+    rest = interrupt_session()
     assert "test_never_runs" not in rest
