@@ -34,6 +34,9 @@ ENV_PYTHONPATH = "PYTEST_SIGNALS_PYTHONPATH"
 ENV_MODULE = "PYTEST_SIGNALS_MODULE"
 ENV_FUNCTION = "PYTEST_SIGNALS_FUNCTION"
 PRIVATE_NAME = "__pytest_signals_child__"
+# Modules whose frames the program never sees in its tracebacks (the fork
+# server's template runs the target from its own frames).
+_OWN_MODULES = (__name__, "pytest_signals._template")
 
 _fd = -1
 _pid = -1
@@ -115,7 +118,7 @@ def _without_own_frames(tb: "Any", value: "Any") -> "Any":
     them on a bare re-raise), so the program prints its own traceback."""
     entries, dropped, head = [], False, tb
     while tb is not None:
-        if tb.tb_frame.f_globals.get("__name__") != __name__:
+        if tb.tb_frame.f_globals.get("__name__") not in _OWN_MODULES:
             entries.append(tb)
         else:
             dropped = True
@@ -278,15 +281,15 @@ def bootstrap() -> None:
     global _fd, _pid
     environ = os.environ
     boot = environ.pop(ENV_BOOT, None)
+    if boot is not None:
+        sys.path[:] = [p for p in sys.path if p != boot]
     if environ.pop(ENV_CHANNEL, None) is None:
-        return
+        return  # the fork server's template: its forks call this again
     pythonpath = environ.pop(ENV_PYTHONPATH, None)
     if pythonpath is None:  # there was none
         environ.pop("PYTHONPATH", None)
     else:
         environ["PYTHONPATH"] = pythonpath
-    if boot is not None:
-        sys.path[:] = [p for p in sys.path if p != boot]
     try:
         os.set_inheritable(CHANNEL_FD, False)
     except OSError:

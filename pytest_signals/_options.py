@@ -7,6 +7,7 @@ it came from.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import pytest
@@ -18,6 +19,12 @@ TIMEOUT_HELP = (
     f"(a handler to run, a child to get ready). Default {DEFAULT_TIMEOUT:g}."
 )
 STRICT_HELP = "Fail a test that leaves a signal handler, mask, wakeup fd or timer changed, instead of warning."
+START_METHODS = ("auto", "forkserver", "exec")
+START_HELP = (
+    "How spawn() starts Python children: forkserver (forked from a warm template that has imported "
+    "asyncio: a few milliseconds), exec (a new interpreter each time), or auto (forkserver on Linux, "
+    "exec elsewhere). Default auto."
+)
 REPORT_HELP = (
     "End the run with a signal coverage summary: for each signal, how many tests sent it and how it was "
     "received, and the handlers installed that no test delivered a signal to. Works under xdist."
@@ -48,14 +55,22 @@ class Settings:
     timeout_source: str = "default"
     strict_source: str = "default"
     report: bool = False
+    start_method: str = "auto"
 
     def header(self) -> str:
         strict = "on" if self.strict else "off"
         report = ", report=on" if self.report else ""
+        start = "" if self.start_method == "auto" else f", start_method={self.start_method}"
         return (
             f"signals: timeout={self.timeout:g}s ({self.timeout_source}), "
-            f"strict={strict} ({self.strict_source}){report}"
+            f"strict={strict} ({self.strict_source}){report}{start}"
         )
+
+    def forks(self) -> bool:
+        """Whether spawn() forks Python children from the fork server."""
+        if self.start_method == "auto":
+            return sys.platform == "linux"
+        return self.start_method == "forkserver"
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -68,10 +83,14 @@ def add_options(parser: pytest.Parser) -> None:
         default=None,
         help=STRICT_HELP,
     )
+    group.addoption(
+        "--signal-start-method", dest="signal_start_method", metavar="METHOD", default=None, help=START_HELP
+    )
     group.addoption("--signal-report", dest="signal_report", action="store_true", default=None, help=REPORT_HELP)
     parser.addini("signal_timeout", TIMEOUT_HELP, default=None)
     parser.addini("signal_strict", STRICT_HELP, default=None)
     parser.addini("signal_report", REPORT_HELP, default=None)
+    parser.addini("signal_start_method", START_HELP, default=None)
 
 
 def read_settings(config: pytest.Config) -> Settings:
@@ -93,7 +112,16 @@ def read_settings(config: pytest.Config) -> Settings:
         timeout_source = source
     strict, strict_source = _read_flag(config, "signal_strict")
     report, _ = _read_flag(config, "signal_report")
-    return Settings(timeout, strict, timeout_source, strict_source, report)
+    start_method, source = config.getoption("signal_start_method"), "--signal-start-method"
+    if start_method is None:
+        start_method, source = config.getini("signal_start_method"), "signal_start_method in the ini file"
+    start_method = str(start_method or "auto").strip().lower()
+    if start_method not in START_METHODS:
+        raise pytest.UsageError(
+            f"pytest-signals: signal_start_method={start_method!r} is not one of {', '.join(START_METHODS)} "
+            f"(from {source})"
+        )
+    return Settings(timeout, strict, timeout_source, strict_source, report, start_method)
 
 
 def _read_flag(config: pytest.Config, name: str) -> tuple[bool, str]:

@@ -12,6 +12,7 @@ import contextlib
 import os
 import re
 import signal
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
@@ -39,6 +40,8 @@ class SpawnedProcess(ChildWatch):
         target: what was passed to ``spawn``.
         tty: True when it runs in a pseudo-terminal.
         instrumented: True for Python targets, which report handler calls.
+        forked: True when it was forked from the fork server's template
+            (``signal_start_method``), False for a new interpreter.
 
     Everything it reports lands in the test's ``signal_log``, tagged with its
     pid: ``signal_log.assert_handled(signal.SIGTERM, process=proc)``.
@@ -56,8 +59,11 @@ class SpawnedProcess(ChildWatch):
         timeout: float,
         fds: dict[str, int],
         terminal: Any = None,
+        wait_status: Callable[[], int] | None = None,
+        forked: bool = False,
     ) -> None:
         self.pid = pid
+        self.forked = forked
         self.argv = argv
         self.target = target
         self.tty = tty
@@ -66,7 +72,7 @@ class SpawnedProcess(ChildWatch):
         self._cursor = 0
         self.killed_at_teardown = False
         self._stdin = fds.get("stdin")
-        super().__init__(pid, log, fds, terminal, instrumented)
+        super().__init__(pid, log, fds, terminal, instrumented, wait_status)
 
     def __repr__(self) -> str:
         state = "running" if self.is_alive() else self._describe_exit()

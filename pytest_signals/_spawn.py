@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import _child
+from ._fork_server import FORK_SERVER
 from ._keeper import KEEPER
 from ._process import SpawnedProcess
 
@@ -29,7 +30,16 @@ BOOT_DIR = str(Path(__file__).parent / "_bootstrap")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
-_CHILD_MODULES = ("__init__.py", "_channel.py", "_child.py", "_names.py", "_tasks.py", "_bootstrap/sitecustomize.py")
+_CHILD_MODULES = (
+    "__init__.py",
+    "_channel.py",
+    "_child.py",
+    "_names.py",
+    "_tasks.py",
+    "_template.py",
+    "_preload.py",
+    "_bootstrap/sitecustomize.py",
+)
 _bytecode_ready = False
 
 
@@ -135,7 +145,7 @@ class Spawner:
             child_env[_child.ENV_BOOT] = BOOT_DIR
             child_env[_child.ENV_CHANNEL] = str(_child.CHANNEL_FD)
             child_env.update(extra_env)
-        proc = self._start(argv, target, child_env, workdir, tty, instrumented, bound)
+        proc = self._start(argv, target, child_env, workdir, tty, kind, bound)
         self.processes.append(proc)
         if instrumented:
             proc.wait_started(kind in ("module", "function"), bound)
@@ -177,11 +187,13 @@ class Spawner:
         env: dict[str, str],
         cwd: str | None,
         tty: bool,
-        instrumented: bool,
+        kind: str,
         timeout: float,
     ) -> SpawnedProcess:
+        instrumented = kind != "argv"
         channel_r, channel_w = os.pipe() if instrumented else (-1, -1)
         fds: dict[str, int] = {}
+        terminal, forked = None, False
         try:
             if tty:
                 from ._terminal import reset_signals, spawn_in_terminal
@@ -189,26 +201,62 @@ class Spawner:
                 terminal = spawn_in_terminal(argv, env, cwd, channel_w if instrumented else None, reset_signals)
                 pid = terminal.pid
                 fds["terminal"] = terminal.child_fd
+            elif instrumented and self._guard.settings.forks() and FORK_SERVER.serves(env):
+                pid, forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout), True
             else:
-                terminal = None
                 pid = self._posix_spawn(argv, env, cwd, channel_w, fds)
         finally:
             if instrumented:
                 os.close(channel_w)
-        KEEPER.watch(pid)  # its process group dies with pytest, even with a SIGKILLed pytest
-        if instrumented:
-            fds["channel"] = channel_r
-        return SpawnedProcess(
-            pid=pid,
-            argv=argv,
-            target=target,
-            tty=tty,
-            instrumented=instrumented,
-            log=self._guard.log,
-            timeout=timeout,
-            fds=fds,
-            terminal=terminal,
-        )
+        try:
+            KEEPER.watch(pid)  # its process group dies with pytest, even with a SIGKILLed pytest
+            if instrumented:
+                fds["channel"] = channel_r
+            return SpawnedProcess(
+                pid=pid,
+                argv=argv,
+                target=target,
+                tty=tty,
+                instrumented=instrumented,
+                log=self._guard.log,
+                timeout=timeout,
+                fds=fds,
+                terminal=terminal,
+                wait_status=(lambda: FORK_SERVER.wait_status(pid)) if forked else None,
+                forked=forked,
+            )
+        except BaseException:  # nothing would ever stop it: do it now
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                os.waitpid(pid, 0)
+            raise
+
+    @staticmethod
+    def _fork(
+        argv: list[str],
+        kind: str,
+        env: dict[str, str],
+        cwd: str | None,
+        channel: int,
+        fds: dict[str, int],
+        timeout: float,
+    ) -> int:
+        stdin_r, stdin_w = os.pipe()
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        request: dict[str, object] = {"kind": kind, "argv": argv, "env": env, "cwd": cwd}
+        try:
+            pid = FORK_SERVER.spawn(request, [stdin_r, out_w, err_w, channel], timeout)
+        except BaseException:
+            for fd in (stdin_w, out_r, err_r):
+                os.close(fd)
+            raise
+        finally:
+            for fd in (stdin_r, out_w, err_w):
+                os.close(fd)
+        fds.update(stdin=stdin_w, stdout=out_r, stderr=err_r)
+        return pid
 
     @staticmethod
     def _posix_spawn(argv: list[str], env: dict[str, str], cwd: str | None, channel: int, fds: dict[str, int]) -> int:

@@ -15,6 +15,7 @@ import os
 import selectors
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _channel
@@ -33,8 +34,18 @@ _TERMINAL_GRACE = 1.0
 class ChildWatch:
     """The observed state of one child, kept current by two threads."""
 
-    def __init__(self, pid: int, log: SignalLog, fds: dict[str, int], terminal: Any, instrumented: bool) -> None:
+    def __init__(
+        self,
+        pid: int,
+        log: SignalLog,
+        fds: dict[str, int],
+        terminal: Any,
+        instrumented: bool,
+        wait_status: Callable[[], int] | None = None,
+    ) -> None:
         self.pid = pid
+        # waitpid for our own children; the fork server's report for its children
+        self._wait_status = wait_status or (lambda: os.waitpid(pid, os.WUNTRACED)[1])
         self._log = log
         self._fds = fds
         self._terminal = terminal
@@ -86,7 +97,7 @@ class ChildWatch:
     def _reap(self) -> None:
         while True:
             try:
-                _, status = os.waitpid(self.pid, os.WUNTRACED)
+                status = self._wait_status()
             except ChildProcessError:
                 status = 0
                 break

@@ -14,12 +14,19 @@ def _quiet_ini(pytester: pytest.Pytester) -> None:
     pytester.makeini(BASE_INI)
 
 
+def _inner_options(config: pytest.Config) -> list[str]:
+    """``pytest tests --signal-start-method=exec`` runs every inner session that way too."""
+    method = config.getoption("signal_start_method")
+    return [] if method is None else [f"--signal-start-method={method}"]
+
+
 @pytest.fixture
-def run(pytester: pytest.Pytester):
+def run(pytester: pytest.Pytester, request: pytest.FixtureRequest):
     """Run pytest in a subprocess: every test here touches process-wide signal state."""
+    inner = _inner_options(request.config)
 
     def run(*args: str) -> pytest.RunResult:
-        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *args)
+        return pytester.runpytest_subprocess("-p", "no:cacheprovider", *inner, *args)
 
     return run
 
@@ -41,7 +48,7 @@ def anyio_both_backends(pytester: pytest.Pytester) -> None:
 
 
 @pytest.fixture
-def interrupt_session(pytester: pytest.Pytester):
+def interrupt_session(pytester: pytest.Pytester, request: pytest.FixtureRequest):
     """Run pytest in a terminal, press Ctrl-C once it printed READY, and return
     the rest of its output after asserting that it stopped as interrupted.
 
@@ -50,7 +57,8 @@ def interrupt_session(pytester: pytest.Pytester):
     pytest.importorskip("pexpect")
 
     def interrupt(on_ready=None) -> str:
-        child = pytester.spawn_pytest("-s -p no:cacheprovider", expect_timeout=30)
+        options = " ".join(["-s", "-p", "no:cacheprovider", *_inner_options(request.config)])
+        child = pytester.spawn_pytest(options, expect_timeout=30)
         child.expect("READY")
         if on_ready is not None:
             on_ready(child.before.decode())

@@ -7,7 +7,12 @@ import pytest
 
 def test_header_shows_defaults(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile("def test_x(): pass")
-    run().stdout.fnmatch_lines(["signals: timeout=5s (default), strict=off (default)"])
+    run().stdout.fnmatch_lines(["signals: timeout=5s (default), strict=off (default)*"])
+
+
+def test_start_method_in_the_header_when_chosen(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile("def test_x(): pass")
+    run("--signal-start-method=exec").stdout.fnmatch_lines(["signals: *, start_method=exec"])
 
 
 def test_ini_values(pytester: pytest.Pytester, run) -> None:
@@ -21,7 +26,7 @@ def test_ini_values(pytester: pytest.Pytester, run) -> None:
     )
     pytester.makepyfile("def test_x(): pass")
     run().stdout.fnmatch_lines(
-        ["signals: timeout=2.5s (signal_timeout in the ini file), strict=on (signal_strict in the ini file)"]
+        ["signals: timeout=2.5s (signal_timeout in the ini file), strict=on (signal_strict in the ini file)*"]
     )
 
 
@@ -36,7 +41,7 @@ def test_command_line_wins_over_ini(pytester: pytest.Pytester, run) -> None:
     )
     pytester.makepyfile("def test_x(): pass")
     run("--signal-timeout=0.5", "--signal-strict").stdout.fnmatch_lines(
-        ["signals: timeout=0.5s (--signal-timeout), strict=on (--signal-strict)"]
+        ["signals: timeout=0.5s (--signal-timeout), strict=on (--signal-strict)*"]
     )
 
 

@@ -1,0 +1,206 @@
+"""The warm template that forks spawned children (the fork server's far side).
+
+Started once per pytest process with the environment a spawned Python child
+gets, it imports the heavy standard modules a target is likely to need
+(asyncio alone costs tens of milliseconds per interpreter start), then waits
+on a socket. For each ``spawn`` it forks; the fork becomes a child that is
+indistinguishable from a fresh ``python target`` for the code under test:
+
+* its own session, default dispositions and an empty signal mask, no wakeup fd;
+* stdin, stdout, stderr and the instrumentation channel on fds 0-3, nothing else;
+* the requested environment, working directory, ``sys.argv`` and ``sys.path[0]``;
+* a fresh ``__main__``, and ``sys.modules`` as a fresh start has it: the
+  preloaded modules are hidden and come back, each with the modules it
+  imported, when the program imports them (without running them again);
+* the exit a fresh interpreter makes: non-daemon threads joined, ``atexit``
+  run, streams flushed, ``SystemExit`` and uncaught exceptions printed, and
+  death by SIGINT after an uncaught ``KeyboardInterrupt``.
+
+The template reaps its children and reports every status (stops included) to
+pytest, which cannot ``waitpid`` a process that is not its own child. It exits
+when pytest closes the socket (or dies).
+"""
+
+import json
+import os
+import select
+import signal
+import socket
+import sys
+from typing import Any
+
+from ._preload import Reveal, Tracer
+
+CONTROL_FD = 3
+PRELOAD = ("asyncio",)
+_MAX_FDS = 4
+
+
+def serve(base: set[str], tracer: Tracer) -> None:
+    """The template's main loop. *base*: the modules a fresh start has;
+    *tracer*: recording imports since before this module was imported."""
+    tracer.preload(PRELOAD)
+    control = socket.socket(fileno=CONTROL_FD)
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    signal.set_wakeup_fd(wake_w)
+    buffer = b""
+    while True:
+        watched: list[Any] = [control, wake_r]
+        readable = select.select(watched, [], [])[0]
+        if wake_r in readable:
+            os.read(wake_r, 512)
+            _reap(control)
+        if control not in readable:
+            continue
+        data, fds, _, _ = socket.recv_fds(control, 1 << 16, _MAX_FDS)
+        if not data:
+            return  # pytest is gone: its keeper takes care of the children
+        buffer += data
+        received = list(fds)
+        while True:
+            size, sep, rest = buffer.partition(b"\n")
+            if not sep or len(rest) < int(size):
+                break
+            request, buffer = json.loads(rest[: int(size)]), rest[int(size) :]
+            child_fds, received = received[:_MAX_FDS], received[_MAX_FDS:]
+            pid = os.fork()
+            if pid == 0:
+                _child(request, child_fds, base, tracer.deps)
+            for fd in child_fds:
+                os.close(fd)
+            control.sendall(f"P {pid}\n".encode())
+
+
+def _reap(control: socket.socket) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG | os.WUNTRACED)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        control.sendall(f"X {pid} {status}\n".encode())
+
+
+# -- in the forked child ---------------------------------------------------------
+
+
+def _child(
+    request: dict[str, Any],
+    fds: list[int],
+    base: set[str],
+    deps: dict[str, set[str]],
+) -> None:
+    try:
+        os.setsid()
+        signal.set_wakeup_fd(-1)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        for target, fd in enumerate(fds):  # received fds are all above 3
+            os.dup2(fd, target)
+        os.closerange(_MAX_FDS, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
+        if request["cwd"] is not None:
+            os.chdir(request["cwd"])
+        environ = request["env"]
+        for key in list(os.environ):
+            if key not in environ:
+                del os.environ[key]
+        os.environ.update(environ)
+        kind, argv = request["kind"], request["argv"]
+        sys.orig_argv[:] = argv
+        if kind == "file":
+            sys.argv[:] = argv[1:]
+            path = os.path.abspath(argv[1])
+            entry = os.path.dirname(os.path.realpath(path))
+        elif kind == "module":
+            sys.argv[:] = ["-m", *argv[3:]]
+            entry = os.getcwd()
+        else:  # -c
+            sys.argv[:] = ["-c", *argv[3:]]
+            entry = ""
+        if not getattr(sys.flags, "safe_path", False):
+            sys.path[0] = entry
+        child_module = sys.modules["pytest_signals._child"]
+        child_module.bootstrap()  # instrumentation, as a fresh start's sitecustomize installs it
+        hidden = {}
+        for name in list(sys.modules):
+            if name not in base and name != child_module.PRIVATE_NAME:
+                hidden[name] = sys.modules.pop(name)
+        sys.modules.pop(__name__, None)
+        if hidden:
+            sys.meta_path.insert(0, Reveal(hidden, deps))
+        main = type(sys)("__main__")
+        main.__dict__["__builtins__"] = __builtins__
+        sys.modules["__main__"] = main
+    except BaseException as exc:  # the start failed: say so, as a fresh interpreter would
+        os.write(2, f"pytest-signals: the fork server could not start the child: {exc!r}\n".encode())
+        os._exit(1)
+    _run(kind, argv, main)
+
+
+def _run(kind: str, argv: list[str], main: Any) -> None:
+    interrupted = False
+    code = 0
+    try:
+        if kind == "module":
+            import runpy
+
+            runpy._run_module_as_main(argv[2])  # type: ignore[attr-defined]
+        else:
+            source: bytes | str
+            if kind == "file":
+                path = os.path.abspath(argv[1])
+                with open(path, "rb") as source_file:
+                    source = source_file.read()
+                main.__file__ = path
+                main.__cached__ = None
+                loader_type = type(sys.modules["_frozen_importlib_external"].SourceFileLoader("x", path))
+                main.__loader__ = loader_type("__main__", path)
+            else:
+                source, path = argv[2], "<string>"
+                main.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
+            main.__spec__ = main.__package__ = main.__doc__ = None
+            exec(compile(source, path, "exec", dont_inherit=True), main.__dict__)
+    except SystemExit as exc:
+        code = _exit_code(exc)
+    except BaseException as exc:
+        interrupted = isinstance(exc, KeyboardInterrupt)
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+        code = 1
+    _finalize()
+    if interrupted:  # as CPython does after an uncaught KeyboardInterrupt
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGINT)
+    os._exit(code)
+
+
+def _exit_code(exc: SystemExit) -> int:
+    value = exc.code
+    if value is None:
+        return 0
+    if isinstance(value, int):
+        return value & 0xFF
+    try:  # noqa: SIM105 - contextlib would be one more module to hide
+        sys.stderr.write(f"{value}\n")
+    except Exception:
+        pass
+    return 1
+
+
+def _finalize() -> None:
+    threading = sys.modules.get("threading")
+    try:
+        if threading is not None:
+            threading._shutdown()
+    except BaseException:
+        pass
+    atexit = sys.modules.get("atexit") or __import__("atexit")
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except Exception:
+            pass
