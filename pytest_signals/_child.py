@@ -118,7 +118,8 @@ def _without_own_frames(tb: "Any", value: "Any") -> "Any":
     them on a bare re-raise), so the program prints its own traceback."""
     entries, dropped, head = [], False, tb
     while tb is not None:
-        if tb.tb_frame.f_globals.get("__name__") not in _OWN_MODULES:
+        namespace = tb.tb_frame.f_globals
+        if namespace.get("__name__") not in _OWN_MODULES and "__pytest_signals_template__" not in namespace:
             entries.append(tb)
         else:
             dropped = True

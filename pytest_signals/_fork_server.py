@@ -25,10 +25,7 @@ import sys
 import threading
 from collections.abc import Mapping
 
-_TEMPLATE_CODE = (
-    "import sys; base = set(sys.modules); from pytest_signals._preload import TRACER; TRACER.install(); "
-    "from pytest_signals._template import serve; serve(base, TRACER)"
-)
+_TEMPLATE_MAIN = os.path.join(os.path.dirname(__file__), "_bootstrap", "template.py")
 _START_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE")
 _PER_SPAWN = ("PYTEST_SIGNALS_CHANNEL", "PYTEST_SIGNALS_MODULE", "PYTEST_SIGNALS_FUNCTION")
 
@@ -55,12 +52,15 @@ class ForkServer:
         self._replies: list[str] = []
         self._statuses: dict[int, list[int]] = {}
         self._dead = False
+        self._baseline: dict[str, str] = {}
 
-    def serves(self, env: Mapping[str, str]) -> bool:
-        """Whether a child with *env* can be forked from the running template
-        (or from one started now)."""
+    def serves(self, env: Mapping[str, str], baseline: Mapping[str, str]) -> bool:
+        """Whether a child with *env* can be forked from the template, which is
+        started (on first use) with *baseline*, the environment of a child
+        spawned without ``env=``."""
         if self._owner != os.getpid():
-            return True
+            self._baseline = dict(baseline)
+            return startup_environment(env) == startup_environment(baseline)
         return not self._dead and startup_environment(env) == self._startup
 
     def spawn(self, request: dict[str, object], fds: list[int], timeout: float) -> int:
@@ -69,7 +69,7 @@ class ForkServer:
         assert isinstance(env, dict)
         with self._lock:
             if self._owner != os.getpid():
-                self._start(env)
+                self._start(self._baseline or env)
             assert self._sock is not None
             payload = json.dumps(request).encode()
             message = f"{len(payload)}\n".encode() + payload
@@ -102,7 +102,7 @@ class ForkServer:
         try:
             self.pid = os.posix_spawn(
                 sys.executable,
-                [sys.executable, "-c", _TEMPLATE_CODE],
+                [sys.executable, _TEMPLATE_MAIN],
                 template_env,
                 file_actions=[
                     (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),

@@ -39,6 +39,7 @@ _CHILD_MODULES = (
     "_template.py",
     "_preload.py",
     "_bootstrap/sitecustomize.py",
+    "_bootstrap/template.py",
 )
 _bytecode_ready = False
 
@@ -127,27 +128,12 @@ class Spawner:
         if workdir is not None and not os.path.isdir(workdir):
             raise FileNotFoundError(f"spawn(cwd={workdir!r}): no such directory")
         argv, extra_env, kind = self._command(target, [os.fspath(a) for a in args], workdir)
-        child_env = dict(os.environ)
-        for key, value in (env or {}).items():
-            if value is None:
-                child_env.pop(key, None)
-            elif not isinstance(value, str) or not isinstance(key, str) or "\0" in key + value or "=" in key:
-                raise ValueError(f"spawn(env=...): {key!r}={value!r} is not a valid environment variable")
-            else:
-                child_env[key] = value
-        instrumented = kind != "argv"
-        if instrumented:
+        child_env = _environment(env, extra_env, instrumented=kind != "argv")
+        if kind != "argv":
             _ensure_bytecode()
-            original = child_env.get("PYTHONPATH")
-            if original is not None:
-                child_env[_child.ENV_PYTHONPATH] = original
-            child_env["PYTHONPATH"] = BOOT_DIR + ("" if not original else os.pathsep + original)
-            child_env[_child.ENV_BOOT] = BOOT_DIR
-            child_env[_child.ENV_CHANNEL] = str(_child.CHANNEL_FD)
-            child_env.update(extra_env)
         proc = self._start(argv, target, child_env, workdir, tty, kind, bound)
         self.processes.append(proc)
-        if instrumented:
+        if kind != "argv":
             proc.wait_started(kind in ("module", "function"), bound)
         return proc
 
@@ -201,7 +187,7 @@ class Spawner:
                 terminal = spawn_in_terminal(argv, env, cwd, channel_w if instrumented else None, reset_signals)
                 pid = terminal.pid
                 fds["terminal"] = terminal.child_fd
-            elif instrumented and self._guard.settings.forks() and FORK_SERVER.serves(env):
+            elif instrumented and self._guard.settings.forks() and FORK_SERVER.serves(env, _environment(None, {})):
                 pid, forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout), True
             else:
                 pid = self._posix_spawn(argv, env, cwd, channel_w, fds)
@@ -302,6 +288,30 @@ class Spawner:
                 notes.append(f"pid {proc.pid} ({proc.target!r}) was still running at the end of the test: stopped")
             KEEPER.release(proc.pid)
         return notes
+
+
+def _environment(
+    overrides: Mapping[str, str | None] | None, extra: dict[str, str], instrumented: bool = True
+) -> dict[str, str]:
+    """The child's environment: the test process's, with *overrides* (None
+    removes a variable) and, for Python targets, the instrumentation's."""
+    child_env = dict(os.environ)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            child_env.pop(key, None)
+        elif not isinstance(value, str) or not isinstance(key, str) or "\0" in key + value or "=" in key:
+            raise ValueError(f"spawn(env=...): {key!r}={value!r} is not a valid environment variable")
+        else:
+            child_env[key] = value
+    if instrumented:
+        original = child_env.get("PYTHONPATH")
+        if original is not None:
+            child_env[_child.ENV_PYTHONPATH] = original
+        child_env["PYTHONPATH"] = BOOT_DIR + ("" if not original else os.pathsep + original)
+        child_env[_child.ENV_BOOT] = BOOT_DIR
+        child_env[_child.ENV_CHANNEL] = str(_child.CHANNEL_FD)
+        child_env.update(extra)
+    return child_env
 
 
 def _looks_like_path(target: str) -> bool:

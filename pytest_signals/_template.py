@@ -67,7 +67,7 @@ def serve(base: set[str], tracer: Tracer) -> None:
             child_fds, received = received[:_MAX_FDS], received[_MAX_FDS:]
             pid = os.fork()
             if pid == 0:
-                _child(request, child_fds, base, tracer.deps)
+                _child(request, child_fds, base, tracer.deps, control)
             for fd in child_fds:
                 os.close(fd)
             control.sendall(f"P {pid}\n".encode())
@@ -92,8 +92,14 @@ def _child(
     fds: list[int],
     base: set[str],
     deps: dict[str, set[str]],
+    control: socket.socket,
 ) -> None:
+    """Become the child, run the target, and leave through the interpreter's
+    own exit: the exception (``SystemExit`` when the target returns) unwinds
+    through the template's frames to the top level, where CPython handles it
+    as for any program (tracebacks skip those frames), then finalizes."""
     try:
+        control.detach()  # fd 3 becomes the child's channel: the socket must not close it
         os.setsid()
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -132,7 +138,7 @@ def _child(
         if hidden:
             sys.meta_path.insert(0, Reveal(hidden, deps))
         main = type(sys)("__main__")
-        main.__dict__["__builtins__"] = __builtins__
+        main.__dict__["__builtins__"] = sys.modules["builtins"]
         sys.modules["__main__"] = main
     except BaseException as exc:  # the start failed: say so, as a fresh interpreter would
         os.write(2, f"pytest-signals: the fork server could not start the child: {exc!r}\n".encode())
@@ -141,66 +147,29 @@ def _child(
 
 
 def _run(kind: str, argv: list[str], main: Any) -> None:
-    interrupted = False
-    code = 0
-    try:
-        if kind == "module":
-            import runpy
+    if kind == "module":
+        import runpy
 
-            runpy._run_module_as_main(argv[2])  # type: ignore[attr-defined]
+        runpy._run_module_as_main(argv[2])  # type: ignore[attr-defined]
+    else:
+        source: bytes | str
+        if kind == "file":
+            path = os.path.abspath(argv[1])
+            with open(path, "rb") as source_file:
+                source = source_file.read()
+            main.__file__ = path
+            main.__cached__ = None
+            loader_type = type(sys.modules["_frozen_importlib_external"].SourceFileLoader("x", path))
+            main.__loader__ = loader_type("__main__", path)
         else:
-            source: bytes | str
-            if kind == "file":
-                path = os.path.abspath(argv[1])
-                with open(path, "rb") as source_file:
-                    source = source_file.read()
-                main.__file__ = path
-                main.__cached__ = None
-                loader_type = type(sys.modules["_frozen_importlib_external"].SourceFileLoader("x", path))
-                main.__loader__ = loader_type("__main__", path)
-            else:
-                source, path = argv[2], "<string>"
-                main.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
-            main.__spec__ = main.__package__ = main.__doc__ = None
-            exec(compile(source, path, "exec", dont_inherit=True), main.__dict__)
-    except SystemExit as exc:
-        code = _exit_code(exc)
-    except BaseException as exc:
-        interrupted = isinstance(exc, KeyboardInterrupt)
-        sys.excepthook(type(exc), exc, exc.__traceback__)
-        code = 1
-    _finalize()
-    if interrupted:  # as CPython does after an uncaught KeyboardInterrupt
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        os.kill(os.getpid(), signal.SIGINT)
-    os._exit(code)
-
-
-def _exit_code(exc: SystemExit) -> int:
-    value = exc.code
-    if value is None:
-        return 0
-    if isinstance(value, int):
-        return value & 0xFF
-    try:  # noqa: SIM105 - contextlib would be one more module to hide
-        sys.stderr.write(f"{value}\n")
-    except Exception:
-        pass
-    return 1
-
-
-def _finalize() -> None:
-    threading = sys.modules.get("threading")
-    try:
-        if threading is not None:
-            threading._shutdown()
-    except BaseException:
-        pass
-    atexit = sys.modules.get("atexit") or __import__("atexit")
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            if stream is not None:
-                stream.flush()
-        except Exception:
-            pass
+            source, path = argv[2], "<string>"
+            main.__loader__ = sys.modules["_frozen_importlib"].BuiltinImporter
+        main.__spec__ = main.__package__ = main.__doc__ = None
+        code = compile(source, path, "exec", dont_inherit=True)
+        if kind != "file":  # Python 3.13 keeps -c code in linecache, for tracebacks
+            register = getattr(__import__("linecache"), "_register_code", None)
+            if register is not None:
+                register(code, source, path)
+        del source
+        exec(code, main.__dict__)
+    raise SystemExit  # the target returned: exit 0, as at the end of a script

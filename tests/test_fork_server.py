@@ -113,12 +113,11 @@ def test_a_different_start_up_environment_gets_a_new_interpreter(pytester: pytes
 
         def test_pythonpath(spawn, tmp_path):
             (tmp_path / "elsewhere.py").write_text("VALUE = 'elsewhere'\\n")
-            proc = spawn("mod")
-            assert proc.wait() == 0 and proc.forked
-            other = spawn(["true"])
             proc = spawn("elsewhere", env={"PYTHONPATH": str(tmp_path)})
             assert proc.wait() == 0
             assert not proc.forked  # PYTHONPATH is read at start-up: a new interpreter reads it
+            proc = spawn("mod")  # the template was not started with the PYTHONPATH above
+            assert proc.wait() == 0 and proc.forked
             proc = spawn("mod", env={"UNRELATED": "1"})
             assert proc.wait() == 0 and proc.forked
         """,
