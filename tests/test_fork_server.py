@@ -23,6 +23,8 @@ print(sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])), signal.set_wakeup_fd
 print(os.getpid() == os.getpgid(0) == os.getsid(0))
 print(sorted(int(fd) for fd in os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else "-")
 atexit.register(print, "atexit ran")
+left_open = open("left-open.txt", "w")  # never closed: the exit flushes it
+left_open.write(f"written by {sys.argv[1]}")
 threading.Thread(target=lambda: print("thread joined")).start()
 sys.stdout.flush()
 ending = sys.argv[1]
@@ -43,8 +45,10 @@ def test_probe(spawn, ending, request):
     code = proc.wait()
     method = request.config.getoption("signal_start_method")
     assert proc.forked is (method == "forkserver")
+    with open("left-open.txt") as left_open:
+        written = left_open.read()
     with open(f"{method}-{ending}.json", "w") as out:
-        json.dump([proc.stdout, proc.stderr, code], out)
+        json.dump([proc.stdout, proc.stderr, code, written], out)
 """
 
 ENDINGS = ["normal", "keyboard-interrupt", "system-exit", "error"]
@@ -63,13 +67,14 @@ def test_forked_children_are_indistinguishable_from_new_interpreters(pytester: p
         forked = json.loads((pytester.path / f"forkserver-{ending}.json").read_text())
         fresh = json.loads((pytester.path / f"exec-{ending}.json").read_text())
         assert forked == fresh, ending
-    stdout, stderr, code = json.loads((pytester.path / "forkserver-keyboard-interrupt.json").read_text())
+    stdout, stderr, code, written = json.loads((pytester.path / "forkserver-keyboard-interrupt.json").read_text())
+    assert written == "written by keyboard-interrupt"
     assert code == -2
     assert stderr.rstrip().endswith("KeyboardInterrupt")
     assert "pytest_signals" not in stderr
     assert "thread joined" in stdout
     assert "atexit ran" in stdout
-    stdout, stderr, code = json.loads((pytester.path / "forkserver-system-exit.json").read_text())
+    stdout, stderr, code, written = json.loads((pytester.path / "forkserver-system-exit.json").read_text())
     assert (code, stderr) == (1, "leaving with a message\n")
 
 
