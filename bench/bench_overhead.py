@@ -37,6 +37,34 @@ def run(root: Path, *extra: str) -> float:
     return time.perf_counter() - start
 
 
+PROFILE = """
+import cProfile, pstats, sys, pytest
+profile = cProfile.Profile()
+profile.enable()
+pytest.main(["-q", "-p", "no:cacheprovider"])
+profile.disable()
+stats = pstats.Stats(profile).stats
+total = sum(row[2] for row in stats.values())
+own = sum(row[2] for (path, _, _), row in stats.items() if "pytest_signals" in path)
+print(own, total, file=sys.stderr)
+"""
+
+
+def profile_share(root: Path) -> tuple[float, float]:
+    """(seconds in pytest-signals' own functions, seconds in all) for one
+    profiled run: a measure the machine's noise does not swamp."""
+    result = subprocess.run(
+        [sys.executable, "-c", PROFILE],
+        cwd=root,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    own, total = (float(x) for x in result.stderr.split()[-2:])
+    return own, total
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tests", type=int, default=2000)
@@ -56,6 +84,13 @@ def main() -> None:
     print(f"  -p no:signals    : {b:.3f}s  {min(without):.3f}s")
     fastest = min(with_plugin) / min(without)
     print(f"  ratio            : {a / b:.3f} (overhead {100 * (a / b - 1):+.1f}%), fastest runs {fastest:.3f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        make_suite(Path(tmp), args.tests)
+        own, total = profile_share(Path(tmp))
+    print(
+        f"  profiled run     : pytest-signals' own functions {own * 1000:.1f} ms "
+        f"of {total:.2f}s ({100 * own / total:.2f}%)"
+    )
 
 
 if __name__ == "__main__":
