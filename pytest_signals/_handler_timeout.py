@@ -1,7 +1,7 @@
 """Where a Python handler that blocks in the test process is interrupted.
 
 ``send_signal`` to the test process runs the handler in the main thread
-before it returns. A handler that blocks (``time.sleep(60)``, a lock that is
+before it returns. A handler that blocks (a sixty-second sleep, a lock that is
 never released, ``Event.wait()``) would hang the session. While such a
 handler runs, a watchdog thread waits, bounded by the delivery's timeout;
 when the time is up it sends ``SIGURG`` to the main thread, whose handler
