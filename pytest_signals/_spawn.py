@@ -14,7 +14,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -228,40 +228,25 @@ class Spawner:
         fds: dict[str, int],
         timeout: float,
     ) -> int:
-        stdin_r, stdin_w = os.pipe()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
         request: dict[str, object] = {"kind": kind, "argv": argv, "env": env, "cwd": cwd}
-        try:
-            pid = FORK_SERVER.spawn(request, [stdin_r, out_w, err_w, channel], timeout)
-        except BaseException:
-            for fd in (stdin_w, out_r, err_r):
-                os.close(fd)
-            raise
-        finally:
-            for fd in (stdin_r, out_w, err_w):
-                os.close(fd)
-        fds.update(stdin=stdin_w, stdout=out_r, stderr=err_r)
-        return pid
+        with _stdio_pipes(fds) as (stdin, stdout, stderr):
+            return FORK_SERVER.spawn(request, [stdin, stdout, stderr, channel], timeout)
 
     @staticmethod
     def _posix_spawn(argv: list[str], env: dict[str, str], cwd: str | None, channel: int, fds: dict[str, int]) -> int:
-        stdin_r, stdin_w = os.pipe()
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        actions = [
-            (os.POSIX_SPAWN_DUP2, stdin_r, 0),
-            (os.POSIX_SPAWN_DUP2, out_w, 1),
-            (os.POSIX_SPAWN_DUP2, err_w, 2),
-        ]
-        if channel >= 0:
-            actions.append((os.POSIX_SPAWN_DUP2, channel, _child.CHANNEL_FD))
         command = argv
         if cwd is not None:
             # posix_spawn cannot chdir; a shell that execs keeps the same pid.
             command = ["/bin/sh", "-c", 'cd -- "$0" && exec "$@"', cwd, *argv]
-        try:
-            pid = os.posix_spawnp(
+        with _stdio_pipes(fds) as (stdin, stdout, stderr):
+            actions = [
+                (os.POSIX_SPAWN_DUP2, stdin, 0),
+                (os.POSIX_SPAWN_DUP2, stdout, 1),
+                (os.POSIX_SPAWN_DUP2, stderr, 2),
+            ]
+            if channel >= 0:
+                actions.append((os.POSIX_SPAWN_DUP2, channel, _child.CHANNEL_FD))
+            return os.posix_spawnp(
                 command[0],
                 command,
                 env,
@@ -270,15 +255,6 @@ class Spawner:
                 setsigdef=_default_signals(),
                 setsigmask=(),
             )
-        except BaseException:
-            for fd in (stdin_w, out_r, err_r):
-                os.close(fd)
-            raise
-        finally:
-            for fd in (stdin_r, out_w, err_w):
-                os.close(fd)
-        fds.update(stdin=stdin_w, stdout=out_r, stderr=err_r)
-        return pid
 
     def close_all(self) -> list[str]:
         """Stop and reap every child still running. Returns a note for each one stopped."""
@@ -288,6 +264,27 @@ class Spawner:
                 notes.append(f"pid {proc.pid} ({proc.target!r}) was still running at the end of the test: stopped")
             KEEPER.release(proc.pid)
         return notes
+
+
+@contextlib.contextmanager
+def _stdio_pipes(fds: dict[str, int]) -> Iterator[tuple[int, int, int]]:
+    """Pipes for a child's stdin, stdout and stderr. Yields the child's ends,
+    which are closed here once the child has them; the test's ends go into
+    *fds*, or are closed when the start fails."""
+    stdin_r, stdin_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        yield stdin_r, out_w, err_w
+    except BaseException:
+        for fd in (stdin_w, out_r, err_r):
+            os.close(fd)
+        raise
+    else:
+        fds.update(stdin=stdin_w, stdout=out_r, stderr=err_r)
+    finally:
+        for fd in (stdin_r, out_w, err_w):
+            os.close(fd)
 
 
 def _environment(

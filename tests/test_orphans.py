@@ -27,15 +27,24 @@ while True:
     signal.pause()
 """
 
+# The inner test: spawn the family, say its pids, then wait as *WAIT* says.
 TEST_FAMILY = """
 import sys, threading
 
-def test_spawns_a_family_and_hangs(spawn):
+def test_spawns_a_family_and_waits(spawn):
     proc = spawn("family.py")
     match = proc.expect(r"family (\\d+) (\\d+)\\n")
-    sys.stdout.write(f"\\nPIDS {match.group(1)} {match.group(2)}\\n")
+    sys.stdout.write(f"\\nPIDS {match.group(1)} {match.group(2)} READY\\n")
     sys.stdout.flush()
-    threading.Event().wait(60)  # the outer test kills pytest long before
+WAIT
+"""
+HANG = "    threading.Event().wait(60)  # the outer test kills pytest long before"
+LOOP = """\
+    while True:  # short waits: see SERVER in test_spawn.py
+        threading.Event().wait(0.05)  # noqa: sleep-ok - the program's own loop
+
+def test_never_runs():
+    pass
 """
 
 
@@ -70,7 +79,7 @@ def _wait_gone(pidfds: dict[int, int], timeout: float) -> None:
 
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="watching unrelated pids needs pidfd_open (Linux)")
 def test_sigkilled_pytest_leaves_no_child_and_no_grandchild(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(family=FAMILY, test_family=TEST_FAMILY)
+    pytester.makepyfile(family=FAMILY, test_family=TEST_FAMILY.replace("WAIT", HANG))
     pytest_proc = subprocess.Popen(
         [sys.executable, "-m", "pytest", "-s", "-p", "no:cacheprovider", "test_family.py"],
         cwd=pytester.path,
@@ -82,7 +91,7 @@ def test_sigkilled_pytest_leaves_no_child_and_no_grandchild(pytester: pytest.Pyt
     pidfds: dict[int, int] = {}
     try:
         line = _read_line(pytest_proc.stdout.fileno(), b"PIDS ", 30, seen)
-        child, grandchild = (int(p) for p in line.split()[1:])
+        child, grandchild = (int(p) for p in line.split()[1:3])
         pidfds = {os.pidfd_open(pid): pid for pid in (child, grandchild)}
 
         pytest_proc.kill()  # SIGKILL: no teardown, no atexit, nothing
@@ -104,20 +113,7 @@ def test_sigkilled_pytest_leaves_no_child_and_no_grandchild(pytester: pytest.Pyt
 def test_real_ctrl_c_ends_the_session_and_every_child(pytester: pytest.Pytester, interrupt_session) -> None:
     pytester.makepyfile(
         family=FAMILY,
-        test_family="""
-        import sys, threading
-
-        def test_spawns_a_family_and_waits(spawn):
-            proc = spawn("family.py")
-            match = proc.expect(r"family (\\d+) (\\d+)\\n")
-            sys.stdout.write(f"\\nPIDS {match.group(1)} {match.group(2)} READY\\n")
-            sys.stdout.flush()
-            while True:  # short waits: see SERVER in test_spawn.py
-                threading.Event().wait(0.05)  # noqa: sleep-ok - the program's own loop
-
-        def test_never_runs():
-            pass
-        """,
+        test_family=TEST_FAMILY.replace("WAIT", LOOP),
     )
     pidfds: dict[int, int] = {}
 
