@@ -156,6 +156,15 @@ class SpawnedProcess(ChildWatch):
         """
         __tracebackhide__ = True
         regex = re.compile(pattern) if isinstance(pattern, str) else pattern
+        return self._expect(regex, repr(regex.pattern), timeout)
+
+    def expect_exact(self, text: str, timeout: float | None = None) -> re.Match[str]:
+        """:meth:`expect` for plain text: ``"Terminated (1)!"`` matches itself."""
+        __tracebackhide__ = True
+        return self._expect(re.compile(re.escape(text)), f"the text {text!r}", timeout)
+
+    def _expect(self, regex: re.Pattern[str], wanted: str, timeout: float | None) -> re.Match[str]:
+        __tracebackhide__ = True
         bound = self._bound(timeout)
         found: list[re.Match[str]] = []
 
@@ -178,12 +187,7 @@ class SpawnedProcess(ChildWatch):
                 "env={'PYTHONUNBUFFERED': '1'} or tty=True)"
             )
         state = "it exited first" if self._returncode is not None else f"waited {bound:g}s"
-        self._fail(f"expected {regex.pattern!r} in the output of pid {self.pid}; {state}{hint}")
-
-    def expect_exact(self, text: str, timeout: float | None = None) -> re.Match[str]:
-        """:meth:`expect` for plain text: ``"Terminated (1)!"`` matches itself."""
-        __tracebackhide__ = True
-        return self.expect(re.compile(re.escape(text)), timeout)
+        self._fail(f"expected {wanted} in the output of pid {self.pid}; {state}{hint}")
 
     def wait_for_handler(self, sig: object, timeout: float | None = None) -> None:
         """Return as soon as the child has installed a Python handler for *sig*
@@ -240,7 +244,7 @@ class SpawnedProcess(ChildWatch):
         if how == "tty":
             if self._terminal is None:
                 raise ValueError(f"via='tty' needs a process spawned with tty=True; pid {self.pid} has no terminal")
-            from ._terminal import control_character, signals_enabled
+            from ._terminal import control_character, settle_input, signals_enabled
 
             key = control_character(self._terminal.child_fd, signum)
             if not signals_enabled(self._terminal.child_fd):
@@ -270,6 +274,7 @@ class SpawnedProcess(ChildWatch):
                 os.killpg(self.pid, signum)
             else:
                 os.write(self._terminal.child_fd, key)
+                settle_input(self._terminal.child_fd)
         except ProcessLookupError:
             pass  # it exited meanwhile: the reaper completes the delivery
         return delivery
@@ -308,12 +313,20 @@ class SpawnedProcess(ChildWatch):
             self._fail(f"waited {timeout:g}s for pid {self.pid} to start")
 
     def write(self, data: str | bytes) -> None:
-        """Write to the child's stdin (or type into its terminal)."""
+        """Write to the child's stdin, or type into its terminal.
+
+        Typed text has reached the terminal's line discipline (echoed, ready
+        for the program to read) when this returns, unless the program left
+        earlier input unread (see "Terminals and job control" in the docs)."""
         raw = data.encode() if isinstance(data, str) else data
         fd = self._terminal.child_fd if self._terminal is not None else self._stdin
         if fd is None:
             raise ValueError(f"pid {self.pid} has no stdin")
         os.write(fd, raw)
+        if self._terminal is not None:
+            from ._terminal import settle_input
+
+            settle_input(fd)
 
     def close(self, grace: float = 1.0) -> bool:
         """Make sure the child and its process group are gone and reaped.

@@ -67,7 +67,8 @@ class SignalSender:
             via: ``"raise"`` (``signal.raise_signal``, the default for the test
                 process) or ``"kill"`` (``os.kill``); for a spawned process
                 ``"kill"`` (default), ``"group"`` (its process group) or
-                ``"tty"`` (type the key into its terminal: Ctrl-C, Ctrl-\\, Ctrl-Z).
+                ``"tty"`` (type the key into its terminal: Ctrl-C, Ctrl-\\, Ctrl-Z;
+                the terminal has processed the key when this returns).
             timeout: seconds to wait for the handler; ``signal_timeout`` if None.
 
         Raises:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -37,6 +38,41 @@ def control_character(fd: int, signum: int) -> bytes:
     if value == 0 or value == getattr(os, "_POSIX_VDISABLE", 0):
         raise ValueError(f"via='tty' cannot send {name}: the terminal has its {slot} character disabled")
     return bytes([value])
+
+
+# Linux's ioctl that opens the other side (the slave) of a pseudo-terminal
+# master, without a path and without making it a controlling terminal.
+_TIOCGPTPEER = 0x5441
+
+
+def settle_input(fd: int) -> None:
+    """Return once the terminal behind master *fd* has processed what was typed.
+
+    Linux hands bytes written to a pty master to the line discipline later, on
+    a kernel worker: ``write`` returns before a Ctrl-C has become a SIGINT. That
+    matters beyond timing. A signal key also flushes the terminal's queues
+    (unless NOFLSH is set), so a key processed late throws away output the
+    program wrote after the test moved on (a ``sys.exit("Exiting")`` message
+    vanished that way). Polling the slave side makes the kernel finish that
+    pending work first (``n_tty_poll`` calls ``tty_buffer_flush_work`` when the
+    program has no unread input). macOS processes the key inside ``write``;
+    there, and on Linux before 4.13, this does nothing.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    import fcntl
+    import select
+
+    try:
+        peer = fcntl.ioctl(fd, _TIOCGPTPEER, os.O_RDWR | os.O_NOCTTY | os.O_CLOEXEC)
+    except OSError:
+        return  # not a pty master, a kernel without TIOCGPTPEER, or already closed
+    try:
+        poller = select.poll()
+        poller.register(peer, select.POLLIN)
+        poller.poll(0)
+    finally:
+        os.close(peer)
 
 
 def signals_enabled(fd: int) -> bool:

@@ -356,6 +356,9 @@ def test_timeouts_fail_with_the_timeline_and_output(pytester: pytest.Pytester, r
         def test_expect(spawn):
             spawn("quiet.py").expect("never", timeout=0.3)
 
+        def test_expect_exact(spawn):
+            spawn("quiet.py").expect_exact("(never)", timeout=0.3)
+
         def test_exit(spawn):
             spawn("quiet.py").wait(timeout=0.3)
 
@@ -366,7 +369,7 @@ def test_timeouts_fail_with_the_timeline_and_output(pytester: pytest.Pytester, r
         """,
     )
     result = run()
-    result.assert_outcomes(failed=3, passed=1)
+    result.assert_outcomes(failed=4, passed=1)
     result.stdout.fnmatch_lines(
         [
             "*expected pid * to install a handler for SIGTERM; waited 0.3s",
@@ -377,6 +380,7 @@ def test_timeouts_fail_with_the_timeline_and_output(pytester: pytest.Pytester, r
         ]
     )
     result.stdout.fnmatch_lines(["*expected 'never' in the output of pid *; waited 0.3s*"])
+    result.stdout.fnmatch_lines(["*expected the text '(never)' in the output of pid *; waited 0.3s*"])
     result.stdout.fnmatch_lines(["*waited 0.3s for pid * to exit; it is still running*"])
 
 

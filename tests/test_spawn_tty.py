@@ -74,6 +74,57 @@ def test_ignored_ctrl_c_then_sigusr1(pytester: pytest.Pytester, run) -> None:
     run().assert_outcomes(passed=1)
 
 
+# Reports, from its SIGUSR1 handler, how much typed input waits unread (and
+# takes it), so a test can tell whether the terminal had processed its keys.
+PONG = """
+import fcntl, os, signal, struct, termios
+count = 0
+def on_usr1(signum, frame):
+    global count
+    count += 1
+    pending = struct.unpack("i", fcntl.ioctl(0, termios.FIONREAD, b"\\0\\0\\0\\0"))[0]
+    if pending:
+        os.read(0, pending)
+    os.write(1, b"pong %d pending %d\\n" % (count, pending))
+signal.signal(signal.SIGINT, signal.SIG_IGN)
+signal.signal(signal.SIGUSR1, on_usr1)
+os.write(1, b"ready\\n")
+while True:
+    signal.pause()
+"""
+
+
+def test_typed_keys_are_processed_when_the_call_returns(pytester: pytest.Pytester, run) -> None:
+    """Linux hands typed bytes to the terminal's line discipline later, on a
+    kernel worker. An ignored Ctrl-C processed late flushes output the program
+    wrote after it (the "Exiting" of test_ignored_ctrl_c_then_sigusr1 vanished
+    that way, under load); typed text processed late is not there yet for a
+    program the test signals next. When send_signal and write returned before
+    the kernel was done, a few hundred rounds on a loaded machine failed."""
+    pytester.makepyfile(
+        pong=PONG,
+        test_pong="""
+        import signal
+        def test_ctrl_c_then_output(spawn, send_signal):
+            proc = spawn("pong.py", tty=True)
+            proc.expect_exact("ready\\r\\n")
+            for i in range(1, 201):
+                assert send_signal(signal.SIGINT, to=proc, via="tty").outcome == "ignored"
+                send_signal(signal.SIGUSR1, to=proc).wait()
+                proc.expect_exact(f"pong {i} pending 0\\r\\n")
+
+        def test_typed_text_then_signal(spawn, send_signal):
+            proc = spawn("pong.py", tty=True)
+            proc.expect_exact("ready\\r\\n")
+            for i in range(1, 201):
+                proc.write("x\\n")
+                send_signal(signal.SIGUSR1, to=proc).wait()
+                proc.expect_exact(f"pong {i} pending 2\\r\\n")
+        """,
+    )
+    run().assert_outcomes(passed=2)
+
+
 def test_uncaught_keyboard_interrupt(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(
         uncaught=UNCAUGHT,
