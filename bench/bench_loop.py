@@ -20,9 +20,9 @@ import signal
 import statistics
 import time
 
-from pytest_signals._guard import SignalGuard
+from pytest_signals._inproc.guard import SignalGuard
 from pytest_signals._options import Settings
-from pytest_signals._send import SignalSender
+from pytest_signals._inproc.send import SignalSender
 
 
 async def measure(rounds: int, send: SignalSender) -> dict[str, float]:

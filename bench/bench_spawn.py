@@ -27,9 +27,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pytest_signals._guard import SignalGuard
+from pytest_signals._inproc.guard import SignalGuard
 from pytest_signals._options import Settings
-from pytest_signals._send import SignalSender
+from pytest_signals._inproc.send import SignalSender
 from pytest_signals._spawn import Spawner
 
 CHILD = """

@@ -36,9 +36,9 @@ import bench_loop
 import bench_overhead
 import bench_spawn
 
-from pytest_signals._guard import SignalGuard
+from pytest_signals._inproc.guard import SignalGuard
 from pytest_signals._options import Settings
-from pytest_signals._send import SignalSender
+from pytest_signals._inproc.send import SignalSender
 from pytest_signals._spawn import Spawner
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,10 +13,10 @@ if False:  # for type checkers only
     from ._delivery import Delivery as Delivery
     from ._events import SignalEvent as SignalEvent
     from ._events import SignalLog as SignalLog
-    from ._guard import SignalLeakWarning as SignalLeakWarning
+    from ._inproc.guard import SignalLeakWarning as SignalLeakWarning
+    from ._inproc.send import SignalSender as SignalSender
     from ._process import SpawnedProcess as SpawnedProcess
     from ._process import SpawnError as SpawnError
-    from ._send import SignalSender as SignalSender
     from ._signals import SignalNotAvailable as SignalNotAvailable
     from ._signals import resolve_signal as resolve_signal
     from ._spawn import Spawner as Spawner
@@ -29,8 +29,8 @@ _EXPORTS = {
     "Delivery": "._delivery",
     "SignalEvent": "._events",
     "SignalLog": "._events",
-    "SignalLeakWarning": "._guard",
-    "SignalSender": "._send",
+    "SignalLeakWarning": "._inproc.guard",
+    "SignalSender": "._inproc.send",
     "SpawnedProcess": "._process",
     "SpawnError": "._process",
     "Spawner": "._spawn",

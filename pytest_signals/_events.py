@@ -7,15 +7,33 @@ assertion helpers hide their own frames and print the whole timeline.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn, overload
 
+from ._compat import monotonic
 from ._names import handler_name as handler_name
-from ._signals import resolve_signal, signal_name
+from ._signals import resolve_signal, signal_name, valid_signal_numbers
+
+_current_thread = threading.current_thread
+_MEMBERS: dict[int, int] = {}
+
+
+def _as_signal(signum: int) -> int:
+    """The ``signal.Signals`` member for *signum* (cached: the enum lookup is
+    slow for a handler's path), a plain int for an unnamed real-time signal."""
+    member = _MEMBERS.get(signum)
+    if member is None:
+        if isinstance(signum, int) and signum not in valid_signal_numbers():
+            return signum
+        member = resolve_signal(signum)
+        if isinstance(signum, int):
+            _MEMBERS[signum] = member
+    return member
+
 
 EVENT_KINDS = (
     "sent",
@@ -49,9 +67,11 @@ class SignalEvent:
             for those dispositions), or None.
         task: name of the task involved, or None.
         time: seconds since the test started.
-        detail: free text (what a handler replaced, the default action...).
+        detail: free text for people (what a handler replaced, the default
+            action...); no code reads it.
         message: for ``"cancelled"``, the message of the CancelledError the
             task ended with (``task.cancel("SIGTERM")``), or None.
+        target: for ``"sent"``, the pid the signal was sent to.
     """
 
     kind: str
@@ -63,6 +83,7 @@ class SignalEvent:
     time: float = 0.0
     detail: str = ""
     message: str | None = None
+    target: int | None = None
 
     @property
     def signal_name(self) -> str | None:
@@ -122,9 +143,13 @@ class SignalLog(Sequence[SignalEvent]):
     """
 
     def __init__(self) -> None:
+        # Append-only, and no lock: events are recorded from signal handlers,
+        # which run in the main thread between any two bytecodes (inside this
+        # very method, too). list.append is one step the interpreter does not
+        # interrupt; readers take a copy.
         self._events: list[SignalEvent] = []
-        self._lock = threading.Lock()
-        self._t0 = time.monotonic()
+        self._cleared = 0  # events dropped by clear(), so that marks stay valid
+        self._t0 = monotonic()
         self._listeners: list[Callable[[SignalEvent], None]] = []
         self.default_timeout = 5.0
 
@@ -142,36 +167,36 @@ class SignalLog(Sequence[SignalEvent]):
         pid: int | None = None,
         thread: str | None = None,
         at: float | None = None,
+        target: int | None = None,
     ) -> SignalEvent:
-        """Append an event. Used by the plugin; safe to call from a handler."""
-        now = time.monotonic() if at is None else at
+        """Append an event. Used by the plugin; safe to call from a handler,
+        and from a handler that interrupted another call of it."""
+        now = monotonic() if at is None else at
         event = SignalEvent(
-            kind=kind,
-            signal=None if signum is None else resolve_signal(signum),
-            pid=os.getpid() if pid is None else pid,
-            thread=threading.current_thread().name if thread is None else thread,
-            handler=handler,
-            task=task,
-            time=now - self._t0,
-            detail=detail,
-            message=message,
+            kind,
+            None if signum is None else _as_signal(signum),
+            os.getpid() if pid is None else pid,
+            _current_thread().name if thread is None else thread,
+            handler,
+            task,
+            now - self._t0,
+            detail,
+            message,
+            target,
         )
-        with self._lock:
-            self._events.append(event)
-            listeners = list(self._listeners)
-        for listener in listeners:
-            listener(event)
+        self._events.append(event)
+        if self._listeners:
+            for listener in tuple(self._listeners):
+                listener(event)
         return event
 
     def add_listener(self, listener: Callable[[SignalEvent], None]) -> None:
         """Call *listener* with every event recorded from now on."""
-        with self._lock:
-            self._listeners.append(listener)
+        self._listeners.append(listener)
 
     def remove_listener(self, listener: Callable[[SignalEvent], None]) -> None:
-        with self._lock:
-            if listener in self._listeners:
-                self._listeners.remove(listener)
+        with contextlib.suppress(ValueError):
+            self._listeners.remove(listener)
 
     async def wait_for(
         self,
@@ -235,8 +260,18 @@ class SignalLog(Sequence[SignalEvent]):
 
     def clear(self) -> None:
         """Forget every event recorded so far (the clock keeps running)."""
-        with self._lock:
-            self._events.clear()
+        count = len(self._events)
+        self._cleared += count
+        del self._events[:count]
+
+    @property
+    def recorded(self) -> int:
+        """How many events were ever recorded (a mark for :meth:`since`)."""
+        return self._cleared + len(self._events)
+
+    def since(self, mark: int) -> list[SignalEvent]:
+        """The events recorded after *mark* (a value of :attr:`recorded`) that are still here."""
+        return self._events[max(0, mark - self._cleared) :]
 
     # -- views -------------------------------------------------------------------
 

@@ -25,6 +25,8 @@ import sys
 import threading
 from collections.abc import Mapping
 
+from ._threads import start_thread
+
 _TEMPLATE_MAIN = os.path.join(os.path.dirname(__file__), "_bootstrap", "template.py")
 _START_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE")
 _PER_SPAWN = ("PYTEST_SIGNALS_CHANNEL", "PYTEST_SIGNALS_MODULE", "PYTEST_SIGNALS_FUNCTION")
@@ -119,7 +121,7 @@ class ForkServer:
         self._startup = startup_environment(env)
         self._replies.clear()
         self._statuses.clear()
-        threading.Thread(target=self._dispatch, args=(ours,), name="pytest-signals fork server", daemon=True).start()
+        start_thread(self._dispatch, "pytest-signals fork server", (ours,))
 
     def _dispatch(self, sock: socket.socket) -> None:
         pending = b""

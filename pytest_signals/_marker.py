@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterable
 
 import pytest
 
-from ._signals import SignalNotAvailable, resolve_signal
+from ._signals import SignalNotAvailable, resolve_signal, signal_name
 
 MARKER_LINE = (
     "sends_signal(*signals): the test sends these signals (signal.Signals, numbers or "
@@ -33,9 +34,17 @@ def marker_signals(markers: Iterable[pytest.Mark]) -> tuple[list[int], list[str]
             raise ValueError("@pytest.mark.sends_signal needs at least one signal, e.g. sends_signal(signal.SIGTERM)")
         for arg in mark.args:
             try:
-                signals.append(resolve_signal(arg))
+                signum = resolve_signal(arg)
             except SignalNotAvailable:
                 missing.append(str(arg))
+                continue
             except ValueError as exc:
                 raise ValueError(f"@pytest.mark.sends_signal({arg!r}): {exc}") from None
+            if signum in (signal.SIGKILL, signal.SIGSTOP):
+                raise ValueError(
+                    f"@pytest.mark.sends_signal({arg!r}): {signal_name(signum)} cannot be caught, blocked or "
+                    "observed, so no test can send it to its own process and go on; send it to a child "
+                    "(spawn() and send_signal(sig, to=proc))"
+                )
+            signals.append(signum)
     return signals, missing

@@ -31,14 +31,31 @@ REPORT_HELP = (
 )
 
 
+MAX_TIMEOUT = 2_000_000.0  # about 23 days: every wait the plugin uses (select, poll in ms) takes it
+
+
 def check_timeout(value: object, source: str) -> float:
-    """A positive, finite number of seconds, or a ValueError naming *source*."""
+    """A positive, finite number of seconds up to :data:`MAX_TIMEOUT`, or a
+    ValueError naming *source* and the value."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{source}={value!r} is not a number of seconds (an int or a float)")
+    return _check_seconds(float(value), value, source)
+
+
+def parse_timeout(text: object, source: str) -> float:
+    """:func:`check_timeout` for a setting's text (the command line, the ini file)."""
     try:
-        seconds = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{source}={value!r} is not a number of seconds") from None
-    if isinstance(value, bool) or not math.isfinite(seconds) or seconds <= 0:
+        seconds = float(str(text).strip())
+    except ValueError:
+        raise ValueError(f"{source}={text!r} is not a number of seconds") from None
+    return _check_seconds(seconds, text, source)
+
+
+def _check_seconds(seconds: float, value: object, source: str) -> float:
+    if not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"{source}={value!r} must be a positive, finite number of seconds")
+    if seconds > MAX_TIMEOUT:
+        raise ValueError(f"{source}={value!r} is too long: at most {MAX_TIMEOUT:g} seconds")
     return seconds
 
 
@@ -104,9 +121,9 @@ def read_settings(config: pytest.Config) -> Settings:
     source = "--signal-timeout"
     if raw is None:
         raw, source = config.getini("signal_timeout"), "signal_timeout in the ini file"
-    if raw not in (None, ""):
+    if raw is not None:
         try:
-            timeout = check_timeout(raw, "signal_timeout")
+            timeout = parse_timeout(raw, "signal_timeout")
         except ValueError as exc:
             raise pytest.UsageError(f"pytest-signals: {exc} (from {source})") from None
         timeout_source = source

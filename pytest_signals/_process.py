@@ -249,7 +249,7 @@ class SpawnedProcess(ChildWatch):
             key = control_character(self._terminal.child_fd, signum)
             if not signals_enabled(self._terminal.child_fd):
                 detail += " (the terminal is in raw mode: ISIG is off, the key sends no signal)"
-        sent = self._log.record("sent", signum, detail=detail)
+        sent = self._log.record("sent", signum, detail=detail, target=self.pid)
         with self._cond:
             known = self._dispositions.get(signum) or ("ign" if signum in self._ignored else None)
             if self.instrumented and known in (None, "dfl") and default_action(signum) in ("ignore", "continue"):

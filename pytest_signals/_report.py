@@ -9,15 +9,12 @@ controller prints the combined summary.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ._events import SignalEvent
 from ._signals import resolve_signal, signal_name
-
-_TO_PID = re.compile(r"\bto pid (\d+)")
 
 # How a signal can be received, in the order the report prints them.
 RECEIVED = (
@@ -66,7 +63,7 @@ class SignalReport:
         events = list(events)
         # A child killed by a signal the test sent to it met that signal's default
         # action; one stopped at teardown did not receive anything the test sent.
-        sent_to = {(e.signal, int(m.group(1))) for e in events if e.kind == "sent" and (m := _TO_PID.search(e.detail))}
+        sent_to = {(e.signal, e.target) for e in events if e.kind == "sent" and e.target is not None}
         for event in events:
             if event.signal is None:
                 continue

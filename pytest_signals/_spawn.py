@@ -24,7 +24,7 @@ from ._keeper import KEEPER
 from ._process import SpawnedProcess
 
 if TYPE_CHECKING:
-    from ._guard import SignalGuard
+    from ._inproc.guard import SignalGuard
 
 BOOT_DIR = str(Path(__file__).parent / "_bootstrap")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")

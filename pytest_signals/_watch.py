@@ -14,13 +14,14 @@ import contextlib
 import os
 import selectors
 import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _channel
+from ._compat import monotonic
 from ._delivery import Delivery
 from ._signals import resolve_signal, signal_name
+from ._threads import start_thread
 
 if TYPE_CHECKING:
     from ._events import SignalLog
@@ -66,10 +67,8 @@ class ChildWatch:
         self._pending: list[tuple[Delivery, int]] = []
         self._partial = b""
         self._wake_r, self._wake_w = os.pipe()
-        self._pump = threading.Thread(target=self._pump_loop, name=f"pytest-signals pump {pid}", daemon=True)
-        self._reaper = threading.Thread(target=self._reap, name=f"pytest-signals reaper {pid}", daemon=True)
-        self._pump.start()
-        self._reaper.start()
+        self._pump = start_thread(self._pump_loop, f"pytest-signals pump {pid}")
+        self._reaper = start_thread(self._reap, f"pytest-signals reaper {pid}")
 
     @property
     def exit_signal(self) -> int | None:
@@ -139,7 +138,7 @@ class ChildWatch:
         exit_deadline: float | None = None  # set while the exit waits for the terminal's last output
         try:
             while True:
-                timeout = None if exit_deadline is None else max(0.0, exit_deadline - time.monotonic())
+                timeout = None if exit_deadline is None else max(0.0, exit_deadline - monotonic())
                 for key, _ in selector.select(timeout):
                     if key.fd not in selector.get_map():
                         continue  # closed earlier in this batch: never read a reused fd number
@@ -156,8 +155,8 @@ class ChildWatch:
                                 pass
                     # A pseudo-terminal hands the child's last output over a moment
                     # later than a pipe: wait for its end (EIO), bounded, first.
-                    exit_deadline = time.monotonic() + _TERMINAL_GRACE
-                if exit_deadline is not None and ("terminal" not in self._fds or time.monotonic() >= exit_deadline):
+                    exit_deadline = monotonic() + _TERMINAL_GRACE
+                if exit_deadline is not None and ("terminal" not in self._fds or monotonic() >= exit_deadline):
                     exit_deadline = None
                     self._record_exit()
         finally:

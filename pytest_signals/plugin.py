@@ -15,16 +15,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from ._inproc.protect import GUARD_KEY, add_timeline_section, phase, protect
 from ._marker import MARKER_LINE, marker_signals
 from ._options import Settings, add_options, read_settings
-from ._protect import GUARD_KEY, add_timeline_section, phase, protect
 
 if TYPE_CHECKING:
     # Loaded when a test first uses the plugin, so that loading the plugin stays cheap.
     from ._events import SignalLog
-    from ._guard import SignalGuard
+    from ._inproc.guard import SignalGuard
+    from ._inproc.send import SignalSender
     from ._report import SignalReport
-    from ._send import SignalSender
     from ._spawn import Spawner
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
@@ -90,8 +90,13 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object
     # sends while tearing down is caught here. (Costs a generator per test.)
     if GUARD_KEY not in item.stash:
         return (yield)
-    with phase(item, "teardown", timeline=False):
-        return (yield)
+    try:
+        with phase(item, "teardown", timeline=False):
+            return (yield)
+    finally:
+        # pytest keeps every item until the session ends: keep nothing of this
+        # test's signal state beyond its reports.
+        del item.stash[GUARD_KEY]
 
 
 @pytest.fixture
@@ -103,7 +108,7 @@ def _signal_guard(request: pytest.FixtureRequest) -> Iterator[SignalGuard]:
     _, missing = marker_signals(item.iter_markers("sends_signal"))
     if missing:
         pytest.skip(f"pytest-signals: signal {', '.join(missing)} does not exist on {sys.platform}")
-    from ._guard import SignalGuard, SignalLeakWarning
+    from ._inproc.guard import SignalGuard, SignalLeakWarning
 
     guard = SignalGuard(request.config.stash[SETTINGS_KEY], item.nodeid, _foreign_plugins(request.config))
     item.stash[GUARD_KEY] = guard
@@ -111,15 +116,15 @@ def _signal_guard(request: pytest.FixtureRequest) -> Iterator[SignalGuard]:
     try:
         yield guard
     finally:
-        leaks = guard.stop()
+        verdict = guard.finish()
         if guard.settings.report:
             _report(request.config).add_test(item.nodeid, guard.log)
-        deaths = guard.unreported_deaths()
         add_timeline_section(item, guard, "teardown")
-        if deaths:
-            pytest.fail("\n".join(deaths), pytrace=False)
-        if leaks:
-            message = "test left signal state changed (restored now):\n  " + "\n  ".join(leaks)
+        problems = verdict.deaths + verdict.errors
+        if problems:
+            pytest.fail("\n".join(problems), pytrace=False)
+        if verdict.leaks:
+            message = "test left signal state changed (restored now):\n  " + "\n  ".join(verdict.leaks)
             if guard.settings.strict:
                 pytest.fail(f"{message}\n(signal_strict is on)", pytrace=False)
             _, lineno, _ = item.location
@@ -147,7 +152,7 @@ def send_signal(_signal_guard: SignalGuard) -> SignalSender:
     ``"kill"``) and the call returns after the Python handler ran, raising
     whatever it raised. Returns a :class:`~pytest_signals.Delivery`.
     """
-    from ._send import SignalSender
+    from ._inproc.send import SignalSender
 
     return SignalSender(_signal_guard)
 

@@ -66,8 +66,8 @@ def test_wakeup_fd_mask_and_timer_are_restored(pytester: pytest.Pytester, run) -
     result.assert_outcomes(passed=2, warnings=1)
     result.stdout.fnmatch_lines(
         [
-            "*set_wakeup_fd() was left at fd*",
             "*the signal mask was left changed (blocked: SIGUSR1; unblocked: -)*",
+            "*set_wakeup_fd() was left at fd*",
             "*an alarm/interval timer was left armed*",
         ]
     )

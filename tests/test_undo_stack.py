@@ -6,7 +6,7 @@ import types
 
 import pytest
 
-from pytest_signals._restore import UndoStack
+from pytest_signals._inproc.undo import UndoStack
 
 
 def test_setattr_is_undone_in_reverse_order() -> None:

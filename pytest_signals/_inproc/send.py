@@ -6,23 +6,25 @@ import contextlib
 import os
 import select
 import signal
-import sys
 import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
-from . import _observe
-from ._delivery import Delivery
-from ._events import handler_name
-from ._handler_timeout import Bound, HandlerTimeout, bounded_handler
-from ._options import check_timeout
-from ._signals import default_action, is_fatal_by_default, resolve_signal, signal_name
+from .._compat import is_loop_noop, monotonic, running_loop
+from .._delivery import Delivery
+from .._names import handler_name
+from .._options import check_timeout
+from .._signals import default_action, is_fatal_by_default, resolve_signal, signal_name
+from . import procs
+from .real import SIG_IGN, real_kill, real_raise_signal
+from .watchdog import bounded_handler
 
 if TYPE_CHECKING:
-    from ._guard import SignalGuard
+    from .guard import SignalGuard
+
+MAX_PID = 2**31 - 1
 
 SELF_VIAS = ("raise", "kill")
 OTHER_VIAS = ("kill",)
@@ -87,7 +89,14 @@ class SignalSender:
             return delivery
         pid = self._target(to)
         if pid == os.getpid():
-            return self._to_self(signum, "raise" if via is None else via, wait)
+            thread = to not in (None, pid)
+            if thread and signum in (signal.SIGKILL, signal.SIGSTOP):
+                raise ValueError(
+                    f"send_signal({signal_name(signum)}, to={to}): {to} is a thread of the test process, and a "
+                    "signal sent to a thread id reaches the whole process: it would "
+                    f"{'kill' if signum == signal.SIGKILL else 'freeze'} pytest itself"
+                )
+            return self._to_self(signum, ("kill" if thread else "raise") if via is None else via, wait)
         if via not in (None, *OTHER_VIAS):
             raise ValueError(f"via={via!r} is not supported for pid {pid}: use one of {OTHER_VIAS}")
         return self._to_other(signum, pid)
@@ -101,14 +110,29 @@ class SignalSender:
             raise ValueError(
                 f"to={to} would signal a process group or every process, pytest included: pass the pid of one process"
             )
+        if to > MAX_PID:
+            raise ValueError(f"to={to} is not a pid: pids are at most {MAX_PID}")
+        if to == os.getpid() or to in procs.thread_ids():
+            return os.getpid()  # a thread's id names its whole process to kill()
+        if to == 1:
+            raise ValueError(
+                "to=1 would signal pid 1 (init, or a container's entrypoint): it is never a test's own "
+                "process. Send to a process the test started."
+            )
+        if to in procs.ancestors():
+            raise ValueError(
+                f"to={to} is an ancestor of the test process (the xdist controller, pytest's launcher, the "
+                "shell or the CI runner): signalling it would stop the session, not the code under test. "
+                "Send to a process the test started."
+            )
         return to
 
     def _to_other(self, signum: int, pid: int) -> Delivery:
         delivery = Delivery(signum, pid, "kill")
         log = self._guard.log
-        sent = log.record("sent", signum, detail=f"via kill, to pid {pid}")
+        sent = log.record("sent", signum, detail=f"via kill, to pid {pid}", target=pid)
         try:
-            _observe.real_kill(pid, signum)
+            real_kill(pid, signum)
         except ProcessLookupError:
             raise ProcessLookupError(
                 f"send_signal({signal_name(signum)}, to={pid}): no process with pid {pid}"
@@ -123,24 +147,22 @@ class SignalSender:
         if name in ("SIGKILL", "SIGSTOP"):
             action = "kill" if name == "SIGKILL" else "freeze"
             raise ValueError(
-                f"send_signal({name}) aimed at the test process would {action} pytest itself "
-                f"and cannot be caught; send {name} to a child process instead (to=pid)"
+                f"send_signal({name}) aimed at the test process (or one of its threads) would {action} "
+                f"pytest itself and cannot be caught; send {name} to a child process instead (to=pid)"
             )
         observer = self._guard.observer
-        if not observer.manages(signum):
-            current = _observe.real_getsignal(signum)
-            if not callable(current) and current != _observe.SIG_IGN and is_fatal_by_default(signum):
-                raise ValueError(
-                    f"send_signal({name}) aimed at the test process would end pytest: {name} is a "
-                    "fault signal the plugin does not intercept (faulthandler owns it); install "
-                    "a Python handler for it first, or send it to a child process"
-                )
-        asyncio = sys.modules.get("asyncio")
-        if (
-            threading.current_thread() is not threading.main_thread()
-            and asyncio is not None
-            and asyncio._get_running_loop() is not None
-        ):
+        if observer.underneath(signum) in ("c", "dfl") and is_fatal_by_default(signum):
+            owner = (
+                "a handler installed from C owns it (faulthandler?), and the plugin leaves such handlers alone"
+                if observer.underneath(signum) == "c"
+                else "it is a fault signal, which the plugin never intercepts"
+            )
+            raise ValueError(
+                f"send_signal({name}) aimed at the test process could end pytest: {owner}. Install a "
+                "Python handler for it first, or send it to a child process"
+            )
+        on_main = threading.current_thread() is threading.main_thread()
+        if not on_main and running_loop() is not None:
             raise RuntimeError(
                 f"send_signal({name}) called from an event loop running in thread "
                 f"{threading.current_thread().name!r}: asyncio only lets the main thread's loop add "
@@ -148,7 +170,7 @@ class SignalSender:
                 "signal handlers only in the main thread, so nothing in this loop would ever see the "
                 "signal. Run the loop in the main thread, or the code in a child with spawn()."
             )
-        if via == "raise" and threading.current_thread() is not threading.main_thread():
+        if via == "raise" and not on_main:
             raise RuntimeError(
                 f"send_signal({name}, via='raise') called from thread "
                 f"{threading.current_thread().name!r}: raise_signal() delivers to the calling thread, "
@@ -162,14 +184,14 @@ class SignalSender:
         guard.check_active("send_signal")
         self._refuse_for_self(signum, via)
         observer, log = guard.observer, guard.log
-        pid = os.getpid()
-        delivery = Delivery(signum, pid, via)
+        delivery = Delivery(signum, os.getpid(), via)
         disposition = observer.disposition(signum)
-        runs_handler = callable(disposition) or (disposition == _observe.SIG_DFL and is_fatal_by_default(signum))
+        underneath = observer.underneath(signum)
+        runs_handler = underneath in ("handler", "guard")
         first = len(log)
         before = observer.completions(signum)
-        log.record("sent", signum, detail=f"via {via}, to the test process")
-        loop_handled = _observe._is_loop_noop(disposition)
+        log.record("sent", signum, detail=f"via {via}, to the test process", target=os.getpid())
+        loop_handled = is_loop_noop(disposition)
         if loop_handled:
             # An event loop's handler: the C-level handler writes to the loop's
             # wakeup fd and the loop runs the callback on a later iteration.
@@ -182,14 +204,14 @@ class SignalSender:
                 delivery._complete("queued", None, (log[first],))
         observer.note_self_sent(signum)
         if loop_handled or not runs_handler:
-            self._send_to_self(signum, via)
+            _send_to_self(signum, via)
         else:
             self._run_handler(signum, via, before, timeout, handler_name(disposition))
         if loop_handled:
             return delivery
         if not runs_handler:
-            why = "SIG_IGN" if disposition == _observe.SIG_IGN else f"default action: {default_action(signum)}"
-            if disposition is None:
+            why = "SIG_IGN" if disposition == SIG_IGN else f"default action: {default_action(signum)}"
+            if underneath == "c":
                 why = "a handler installed from C"
             ignored = log.record("ignored", signum, handler=handler_name(disposition), detail=why)
             delivery._complete("ignored", None, (log[first], ignored))
@@ -200,7 +222,7 @@ class SignalSender:
                 delivery._complete("blocked", None, tuple(log[first:]))
                 return delivery
             pytest.fail(
-                f"send_signal({signal_name(signum)}, via={via!r}): waited {timeout}s for the handler "
+                f"send_signal({signal_name(signum)}, via={via!r}): waited {timeout:g}s for the handler "
                 f"{handler_name(disposition)} to run; it did not"
                 + (" (the signal is blocked in the main thread's mask)" if blocked else "")
                 + f".\nsignal timeline:\n{log.timeline()}",
@@ -215,28 +237,18 @@ class SignalSender:
         delivery._complete(outcome, handler if outcome == "handled" else None, events)
         return delivery
 
-    @staticmethod
-    def _send_to_self(signum: int, via: str) -> None:
-        if via == "raise":
-            _observe.real_raise_signal(signum)
-        else:
-            _observe.real_kill(os.getpid(), signum)
-
     def _run_handler(self, signum: int, via: str, before: int, timeout: float, handler: str) -> None:
         """Send, and wait (bounded) until the handler ran: in ``raise_signal``
         or ``kill`` itself, or later when another thread took the signal. A
         handler still running when the time is up is interrupted."""
         __tracebackhide__ = True
         observer = self._guard.observer
-        bound = Bound()
-        try:
-            with bounded_handler(observer, timeout) as bound:
-                self._send_to_self(signum, via)
-                blocked = signum in signal.pthread_sigmask(signal.SIG_BLOCK, [])
-                if observer.completions(signum) <= before and not (blocked and via == "raise"):
-                    self._wait(signum, before, timeout)
-        except HandlerTimeout:
-            bound.interrupted = True
+        deadline = monotonic() + timeout
+        with bounded_handler(observer, timeout) as bound:
+            _send_to_self(signum, via)
+            blocked = signum in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+            if observer.completions(signum) <= before and not (blocked and via == "raise"):
+                self._wait(signum, before, deadline)
         if bound.interrupted:
             pytest.fail(
                 f"send_signal({signal_name(signum)}, via={via!r}): the handler {handler} was still running "
@@ -255,14 +267,39 @@ class SignalSender:
             pytrace=False,
         )
 
-    def _wait(self, signum: int, before: int, timeout: float) -> bool:
+    def _wait(self, signum: int, before: int, deadline: float) -> bool:
         observer = self._guard.observer
+
+        def done() -> bool:
+            return observer.completions(signum) > before
+
         if threading.current_thread() is not threading.main_thread():
-            return observer.wait_completion(signum, before, timeout)
-        return _wait_in_main_thread(lambda: observer.completions(signum) > before, timeout)
+            with observer.completion_pipe() as read_fd:
+                return _wait_on_fd(read_fd, done, deadline)
+        return _wait_in_main_thread(done, deadline)
 
 
-def _wait_in_main_thread(done: Callable[[], bool], timeout: float) -> bool:
+def _send_to_self(signum: int, via: str) -> None:
+    if via == "raise":
+        real_raise_signal(signum)
+    else:
+        real_kill(os.getpid(), signum)
+
+
+def _wait_on_fd(read_fd: int, done: Callable[[], bool], deadline: float) -> bool:
+    """Until *done*, bounded by *deadline*: re-checked whenever *read_fd* has bytes."""
+    while not done():
+        remaining = deadline - monotonic()
+        if remaining <= 0:
+            return False
+        ready, _, _ = select.select([read_fd], [], [], remaining)
+        if ready:
+            with contextlib.suppress(BlockingIOError):
+                os.read(read_fd, 512)
+    return True
+
+
+def _wait_in_main_thread(done: Callable[[], bool], deadline: float) -> bool:
     """Wait, in the main thread, for a handler that another thread's C-level
     signal handler has queued.
 
@@ -272,7 +309,6 @@ def _wait_in_main_thread(done: Callable[[], bool], timeout: float) -> bool:
     returning to Python after ``select`` runs the pending handler. Bytes for an
     earlier wakeup fd (an event loop's) are passed on to it.
     """
-    deadline = time.monotonic() + timeout
     if done():
         return True
     read_fd, write_fd = os.pipe()
@@ -281,7 +317,7 @@ def _wait_in_main_thread(done: Callable[[], bool], timeout: float) -> bool:
     previous = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
     try:
         while not done():
-            remaining = deadline - time.monotonic()
+            remaining = deadline - monotonic()
             if remaining <= 0:
                 return False
             select.select([read_fd], [], [], remaining)

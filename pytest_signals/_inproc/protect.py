@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from ._guard import SignalGuard
+    from .guard import SignalGuard
 
 GUARD_KEY = pytest.StashKey["SignalGuard"]()
 
@@ -53,7 +53,7 @@ class phase:
             return
         try:
             if isinstance(exc, KeyboardInterrupt) and guard.caused_by_test(exc):
-                if guard.observer.runner_interrupted:  # asyncio's internals add nothing
+                if guard.runner_interrupted:  # asyncio's internals add nothing
                     raise pytest.fail.Exception(keyboard_interrupt_message(runner=True)) from None
                 raise pytest.fail.Exception(keyboard_interrupt_message()) from exc
             deaths = guard.unreported_deaths()  # an exception in flight reports them

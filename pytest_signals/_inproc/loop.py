@@ -11,22 +11,20 @@ test's undo stack.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import sys
-import threading
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._names import handler_name
-from ._signals import signal_name
-from ._tasks import cancel_message, coroutine_name
+from .._compat import unix_loop_class
+from .._names import handler_name
+from .._signals import signal_name
+from .._tasks import cancel_message, coroutine_name
 
 if TYPE_CHECKING:
-    from ._delivery import Delivery
-    from ._events import SignalLog
-    from ._observe import SignalObserver
-    from ._restore import UndoStack
+    from .._delivery import Delivery
+    from .._events import SignalLog
+    from .observe import SignalObserver
+    from .undo import UndoStack
 
 Key = tuple[int, int]  # (id(loop), signal)
 
@@ -39,12 +37,12 @@ class LoopHooks:
         self.undo = undo
         self.observer = observer
         self.handlers: dict[Key, str] = {}
+        # No lock: all of this runs in the main thread (only its loop can add
+        # signal handlers), and a handler may call send_signal in the middle of it.
         self._waiting: list[tuple[Delivery, set[Key], int]] = []
-        self._lock = threading.Lock()
 
     def install(self) -> None:
-        unix_events = sys.modules.get("asyncio.unix_events")
-        loop_class = getattr(unix_events, "_UnixSelectorEventLoop", None)
+        loop_class = unix_loop_class()
         if loop_class is not None:
             self._patch_handlers(loop_class)
         base_events = sys.modules.get("asyncio.base_events")
@@ -80,34 +78,23 @@ class LoopHooks:
                 finally:
                     hooks._ran(key, name)
 
-            with hooks._bookkeeping():
+            with hooks.observer.loop_bookkeeping():
                 result = original_add(loop, sig, observed_callback, *args)  # errors reach the test unchanged
-            with hooks._lock:
-                hooks.handlers[key] = name
+            hooks.handlers[key] = name
             hooks.log.record("installed", key[1], handler=name, detail="loop.add_signal_handler")
             return result
 
         def remove_signal_handler(loop: Any, sig: int) -> Any:
             __tracebackhide__ = True
-            with hooks._bookkeeping():
+            with hooks.observer.loop_bookkeeping():
                 removed = original_remove(loop, sig)
-            with hooks._lock:
-                name = hooks.handlers.pop((id(loop), int(sig)), None)
+            name = hooks.handlers.pop((id(loop), int(sig)), None)
             if removed:
                 hooks.log.record("removed", int(sig), handler=name, detail="loop.remove_signal_handler")
             return removed
 
         self.undo.setattr(loop_class, "add_signal_handler", add_signal_handler)
         self.undo.setattr(loop_class, "remove_signal_handler", remove_signal_handler)
-
-    @contextlib.contextmanager
-    def _bookkeeping(self) -> Iterator[None]:
-        """The loop's own signal.signal calls: not the program's, not logged."""
-        self.observer.loop_bookkeeping += 1
-        try:
-            yield
-        finally:
-            self.observer.loop_bookkeeping -= 1
 
     # -- cancelled tasks -------------------------------------------------------------
 
@@ -137,21 +124,19 @@ class LoopHooks:
     def expect(self, delivery: Delivery, signum: int, first_event: int) -> bool:
         """Make *delivery* complete when every loop handler for *signum* ran.
         False when no loop has one."""
-        with self._lock:
-            keys = {key for key in self.handlers if key[1] == signum}
-            if keys:
-                self._waiting.append((delivery, keys, first_event))
+        keys = {key for key in tuple(self.handlers) if key[1] == signum}
+        if keys:
+            self._waiting.append((delivery, keys, first_event))
         return bool(keys)
 
     def _ran(self, key: Key, name: str) -> None:
         done = []
-        with self._lock:
-            for entry in list(self._waiting):
-                delivery, keys, first = entry
-                keys.discard(key)
-                if not keys:
-                    self._waiting.remove(entry)
-                    done.append((delivery, first))
+        for entry in tuple(self._waiting):
+            delivery, keys, first = entry
+            keys.discard(key)
+            if not keys and entry in self._waiting:
+                self._waiting.remove(entry)
+                done.append((delivery, first))
         for delivery, first in done:
             events = tuple(e for e in self.log[first:] if e.signal == delivery.signal)
             delivery._complete("handled", name, events)

@@ -1,0 +1,98 @@
+"""Every private interpreter name pytest-signals relies on, in one place.
+
+A new CPython release means auditing this file: each entry says what the name
+is, why the plugin needs it, and the versions it was checked on. The
+test-process side reads these names only through the accessors below; the
+child side (which must import nothing beyond the stdlib, and as little of it as
+possible) uses the names listed under "child side" directly, at the places
+named.
+
+The clock is here too: deadlines and timestamps must come from a clock that
+test doubles do not reach. freezegun replaces ``time.monotonic`` (and rewrites
+module-level references to it in every loaded module); time-machine changes the
+C-level ``time.time``/``clock_gettime(CLOCK_REALTIME)``. Neither touches
+``clock_gettime(CLOCK_MONOTONIC)``, which we call through a reference taken at
+import.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from types import FrameType
+from typing import Any
+
+CHECKED = "CPython 3.10.13, 3.11.7, 3.12.1, 3.13.0"
+
+# (name, why, where) -- every entry checked on CHECKED.
+PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
+    (
+        "_signal.signal, _signal.getsignal",
+        "signal.signal/getsignal look these up at call time, so patching them also covers "
+        "code that did `from signal import signal` before the test",
+        "_inproc/observe.py",
+    ),
+    ("sys._getframe", "which module called signal.signal (another pytest plugin's changes are its own)", "here"),
+    ("asyncio._get_running_loop", "is an event loop running in this thread (without raising)", "here"),
+    (
+        "asyncio.unix_events._UnixSelectorEventLoop",
+        "the class whose add_signal_handler/remove_signal_handler are observed",
+        "_inproc/loop.py, _child.py",
+    ),
+    ("asyncio.base_events.BaseEventLoop.create_task", "tasks that end cancelled are reported", "_inproc/loop.py"),
+    ("asyncio's _sighandler_noop", "the loop's own no-op handler is the loop's, not the program's", "here, _child.py"),
+    ("uvloop.Loop.__sighandler", "uvloop's own handler, likewise", "here"),
+    ("asyncio.Runner._on_sigint", "pytest-asyncio's Runner turns a SIGINT into a cancelled test", "here"),
+    ("Task._cancelled_exc, gc.get_referents(task)", "a cancelled task's message, read without taking it", "_tasks.py"),
+    ("runpy._run_module_as_main", "a forked child runs `-m module` as a new interpreter would", "_template.py"),
+    ("threading._shutdown", "a forked child's exit joins its threads as the interpreter's exit does", "_template.py"),
+    ("linecache._register_code", "3.13 keeps `-c` source for tracebacks", "_template.py"),
+    (
+        "libc sigaction (ctypes)",
+        "the kernel's disposition: C-level handlers (faulthandler) that getsignal cannot see, put back exactly",
+        "_inproc/kernel.py",
+    ),
+)
+
+_clock_gettime = time.clock_gettime
+_MONOTONIC = time.CLOCK_MONOTONIC
+
+
+def monotonic() -> float:
+    """Seconds on the kernel's monotonic clock, out of reach of frozen clocks."""
+    return _clock_gettime(_MONOTONIC)
+
+
+def caller_frame(depth: int) -> FrameType | None:
+    try:
+        return sys._getframe(depth + 1)
+    except ValueError:
+        return None
+
+
+def running_loop() -> Any:
+    """The asyncio loop running in this thread, or None; never imports asyncio."""
+    asyncio = sys.modules.get("asyncio")
+    return None if asyncio is None else asyncio._get_running_loop()
+
+
+def unix_loop_class() -> Any:
+    return getattr(sys.modules.get("asyncio.unix_events"), "_UnixSelectorEventLoop", None)
+
+
+def is_loop_noop(handler: object) -> bool:
+    """An event loop's own Python-level handler: asyncio's no-op (the loop's
+    wakeup fd does the work) or uvloop's internal one."""
+    name = getattr(handler, "__name__", "")
+    if name == "_sighandler_noop":
+        return True
+    owner = getattr(handler, "__self__", None)
+    return name.endswith("__sighandler") and type(owner).__module__.startswith("uvloop")
+
+
+def is_runner_sigint(handler: object) -> bool:
+    """asyncio.Runner's SIGINT handler (or the backport's, on 3.10), a partial
+    of the Runner's bound ``_on_sigint``."""
+    func = getattr(handler, "func", None)
+    owner = getattr(func, "__self__", None)
+    return getattr(func, "__name__", "") == "_on_sigint" and type(owner).__name__ == "Runner"

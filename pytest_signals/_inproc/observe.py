@@ -1,0 +1,480 @@
+"""Where signals are observed: the layer between the code under test and the
+process's real signal dispositions.
+
+While a test that uses the plugin runs, ``_signal.signal`` and
+``_signal.getsignal`` (which ``signal.signal``/``signal.getsignal`` call) keep a
+*virtual* table: the code under test reads back exactly what it set, or what
+was there before the test. The *real* disposition underneath is
+
+* the handler the code set, wrapped so that each call is logged;
+* for ``SIG_DFL`` on a signal whose default action would end or stop the
+  process, a guard that fails the test instead of killing pytest;
+* otherwise what the code set (``SIG_IGN`` stays ``SIG_IGN``, so children
+  inherit it as they would without the plugin).
+
+A handler installed from C (faulthandler) is left alone unless the code under
+test replaces it, and fault signals (SIGSEGV...) never get the guard: a Python
+handler the code sets on them is wrapped like any other.
+
+The functions that send a signal to this process (``os.kill``, ``os.killpg``,
+``signal.raise_signal``, ``signal.pthread_kill``) are wrapped to note that the
+test itself sent the signal (that is how a self-sent SIGINT is told from a real
+Ctrl-C), and to keep a signal aimed at the whole process group, or at every
+process, inside the test (:mod:`.procs`).
+
+Nothing on a handler's path takes a lock: a handler runs in the main thread,
+between any two bytecodes, possibly inside another handler or inside the very
+code that records. Counters and queues are changed by single operations the
+interpreter does not interrupt (``deque.append``/``popleft``, ``list.append``),
+and threads that wait off the main thread are woken through a pipe.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections import deque
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any
+
+import pytest
+
+from .._compat import caller_frame, is_loop_noop, is_runner_sigint
+from .._events import SignalLog
+from .._names import handler_name
+from .._signals import FAULT_NAMES, default_action, is_fatal_by_default, signal_name, valid_signal_numbers
+from . import procs
+from .real import (
+    SIG_DFL,
+    SIG_IGN,
+    _signal,
+    real_alarm,
+    real_getsignal,
+    real_kill,
+    real_killpg,
+    real_pthread_kill,
+    real_raise_signal,
+    real_setitimer,
+    real_signal,
+)
+from .state import UNCATCHABLE, Snapshot, TimerState
+from .undo import UndoStack
+
+Handler = Callable[[int, "FrameType | None"], Any]
+
+FAULTS = frozenset(int(getattr(signal, n)) for n in FAULT_NAMES if hasattr(signal, n))
+# Code in these modules changes signal state for itself, not as the code under
+# test: pdb's SIGINT handler (installed on `continue`, left installed after the
+# last one) is the debugger's, like another pytest plugin's.
+_DEBUGGERS = frozenset({"pdb", "bdb"})
+
+
+def _is_disposition(handler: object) -> bool:
+    return isinstance(handler, int) and not isinstance(handler, bool) and handler in (0, 1)
+
+
+def _same(now: object, before: object) -> bool:
+    return now is before or (_is_disposition(now) and _is_disposition(before) and now == before)
+
+
+class SignalObserver:
+    """Virtual dispositions, real wrappers, and the record of what ran.
+
+    One instance lives for one test; :class:`~.guard.SignalGuard` owns it.
+    :meth:`install` changes process state only through the undo stack.
+    """
+
+    def __init__(self, log: SignalLog, undo: UndoStack, snapshot: Snapshot, foreign: frozenset[str]) -> None:
+        self.log = log
+        self._undo = undo
+        # Top-level packages of other pytest plugins (and debuggers): their
+        # changes are theirs to manage, not the test's.
+        self._foreign = foreign | _DEBUGGERS
+        self.pid = os.getpid()
+        self.active = False
+        self.original: dict[int, object] = {s: d.python for s, d in snapshot.dispositions.items()}
+        self.from_c = frozenset(s for s, d in snapshot.dispositions.items() if d.from_c)
+        self.virtual: dict[int, object] = dict(self.original)
+        self.touched: set[int] = set()  # real dispositions changed (by us or the test)
+        self.timer_baseline = snapshot.timer
+        self.self_caused: list[BaseException] = []
+        self.deaths: list[str] = []  # fatal effects turned into a failure
+        self.runner_interrupted = False
+        self.running = 0  # handlers of the code under test running now (main thread)
+        self._bookkeeping = 0  # > 0 while an event loop adds or removes a handler
+        self._completions: dict[int, int] = {}
+        self._tokens: dict[int, deque[int]] = {}
+        self._waiters: list[int] = []  # write ends of pipes, for waits off the main thread
+
+    # -- set up / tear down ----------------------------------------------------
+
+    def install(self) -> None:
+        """Take over the dispositions and patch the signal functions (main thread)."""
+        self._undo.defer("signal dispositions", self._restore_dispositions)
+        for signum, current in self.original.items():
+            if signum in self.from_c:
+                continue  # faulthandler's (or another C handler): never replaced by us
+            real = self._real_for(signum, current)
+            if real is not current:
+                real_signal(signum, real)
+                self.touched.add(signum)
+        undo = self._undo
+        undo.setattr(_signal, "signal", self._patched_signal)
+        undo.setattr(_signal, "getsignal", self._patched_getsignal)
+        undo.setattr(os, "kill", self._patched_kill)
+        undo.setattr(signal, "raise_signal", self._patched_raise_signal)
+        if real_killpg is not None:
+            undo.setattr(os, "killpg", self._patched_killpg)
+        if real_pthread_kill is not None:
+            undo.setattr(signal, "pthread_kill", self._patched_pthread_kill)
+        if real_alarm is not None:
+            undo.setattr(signal, "alarm", self._patched_alarm)
+        if real_setitimer is not None:
+            undo.setattr(signal, "setitimer", self._patched_setitimer)
+        self.active = True
+        undo.defer("observer", self._deactivate)
+
+    def _deactivate(self) -> None:
+        self.active = False
+
+    def _restore_dispositions(self) -> None:
+        """Python's table, for the signals whose real disposition changed. (A
+        handler from C comes back in the kernel step, which runs after this.)"""
+        first: Exception | None = None
+        for signum in sorted(self.touched):
+            handler = self.original[signum]
+            try:
+                real_signal(signum, SIG_DFL if handler is None else handler)
+            except Exception as exc:  # keep going: every signal gets its turn
+                first = first or exc
+        if first is not None:
+            raise first
+
+    def leaked(self) -> list[str]:
+        """One line for every disposition the test left changed."""
+        leaks = []
+        for signum, before in self.original.items():
+            now = self.virtual[signum]
+            if is_loop_noop(now):
+                continue  # an event loop's: reported by the loop hooks, with its callback
+            if _same(now, before):
+                continue
+            was = "a handler installed from C" if signum in self.from_c else handler_name(before)
+            extra = (
+                " (it cannot be reinstalled from Python: put back through sigaction)" if signum in self.from_c else ""
+            )
+            leaks.append(
+                f"{signal_name(signum)}: handler {handler_name(now)} was left installed (it was {was} "
+                f"before the test){extra}"
+            )
+        return leaks
+
+    def changed(self) -> set[int]:
+        """Signals whose disposition the test changed (and the leak report names)."""
+        return {s for s, before in self.original.items() if not _same(self.virtual[s], before)}
+
+    def describe_dispositions(self) -> dict[int, object]:
+        return dict(self.virtual)
+
+    def is_own_process(self) -> bool:
+        return os.getpid() == self.pid
+
+    def underneath(self, signum: int) -> str:
+        """What really handles *signum* now: ``"handler"`` (a wrapped Python
+        handler), ``"guard"``, ``"c"`` (a handler installed from C), ``"loop"``,
+        ``"ign"`` or ``"dfl"``."""
+        if signum in self.from_c and signum not in self.touched:
+            return "c"
+        current = self.virtual.get(signum, SIG_DFL)
+        if is_loop_noop(current):
+            return "loop"
+        if callable(current):
+            return "handler"
+        real = self._real_for(signum, current)
+        if real == self._guard:
+            return "guard"
+        return "ign" if current == SIG_IGN else "dfl"
+
+    # -- what the code under test sees -----------------------------------------
+
+    def manages(self, signum: int) -> bool:
+        return signum in self.virtual
+
+    def disposition(self, signum: int) -> object:
+        """What ``signal.getsignal`` tells the code under test."""
+        return self.virtual.get(signum)
+
+    def _mine(self, signalnum: object) -> bool:
+        return self.active and isinstance(signalnum, int) and signalnum in self.virtual and os.getpid() == self.pid
+
+    def _patched_signal(self, signalnum: Any, handler: Any) -> object:
+        __tracebackhide__ = True
+        if not self._mine(signalnum) or not (callable(handler) or _is_disposition(handler)):
+            # Not ours, or a bad handler: let CPython raise its own error.
+            return real_signal(signalnum, handler)
+        real_signal(signalnum, self._real_for(signalnum, handler))  # same errors off the main thread
+        old = self.virtual[signalnum]
+        self.virtual[signalnum] = handler
+        self.touched.add(signalnum)
+        plugin = self._foreign_caller()
+        if plugin is not None:
+            self.original[signalnum] = handler  # the new baseline: no leak, restored as such
+        if is_loop_noop(handler) or self._bookkeeping:
+            return old  # the loop's own: its callbacks are logged by the loop hooks
+        self.log.record(
+            "installed",
+            signalnum,
+            handler=handler_name(handler),
+            detail=f"replaces {handler_name(old)}" + (f", by the {plugin} plugin" if plugin else ""),
+        )
+        return old
+
+    def _foreign_caller(self) -> str | None:
+        """The other pytest plugin (or debugger) whose code made the current call."""
+        frame = caller_frame(2)
+        while frame is not None:
+            module = str(frame.f_globals.get("__name__", ""))
+            if module not in ("signal", "_signal") and not module.startswith("pytest_signals"):
+                top = module.split(".")[0]
+                return top if top in self._foreign else None
+            frame = frame.f_back
+        return None
+
+    def _patched_getsignal(self, signalnum: Any) -> object:
+        __tracebackhide__ = True
+        if self._mine(signalnum):
+            return self.virtual[signalnum]
+        return real_getsignal(signalnum)
+
+    @contextlib.contextmanager
+    def loop_bookkeeping(self) -> Iterator[None]:
+        """An event loop's own signal.signal calls: not the program's, not logged."""
+        self._bookkeeping += 1
+        try:
+            yield
+        finally:
+            self._bookkeeping -= 1
+
+    # -- real handlers ------------------------------------------------------------
+
+    def _real_for(self, signum: int, handler: object) -> object:
+        if is_loop_noop(handler):
+            return handler  # the loop's own: its callbacks are what the program wrote
+        if callable(handler):
+            return self._observed(handler)
+        if handler == SIG_DFL and is_fatal_by_default(signum) and signum not in FAULTS:
+            return self._guard
+        return handler
+
+    def _observed(self, handler: Callable[..., Any]) -> Handler:
+        name = handler_name(handler)
+        call = self._call
+
+        def observed(signum: int, frame: FrameType | None) -> Any:
+            __tracebackhide__ = True
+            return call(signum, frame, handler, name)
+
+        observed.__wrapped__ = handler  # type: ignore[attr-defined]
+        return observed
+
+    def _call(self, signum: int, frame: FrameType | None, handler: Callable[..., Any], name: str) -> Any:
+        __tracebackhide__ = True
+        if os.getpid() != self.pid:  # a fork of the test process: be invisible
+            return handler(signum, frame)
+        by_test = self._take_token(signum)
+        self.log.record("handled", signum, handler=name, detail=_origin(by_test))
+        if by_test and is_runner_sigint(handler):
+            # asyncio.Runner (pytest-asyncio runs every async test in one) cancels
+            # the test's own task and raises KeyboardInterrupt when it ends.
+            self.runner_interrupted = True
+        self.running += 1
+        try:
+            return handler(signum, frame)
+        except KeyboardInterrupt as exc:
+            self.log.record("keyboard_interrupt", signum, handler=name, detail=_origin(by_test))
+            if by_test:
+                self.self_caused.append(exc)
+            raise
+        finally:
+            self.running -= 1
+            self._complete(signum)
+
+    def _guard(self, signum: int, frame: FrameType | None) -> None:
+        __tracebackhide__ = True
+        if os.getpid() != self.pid:  # a fork: take the real default action
+            real_signal(signum, SIG_DFL)
+            real_kill(os.getpid(), signum)
+            return
+        by_test = self._take_token(signum)
+        action = default_action(signum)
+        name = signal_name(signum)
+        if signum == signal.SIGINT and not by_test:
+            # Not sent by the test: a real Ctrl-C. Stop the session as pytest would.
+            self.log.record("default", signum, handler="SIG_DFL", detail="a Ctrl-C not sent by the test")
+            self._complete(signum)
+            raise KeyboardInterrupt
+        fate = "been stopped (frozen)" if action == "stop" else "died"
+        message = (
+            f"{name} reached the test process with its default action ({action}): "
+            f"without pytest-signals the whole pytest process would have {fate} here. "
+            f"Install a handler for {name} in the code under test, or run the code "
+            "in a child process to test its default action."
+        )
+        self.log.record("default", signum, handler="SIG_DFL", detail=f"default action: {action}")
+        self.deaths.append(message)
+        self._complete(signum)
+        if action != "stop":
+            pytest.fail(message)
+
+    # -- telling self-sent signals apart --------------------------------------------
+
+    def note_self_sent(self, signum: object) -> None:
+        """The test itself is sending *signum* to this process."""
+        if not self.active or not isinstance(signum, int) or signum not in self.virtual:
+            return
+        current = self.virtual[signum]
+        if callable(current) or self._real_for(signum, current) == self._guard:
+            self._tokens.setdefault(signum, deque()).append(1)
+
+    def forget_self_sent(self, signum: int) -> None:
+        """*signum* will not arrive (it was discarded while pending)."""
+        self._tokens.pop(signum, None)
+
+    def _take_token(self, signum: int) -> bool:
+        tokens = self._tokens.get(signum)
+        if not tokens:
+            return False
+        try:
+            tokens.popleft()
+        except IndexError:
+            return False
+        return True
+
+    def _group_call(self, call: str, signum: Any, pgrp: int | None, send: Callable[[], None]) -> None:
+        """A signal aimed at a whole process group (*pgrp*), or at every process
+        (None). *send* makes the call as the code under test wrote it."""
+        __tracebackhide__ = True
+        if not isinstance(signum, int) or signum == 0 or signum not in valid_signal_numbers():
+            return send()  # a probe (signal 0) or a bad number: the OS answers as it would
+        reach = procs.group_reach(pgrp)
+        if not reach.everyone and not reach.outsiders:
+            self.note_self_sent(signum)
+            return send()  # only the test process and its own descendants: as the code meant
+        name = signal_name(signum)
+        catchable = signum not in UNCATCHABLE
+        own = f" and its {len(reach.own)} descendant(s)" if reach.own else ""
+        delivered = (
+            f"delivered {name} only to the test process{own}"
+            if catchable
+            else (f"delivered {name} only to the test process's {len(reach.own)} descendant(s) in the group")
+        )
+        self.deaths.append(
+            f"{call} would have reached {reach.describe()}. pytest-signals {delivered}, and fails this "
+            "test: a test that signals its process group (or every process) would hit the rest of the "
+            "session (the xdist controller, the shell, the CI runner). Signal the processes the test "
+            "started instead: spawn() and send_signal(sig, to=proc), or their pids."
+        )
+        for pid in reach.own:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                real_kill(pid, signum)
+        if catchable:
+            self.note_self_sent(signum)
+            real_kill(self.pid, signum)
+
+    def _patched_kill(self, pid: Any, signalnum: Any, /) -> None:
+        __tracebackhide__ = True
+        if isinstance(pid, int) and self.active and os.getpid() == self.pid:
+            if pid == 0 or pid == -os.getpgrp():
+                return self._group_call(
+                    f"os.kill({pid}, {_name(signalnum)})", signalnum, os.getpgrp(), lambda: real_kill(pid, signalnum)
+                )
+            if pid == -1:
+                return self._group_call(
+                    f"os.kill(-1, {_name(signalnum)})", signalnum, None, lambda: real_kill(pid, signalnum)
+                )
+            if pid == self.pid or (pid > 0 and pid in procs.thread_ids()):
+                self.note_self_sent(signalnum)
+        return real_kill(pid, signalnum)
+
+    def _patched_killpg(self, pgid: Any, signalnum: Any, /) -> None:
+        __tracebackhide__ = True
+        assert real_killpg is not None
+        if isinstance(pgid, int) and self.active and os.getpid() == self.pid and pgid in (0, os.getpgrp()):
+            return self._group_call(
+                f"os.killpg({pgid}, {_name(signalnum)})",
+                signalnum,
+                os.getpgrp(),
+                lambda: real_killpg(pgid, signalnum),
+            )
+        return real_killpg(pgid, signalnum)
+
+    def _patched_raise_signal(self, signalnum: Any, /) -> None:
+        __tracebackhide__ = True
+        self.note_self_sent(signalnum)
+        return real_raise_signal(signalnum)
+
+    def _patched_pthread_kill(self, thread_id: Any, signalnum: Any, /) -> None:
+        __tracebackhide__ = True
+        self.note_self_sent(signalnum)
+        assert real_pthread_kill is not None
+        return real_pthread_kill(thread_id, signalnum)
+
+    def _timer_changed(self) -> None:
+        if self._foreign_caller() is not None:
+            self.timer_baseline = TimerState.capture()  # another plugin's timer (pytest-timeout)
+
+    def _patched_alarm(self, seconds: Any, /) -> int:
+        __tracebackhide__ = True
+        assert real_alarm is not None
+        try:
+            return real_alarm(seconds)
+        finally:
+            self._timer_changed()
+
+    def _patched_setitimer(self, which: Any, seconds: Any, interval: Any = 0.0, /) -> tuple[float, float]:
+        __tracebackhide__ = True
+        assert real_setitimer is not None
+        try:
+            return real_setitimer(which, seconds, interval)
+        finally:
+            if which == getattr(signal, "ITIMER_REAL", None):
+                self._timer_changed()
+
+    # -- completion, for send_signal -----------------------------------------------
+
+    def _complete(self, signum: int) -> None:
+        self._completions[signum] = self._completions.get(signum, 0) + 1
+        for fd in tuple(self._waiters):
+            with contextlib.suppress(OSError):
+                os.write(fd, b"\0")
+
+    def completions(self, signum: int) -> int:
+        """How many handler runs (or default actions) *signum* has had so far."""
+        return self._completions.get(signum, 0)
+
+    @contextlib.contextmanager
+    def completion_pipe(self) -> Iterator[int]:
+        """A pipe whose read end becomes readable at every completion (for a
+        thread that waits off the main thread)."""
+        read_fd, write_fd = os.pipe()
+        os.set_blocking(write_fd, False)
+        self._waiters.append(write_fd)
+        try:
+            yield read_fd
+        finally:
+            self._waiters.remove(write_fd)
+            os.close(read_fd)
+            os.close(write_fd)
+
+
+def _name(signum: object) -> str:
+    try:
+        return signal_name(int(signum))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return repr(signum)
+
+
+def _origin(by_test: bool) -> str:
+    return "sent by the test" if by_test else "origin unknown"

@@ -1,0 +1,221 @@
+"""The test process's signal state at one moment, and putting it back.
+
+:class:`Snapshot` takes everything a test can disturb: every disposition (in
+Python's table *and* in the kernel, so that a handler installed from C is
+seen), the main thread's mask, the pending signals, the wakeup fd and
+``ITIMER_REAL``. The restore is split into steps that
+:meth:`~pytest_signals._inproc.guard.SignalGuard.finish` runs in a fixed
+order, each step whatever the others did; each step returns the leaks it found.
+
+The order matters because of pending signals: a signal the test left pending
+and blocked would be delivered the moment the mask is restored, and with
+``SIG_DFL`` back in place it would kill pytest. So pending signals are taken
+first (consumed, never delivered: the test that blocked them is over), then
+the mask is restored while the plugin's handlers are still underneath, and only
+then are the dispositions put back.
+"""
+
+from __future__ import annotations
+
+import signal
+from dataclasses import dataclass
+
+from .._compat import monotonic
+from .._names import handler_name
+from .._signals import default_action, signal_name, valid_signal_numbers
+from . import kernel
+from .real import real_getsignal
+
+UNCATCHABLE = frozenset(int(s) for s in (signal.SIGKILL, signal.SIGSTOP))
+TIMER_TOLERANCE = 0.1  # seconds: more than getitimer's and the clock's jitter, less than any real alarm
+
+
+@dataclass(frozen=True)
+class TimerState:
+    """``ITIMER_REAL`` as it was, and when it was read (on the unpatched clock)."""
+
+    remaining: float
+    interval: float
+    taken_at: float
+
+    @classmethod
+    def capture(cls) -> TimerState:
+        remaining, interval = signal.getitimer(signal.ITIMER_REAL)
+        return cls(remaining, interval, monotonic())
+
+    def expected_now(self) -> tuple[float, float]:
+        """What the timer would read now had nobody touched it."""
+        if self.remaining == 0.0:
+            return 0.0, 0.0
+        elapsed = monotonic() - self.taken_at
+        left = self.remaining - elapsed
+        if left <= 0 and self.interval > 0:
+            left = self.interval - ((elapsed - self.remaining) % self.interval)
+        if left <= 0:
+            return 0.0, 0.0
+        return left, self.interval
+
+    def differs(self) -> bool:
+        remaining, interval = signal.getitimer(signal.ITIMER_REAL)
+        want, want_interval = self.expected_now()
+        if (remaining == 0.0) != (want == 0.0):
+            return True
+        return abs(remaining - want) > TIMER_TOLERANCE or abs(interval - want_interval) > 1e-6
+
+    def restore(self) -> None:
+        """Re-arm (or disarm) the timer as it would be now had nobody touched it.
+        One that would have fired during the test stays disarmed: firing it now,
+        late, would hit whatever runs next."""
+        left, interval = self.expected_now()
+        signal.setitimer(signal.ITIMER_REAL, left, interval if left else 0.0)
+
+
+@dataclass(frozen=True)
+class Disposition:
+    """One signal's disposition: Python's table, and the kernel's bytes."""
+
+    python: object  # what signal.getsignal said (None: installed from C, unknown to Python)
+    raw: bytes | None  # struct sigaction, where it can be read
+
+    @property
+    def from_c(self) -> bool:
+        """A handler installed from C (faulthandler): Python's table does not know it."""
+        if self.python is None:
+            return True
+        if callable(self.python) or self.raw is None:
+            return False
+        reader = kernel.raw_dispositions()
+        return reader is not None and reader.handler(self.raw) not in (0, 1)
+
+
+def read_dispositions() -> dict[int, Disposition]:
+    reader = kernel.raw_dispositions()
+    found = {}
+    for signum in sorted(valid_signal_numbers() - UNCATCHABLE):
+        raw = reader.read(signum) if reader is not None else None
+        found[signum] = Disposition(real_getsignal(signum), raw)
+    return found
+
+
+def current_wakeup_fd() -> int:
+    """Read the wakeup fd without re-validating it (it may have been closed):
+    it stays at -1 until :meth:`Snapshot.restore_wakeup_fd` runs."""
+    return signal.set_wakeup_fd(-1)
+
+
+@dataclass
+class Snapshot:
+    dispositions: dict[int, Disposition]
+    mask: frozenset[int]
+    pending: frozenset[int]
+    wakeup_fd: int
+    timer: TimerState
+
+    @classmethod
+    def capture(cls) -> Snapshot:
+        """Take the state; must run in the main thread (the wakeup fd is its)."""
+        wakeup_fd = signal.set_wakeup_fd(-1)
+        if wakeup_fd != -1:
+            signal.set_wakeup_fd(wakeup_fd)
+        return cls(
+            dispositions=read_dispositions(),
+            mask=kernel.blocked(),
+            pending=kernel.pending(),
+            wakeup_fd=wakeup_fd,
+            timer=TimerState.capture(),
+        )
+
+    # -- the steps of the restore, in the order they run ------------------------------
+
+    def drain_pending(self, describe: dict[int, object]) -> list[str]:
+        """Take every signal that became pending during the test and is blocked
+        now; *describe* maps signals to the disposition the code under test set."""
+        leaks = []
+        mask = kernel.blocked()
+        for signum in sorted(kernel.pending() - self.pending):
+            if signum not in mask or signum in UNCATCHABLE:
+                continue
+            taken = kernel.take_pending(signum)
+            if taken:
+                what = describe.get(signum, signal.SIG_DFL)
+                would = (
+                    f"run {handler_name(what)}"
+                    if callable(what)
+                    else ("do nothing (SIG_IGN)" if what == signal.SIG_IGN else f"{default_action(signum)} pytest")
+                )
+                leaks.append(
+                    f"{signal_name(signum)} was still pending, blocked by the signal mask the test left, when "
+                    f"the test ended: discarded ({taken}x; unblocking it would have made it {would} after the test)"
+                )
+        return leaks
+
+    def restore_mask(self) -> list[str]:
+        mask = kernel.blocked()
+        if mask == self.mask:
+            return []
+        added = ", ".join(signal_name(s) for s in sorted(mask - self.mask)) or "-"
+        removed = ", ".join(signal_name(s) for s in sorted(self.mask - mask)) or "-"
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.mask)
+        return [f"the signal mask was left changed (blocked: {added}; unblocked: {removed})"]
+
+    def restore_kernel_dispositions(self, reported: set[int]) -> list[str]:
+        """After Python's table was put back: the kernel's bytes, where they still
+        differ (a handler installed from C, which Python cannot reinstall).
+        Signals in *reported* already have a leak line."""
+        reader = kernel.raw_dispositions()
+        if reader is None:
+            return []
+        leaks = []
+        for signum, before in self.dispositions.items():
+            if before.raw is None:
+                continue
+            now = reader.read(signum)
+            if now is None or reader.key(now) == reader.key(before.raw):
+                continue
+            handlers = reader.handler(now), reader.handler(before.raw)
+            if handlers[0] == handlers[1] and handlers[0] in (0, 1):
+                continue  # SIG_DFL/SIG_IGN with other flags: the same disposition
+            reader.write(signum, before.raw)
+            if signum in reported:
+                continue
+            if before.from_c:
+                leaks.append(
+                    f"{signal_name(signum)}: the handler installed from C before the test (faulthandler?) "
+                    "was replaced by the test; put back"
+                )
+            else:
+                leaks.append(f"{signal_name(signum)}: a handler was installed from C during the test; removed")
+        return leaks
+
+    def restore_wakeup_fd(self) -> list[str]:
+        now = current_wakeup_fd()
+        leaks = []
+        if now != self.wakeup_fd:
+            leaks.append(
+                f"signal.set_wakeup_fd() was left at fd {now} (it was {self.wakeup_fd} before the test); "
+                "an event loop left open?"
+            )
+        if self.wakeup_fd != -1:
+            try:
+                signal.set_wakeup_fd(self.wakeup_fd)
+            except OSError as exc:
+                leaks.append(
+                    f"the wakeup fd {self.wakeup_fd} the session had before the test was closed during it "
+                    f"({exc.strerror}); left unset"
+                )
+        return leaks
+
+    def restore_timer(self, baseline: TimerState) -> list[str]:
+        if not baseline.differs():
+            return []
+        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
+        want, _ = baseline.expected_now()
+        baseline.restore()
+        if remaining > 0 and want == 0:
+            return [
+                f"an alarm/interval timer was left armed ({remaining:.3f}s to go); "
+                "it would fire SIGALRM in a later test"
+            ]
+        if remaining == 0:
+            return [f"the alarm/interval timer armed before the test ({want:.3f}s to go) was cancelled; re-armed"]
+        return [f"the alarm/interval timer was left changed ({remaining:.3f}s to go instead of {want:.3f}s); put back"]
