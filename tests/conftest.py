@@ -1,6 +1,14 @@
 from __future__ import annotations
 
+import signal
+from collections.abc import Iterator
+
 import pytest
+
+# What `nohup` and `cmd &` leave ignored. The suite itself must pass when
+# started that way; each inner session it runs starts from the defaults the
+# test means (as pexpect's own tests reset an inherited SIG_IGN).
+_INHERITED = {signal.SIGHUP: signal.SIG_DFL, signal.SIGINT: signal.default_int_handler, signal.SIGQUIT: signal.SIG_DFL}
 
 BASE_INI = """
 [pytest]
@@ -12,6 +20,17 @@ asyncio_default_fixture_loop_scope = function
 def _quiet_ini(pytester: pytest.Pytester) -> None:
     """Every pytester run gets an ini that silences pytest-asyncio's config warning."""
     pytester.makeini(BASE_INI)
+
+
+@pytest.fixture(autouse=True)
+def _default_dispositions() -> Iterator[None]:
+    """Inner sessions and children start with SIGHUP, SIGINT and SIGQUIT at their defaults."""
+    before = {sig: signal.getsignal(sig) for sig in _INHERITED}
+    for sig, handler in _INHERITED.items():
+        signal.signal(sig, handler)
+    yield
+    for sig, handler in before.items():
+        signal.signal(sig, handler)
 
 
 def _inner_options(config: pytest.Config) -> list[str]:

@@ -322,6 +322,35 @@ def test_pid_1_and_ancestors_are_refused(pytester: pytest.Pytester) -> None:
     assert reached == [], "a SIGTERM reached the wrappers: the plugin sent it"
 
 
+def test_kill_minus_one_is_contained(pytester: pytest.Pytester) -> None:
+    """os.kill(-1, ...) reaches every process the user may signal: run in a pid
+    namespace, so that even a plugin that let it through would only hit the wrappers."""
+    prefix = _pid_namespace()
+    pytester.makepyfile(
+        """
+        import os, signal, pytest
+        @pytest.mark.sends_signal(signal.SIGTERM)
+        def test_everyone():
+            got = []
+            previous = signal.signal(signal.SIGTERM, lambda s, f: got.append(s))
+            try:
+                os.kill(-1, signal.SIGTERM)
+            finally:
+                signal.signal(signal.SIGTERM, previous)
+            assert got == [signal.SIGTERM]
+        def test_after():
+            pass
+        """
+    )
+    args = ["-p", "no:cacheprovider", f"--basetemp={pytester.path / 'basetemp'}"]
+    wrapper = [sys.executable, "-c", NAMESPACE_WRAPPER, "init", NAMESPACE_WRAPPER]
+    result = pytester.run(*prefix, *wrapper, *args, timeout=60)
+    reached = sorted(p.name for p in pytester.path.glob("reached-*"))
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*os.kill(-1, SIGTERM) would have reached every process this user may signal*"])
+    assert reached == [], "the SIGTERM reached the wrappers"
+
+
 # 6. A signal to the process group is contained (each run in a new session)
 
 
@@ -330,8 +359,16 @@ def test_group_signal_is_contained(pytester: pytest.Pytester, call: str) -> None
     pytester.makepyfile(
         f"""
         import os, signal, pytest
+        import subprocess, sys
+        CHILD = (
+            "import signal; signal.pthread_sigmask(signal.SIG_BLOCK, {{signal.SIGTERM}}); "
+            "print('ready', flush=True); signal.sigwait({{signal.SIGTERM}}); print('got', flush=True)"
+        )
         @pytest.mark.sends_signal(signal.SIGTERM)
         def test_group():
+            # the test's own child, in the same process group: it gets the signal too
+            child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
+            assert child.stdout.readline() == "ready\\n"
             got = []
             previous = signal.signal(signal.SIGTERM, lambda s, f: got.append(s))
             try:
@@ -339,6 +376,8 @@ def test_group_signal_is_contained(pytester: pytest.Pytester, call: str) -> None
                 assert got == [signal.SIGTERM]
             finally:
                 signal.signal(signal.SIGTERM, previous)
+            assert child.stdout.readline() == "got\\n"
+            assert child.wait(timeout=30) == 0
         def test_a():
             pass
         def test_b():

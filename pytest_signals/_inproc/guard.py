@@ -127,7 +127,10 @@ class SignalGuard:
         step("take the signals left pending", lambda: self._drain(snapshot, observer))
         step("restore the signal mask", snapshot.restore_mask)
         step("undo its patches", self._undo_all)
-        step("restore handlers installed from C", lambda: snapshot.restore_kernel_dispositions(observer.changed()))
+        step(
+            "restore handlers installed from C",
+            lambda: snapshot.restore_kernel_dispositions(observer.changed(), observer.rebased()),
+        )
         step("restore the wakeup fd", snapshot.restore_wakeup_fd)
         step("restore the interval timer", lambda: snapshot.restore_timer(observer.timer_baseline))
         verdict.deaths = self.unreported_deaths()

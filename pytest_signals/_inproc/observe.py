@@ -95,6 +95,7 @@ class SignalObserver:
         self.pid = os.getpid()
         self.active = False
         self.original: dict[int, object] = {s: d.python for s, d in snapshot.dispositions.items()}
+        self._rebased: set[int] = set()  # signals another plugin changed: their new baseline
         self.from_c = frozenset(s for s, d in snapshot.dispositions.items() if d.from_c)
         self.virtual: dict[int, object] = dict(self.original)
         self.touched: set[int] = set()  # real dispositions changed (by us or the test)
@@ -175,6 +176,10 @@ class SignalObserver:
         """Signals whose disposition the test changed (and the leak report names)."""
         return {s for s, before in self.original.items() if not _same(self.virtual[s], before)}
 
+    def rebased(self) -> set[int]:
+        """Signals whose baseline another plugin (or the debugger) set during the test."""
+        return set(self._rebased)
+
     def describe_dispositions(self) -> dict[int, object]:
         return dict(self.virtual)
 
@@ -221,6 +226,7 @@ class SignalObserver:
         plugin = self._foreign_caller()
         if plugin is not None:
             self.original[signalnum] = handler  # the new baseline: no leak, restored as such
+            self._rebased.add(signalnum)
         if is_loop_noop(handler) or self._bookkeeping:
             return old  # the loop's own: its callbacks are logged by the loop hooks
         self.log.record(
