@@ -7,6 +7,17 @@ threads of the child never interleave.
 
 SEP = "\x1f"
 
+# How the test process and a child's instrumentation find each other. (Here,
+# not in the child module: the test process must never import that one, which
+# captures the signal functions at import.)
+CHANNEL_FD = 3
+ENV_CHANNEL = "PYTEST_SIGNALS_CHANNEL"
+ENV_BOOT = "PYTEST_SIGNALS_BOOT"
+ENV_PYTHONPATH = "PYTEST_SIGNALS_PYTHONPATH"
+ENV_MODULE = "PYTEST_SIGNALS_MODULE"
+ENV_FUNCTION = "PYTEST_SIGNALS_FUNCTION"
+PRIVATE_NAME = "__pytest_signals_child__"
+
 # Message types.
 EVENT = "E"  # a log event: time, kind, signal, thread, handler, task, detail, message
 READY = "R"  # instrumentation is in place

@@ -27,13 +27,13 @@ if False:  # for type checkers only; typing is not imported in the child
 
 _signal: "Any" = __import__("_signal")
 
-CHANNEL_FD = 3
-ENV_CHANNEL = "PYTEST_SIGNALS_CHANNEL"
-ENV_BOOT = "PYTEST_SIGNALS_BOOT"
-ENV_PYTHONPATH = "PYTEST_SIGNALS_PYTHONPATH"
-ENV_MODULE = "PYTEST_SIGNALS_MODULE"
-ENV_FUNCTION = "PYTEST_SIGNALS_FUNCTION"
-PRIVATE_NAME = "__pytest_signals_child__"
+CHANNEL_FD = _channel.CHANNEL_FD
+ENV_CHANNEL = _channel.ENV_CHANNEL
+ENV_BOOT = _channel.ENV_BOOT
+ENV_PYTHONPATH = _channel.ENV_PYTHONPATH
+ENV_MODULE = _channel.ENV_MODULE
+ENV_FUNCTION = _channel.ENV_FUNCTION
+PRIVATE_NAME = _channel.PRIVATE_NAME
 # Modules whose frames the program never sees in its tracebacks (the fork
 # server's template runs the target from its own frames).
 _OWN_MODULES = (__name__, "pytest_signals._template")

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import _child
+from . import _channel
 from ._fork_server import FORK_SERVER
 from ._keeper import KEEPER
 from ._process import SpawnedProcess
@@ -158,13 +158,13 @@ class Spawner:
         if colon:
             if not _DOTTED.match(module) or not _DOTTED.match(function):
                 raise ValueError(f"spawn({target!r}): expected 'pkg.module:function'")
-            code = f"import sys; sys.modules[{_child.PRIVATE_NAME!r}].run_function()"
-            return [python, "-c", code, *args], {_child.ENV_FUNCTION: target}, "function"
+            code = f"import sys; sys.modules[{_channel.PRIVATE_NAME!r}].run_function()"
+            return [python, "-c", code, *args], {_channel.ENV_FUNCTION: target}, "function"
         if not _DOTTED.match(target):
             raise ValueError(
                 f"spawn({target!r}): not a module name, a 'module:function' or a path to an existing .py file"
             )
-        return [python, "-m", target, *args], {_child.ENV_MODULE: target}, "module"
+        return [python, "-m", target, *args], {_channel.ENV_MODULE: target}, "module"
 
     def _start(
         self,
@@ -245,7 +245,7 @@ class Spawner:
                 (os.POSIX_SPAWN_DUP2, stderr, 2),
             ]
             if channel >= 0:
-                actions.append((os.POSIX_SPAWN_DUP2, channel, _child.CHANNEL_FD))
+                actions.append((os.POSIX_SPAWN_DUP2, channel, _channel.CHANNEL_FD))
             return os.posix_spawnp(
                 command[0],
                 command,
@@ -303,10 +303,10 @@ def _environment(
     if instrumented:
         original = child_env.get("PYTHONPATH")
         if original is not None:
-            child_env[_child.ENV_PYTHONPATH] = original
+            child_env[_channel.ENV_PYTHONPATH] = original
         child_env["PYTHONPATH"] = BOOT_DIR + ("" if not original else os.pathsep + original)
-        child_env[_child.ENV_BOOT] = BOOT_DIR
-        child_env[_child.ENV_CHANNEL] = str(_child.CHANNEL_FD)
+        child_env[_channel.ENV_BOOT] = BOOT_DIR
+        child_env[_channel.ENV_CHANNEL] = str(_channel.CHANNEL_FD)
         child_env.update(extra)
     return child_env
 

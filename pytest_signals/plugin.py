@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._inproc.protect import GUARD_KEY, add_timeline_section, phase, protect
+from ._inproc.protect import GUARD_KEY, add_timeline_section, phase
 from ._marker import MARKER_LINE, marker_signals
 from ._options import Settings, add_options, read_settings
 
@@ -74,29 +74,36 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         names = getattr(item, "fixturenames", None)
-        if names is None:
-            continue
-        if GUARD_FIXTURE not in names:
-            if item.get_closest_marker("sends_signal") is None:
-                continue
+        if names is not None and GUARD_FIXTURE not in names and item.get_closest_marker("sends_signal") is not None:
             # First, so that the protection also covers the other fixtures.
             names.insert(0, GUARD_FIXTURE)
-        protect(item)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
-    # Fixture finalizers run outside the item's methods: a SIGINT a fixture
-    # sends while tearing down is caught here. (Costs a generator per test.)
-    if GUARD_KEY not in item.stash:
+# The innermost wrappers of each phase: a KeyboardInterrupt the test caused
+# becomes a failure before any other wrapper or pytest's runner sees it.
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
+    with phase(item, "setup"):
         return (yield)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    with phase(item, "call"):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
+    # Fixture finalizers run here: a SIGINT a fixture sends while tearing down is caught.
     try:
         with phase(item, "teardown", timeline=False):
             return (yield)
     finally:
         # pytest keeps every item until the session ends: keep nothing of this
         # test's signal state beyond its reports.
-        del item.stash[GUARD_KEY]
+        if GUARD_KEY in item.stash:
+            del item.stash[GUARD_KEY]
 
 
 @pytest.fixture
@@ -119,8 +126,9 @@ def _signal_guard(request: pytest.FixtureRequest) -> Iterator[SignalGuard]:
         verdict = guard.finish()
         if guard.settings.report:
             _report(request.config).add_test(item.nodeid, guard.log)
-        add_timeline_section(item, guard, "teardown")
         problems = verdict.deaths + verdict.errors
+        failing = bool(problems) or (bool(verdict.leaks) and guard.settings.strict)
+        add_timeline_section(item, guard, "teardown", failing)
         if problems:
             pytest.fail("\n".join(problems), pytrace=False)
         if verdict.leaks:

@@ -1,16 +1,19 @@
 """Turning a signal's fatal effect into one failed test.
 
-Only items that use the plugin are touched: their ``setup`` and ``runtest``
-are wrapped (instance attributes) so that a ``KeyboardInterrupt`` the test
-caused, or a default action the code under test swallowed, fails that test,
-and the phase's events land in the report as a "signal timeline" section.
-Tests that do not use the plugin pay nothing per test.
+Each phase (setup, call, teardown) runs inside :class:`phase`, entered by the
+plugin's innermost hook wrappers. When the phase ends, it looks for the test's
+guard in the item's stash: a guard started however the fixture was reached
+(requested by name, through ``request.getfixturevalue`` in a pytest-bdd step,
+a doctest's ``getfixture``) is found there. A ``KeyboardInterrupt`` the test
+caused, or a default action the code under test swallowed, then fails that
+test, and the phase's events land in the report as a "signal timeline"
+section. For a test that does not use the plugin this is one stash lookup per
+phase.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -51,6 +54,7 @@ class phase:
         guard = self.item.stash.get(GUARD_KEY, None)
         if guard is None:
             return
+        failed = exc is not None
         try:
             if isinstance(exc, KeyboardInterrupt) and guard.caused_by_test(exc):
                 if guard.runner_interrupted:  # asyncio's internals add nothing
@@ -58,36 +62,23 @@ class phase:
                 raise pytest.fail.Exception(keyboard_interrupt_message()) from exc
             deaths = guard.unreported_deaths()  # an exception in flight reports them
             if deaths and exc is None:
+                failed = True
                 pytest.fail("\n".join(deaths), pytrace=False)
         finally:
             if self.timeline:
-                add_timeline_section(self.item, guard, self.when)
+                add_timeline_section(self.item, guard, self.when, failed)
 
 
-def add_timeline_section(item: pytest.Item, guard: SignalGuard, when: str) -> None:
-    """Add the events of this phase to the item's report sections."""
+def shows_passed_output(config: pytest.Config) -> bool:
+    """``-rP``/``-rA``: the user reads the sections of passing tests too."""
+    chars = str(getattr(config.option, "reportchars", "") or "")
+    return "P" in chars or "A" in chars
+
+
+def add_timeline_section(item: pytest.Item, guard: SignalGuard, when: str, failed: bool) -> None:
+    """Add the events of this phase to the item's report sections: for a phase
+    that failed, or when passing tests' output is shown (pytest keeps every
+    item's sections for the whole session)."""
     text = guard.take_phase_timeline()
-    if text:
+    if text and (failed or shows_passed_output(item.config)):
         item.add_report_section(when, "signal timeline", text)
-
-
-def protect(item: pytest.Item) -> None:
-    """Wrap *item*'s setup and call (once)."""
-    if getattr(item, "_pytest_signals_protected", False):
-        return
-    setup: Callable[[], Any] = item.setup
-    runtest: Callable[[], Any] = item.runtest
-
-    def guarded_setup() -> None:
-        __tracebackhide__ = True
-        with phase(item, "setup"):
-            setup()
-
-    def guarded_runtest() -> None:
-        __tracebackhide__ = True
-        with phase(item, "call"):
-            runtest()
-
-    item.setup = guarded_setup  # type: ignore[method-assign]
-    item.runtest = guarded_runtest  # type: ignore[method-assign]
-    item._pytest_signals_protected = True  # type: ignore[attr-defined]
