@@ -83,6 +83,8 @@ def unix_loop_class() -> Any:
 def is_loop_noop(handler: object) -> bool:
     """An event loop's own Python-level handler: asyncio's no-op (the loop's
     wakeup fd does the work) or uvloop's internal one."""
+    if handler is None or type(handler) is int:
+        return False
     name = getattr(handler, "__name__", "")
     if name == "_sighandler_noop":
         return True

@@ -168,18 +168,27 @@ def resolve_signal(value: object) -> int:
     )
 
 
+_ACTIONS: dict[int, DefaultAction] = {}
+
+
 def default_action(signum: int) -> DefaultAction:
     """What the kernel does with *signum* when its disposition is ``SIG_DFL``."""
+    action = _ACTIONS.get(signum)
+    if action is not None:
+        return action
     name = signal_name(signum)
     if name in _CORE:
-        return "core"
-    if name in _STOP:
-        return "stop"
-    if name == "SIGCONT":
-        return "continue"
-    if name in _IGNORE:
-        return "ignore"
-    return "terminate"
+        action = "core"
+    elif name in _STOP:
+        action = "stop"
+    elif name == "SIGCONT":
+        action = "continue"
+    elif name in _IGNORE:
+        action = "ignore"
+    else:
+        action = "terminate"
+    _ACTIONS[int(signum)] = action
+    return action
 
 
 def is_fatal_by_default(signum: int) -> bool:

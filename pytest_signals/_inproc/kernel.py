@@ -35,8 +35,7 @@ class RawDispositions:
         self._buffer = ctypes.create_string_buffer(_BUFFER)
 
     def read(self, signum: int) -> bytes | None:
-        buffer = self._buffer
-        self._ctypes.memset(buffer, 0, _BUFFER)
+        buffer = self._buffer  # (no need to clear it: only key() is compared)
         if self._sigaction(signum, None, buffer) != 0:
             return None
         raw: bytes = buffer.raw
@@ -81,6 +80,25 @@ def raw_dispositions() -> RawDispositions | None:
         except (ImportError, OSError, AttributeError):  # pragma: no cover - no ctypes/libc
             _RAW = None
     return _RAW
+
+
+def _bits(mask: int) -> frozenset[int]:
+    return frozenset(n + 1 for n in range(mask.bit_length()) if mask >> n & 1)
+
+
+def caught_and_ignored() -> tuple[frozenset[int], frozenset[int]] | None:
+    """The signals the kernel has a handler for, and those it ignores, in one
+    read of ``/proc/self/status`` (Linux); None elsewhere."""
+    if not _LINUX:
+        return None
+    try:
+        with open("/proc/self/status", "rb", buffering=0) as f:
+            data = f.read(8192)
+        caught = int(data[data.index(b"SigCgt:") + 7 : data.index(b"\n", data.index(b"SigCgt:"))], 16)
+        ignored = int(data[data.index(b"SigIgn:") + 7 : data.index(b"\n", data.index(b"SigIgn:"))], 16)
+    except (OSError, ValueError):
+        return None
+    return _bits(caught), _bits(ignored)
 
 
 def blocked() -> frozenset[int]:

@@ -24,7 +24,7 @@ from .._compat import monotonic
 from .._names import handler_name
 from .._signals import default_action, signal_name, valid_signal_numbers
 from . import kernel
-from .real import real_getsignal
+from .real import real_getsignal, real_signal
 
 UNCATCHABLE = frozenset(int(s) for s in (signal.SIGKILL, signal.SIGSTOP))
 TIMER_TOLERANCE = 0.1  # seconds: more than getitimer's and the clock's jitter, less than any real alarm
@@ -75,25 +75,26 @@ class Disposition:
     """One signal's disposition: Python's table, and the kernel's bytes."""
 
     python: object  # what signal.getsignal said (None: installed from C, unknown to Python)
-    raw: bytes | None  # struct sigaction, where it can be read
-
-    @property
-    def from_c(self) -> bool:
-        """A handler installed from C (faulthandler): Python's table does not know it."""
-        if self.python is None:
-            return True
-        if callable(self.python) or self.raw is None:
-            return False
-        reader = kernel.raw_dispositions()
-        return reader is not None and reader.handler(self.raw) not in (0, 1)
+    raw: bytes | None  # struct sigaction, where it was read (the kernel has a handler)
+    from_c: bool  # a handler installed from C (faulthandler): Python's table does not know it
 
 
 def read_dispositions() -> dict[int, Disposition]:
+    """Every catchable signal's disposition. On Linux one read of /proc tells
+    which signals the kernel has a handler for, and only those are read through
+    sigaction; elsewhere all are."""
     reader = kernel.raw_dispositions()
+    status = kernel.caught_and_ignored()
     found = {}
     for signum in sorted(valid_signal_numbers() - UNCATCHABLE):
-        raw = reader.read(signum) if reader is not None else None
-        found[signum] = Disposition(real_getsignal(signum), raw)
+        python = real_getsignal(signum)
+        raw = None
+        if reader is not None and (status is None or signum in status[0]):
+            raw = reader.read(signum)
+        from_c = python is None or (
+            raw is not None and not callable(python) and reader is not None and reader.handler(raw) not in (0, 1)
+        )
+        found[signum] = Disposition(python, raw, from_c)
     return found
 
 
@@ -159,17 +160,26 @@ class Snapshot:
         return [f"the signal mask was left changed (blocked: {added}; unblocked: {removed})"]
 
     def restore_kernel_dispositions(self, reported: set[int], rebased: set[int]) -> list[str]:
-        """After Python's table was put back: the kernel's bytes, where they still
-        differ (a handler installed from C, which Python cannot reinstall).
-        Signals in *reported* already have a leak line; those in *rebased* got a
-        new baseline from another plugin during the test (Python's table is then
-        the truth)."""
+        """After Python's table was put back: the kernel's side, where it still
+        differs (a handler installed from C, which Python cannot reinstall, or
+        one the test installed from C). Signals in *reported* already have a
+        leak line; those in *rebased* got a new baseline from another plugin
+        during the test (Python's table is then the truth)."""
         reader = kernel.raw_dispositions()
         if reader is None:
             return []
+        status = kernel.caught_and_ignored()
         leaks = []
         for signum, before in self.dispositions.items():
-            if before.raw is None or signum in rebased:
+            if signum in rebased:
+                continue
+            if before.raw is None:
+                # The kernel had no handler: it must have none now, unless Python set one.
+                if status is None or signum not in status[0] or callable(before.python):
+                    continue
+                real_signal(signum, before.python if before.python is not None else signal.SIG_DFL)
+                if signum not in reported:
+                    leaks.append(f"{signal_name(signum)}: a handler was installed from C during the test; removed")
                 continue
             now = reader.read(signum)
             if now is None or reader.key(now) == reader.key(before.raw):
