@@ -32,6 +32,11 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "code that did `from signal import signal` before the test",
         "_inproc/observe.py",
     ),
+    (
+        "pytest: Item._fixtureinfo.name2fixturedefs, FixtureDef.scope (pytest 8.0-9.x)",
+        "the guard is set up first among a test's function-scoped fixtures, after the wider ones",
+        "here",
+    ),
     ("sys._getframe", "which module called signal.signal (another pytest plugin's changes are its own)", "here"),
     ("asyncio._get_running_loop", "is an event loop running in this thread (without raising)", "here"),
     (
@@ -61,6 +66,20 @@ _MONOTONIC = time.CLOCK_MONOTONIC
 def monotonic() -> float:
     """Seconds on the kernel's monotonic clock, out of reach of frozen clocks."""
     return _clock_gettime(_MONOTONIC)
+
+
+def first_function_fixture(item: Any, names: list[str]) -> int:
+    """Index in *names* (the item's fixture closure, widest scope first) of the
+    first fixture that is not wider than function scope: where the guard goes."""
+    defs = getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {})
+    for index, name in enumerate(names):
+        fixturedefs = defs.get(name)
+        if not fixturedefs:
+            return index
+        scope = getattr(fixturedefs[-1], "_scope", None) or getattr(fixturedefs[-1], "scope", "function")
+        if str(getattr(scope, "value", scope)) == "function":
+            return index
+    return len(names)
 
 
 def caller_frame(depth: int) -> FrameType | None:

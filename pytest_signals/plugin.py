@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ._inproc.protect import GUARD_KEY, add_timeline_section, phase
+from ._compat import first_function_fixture
 from ._marker import MARKER_LINE, marker_signals
 from ._options import Settings, add_options, read_settings
 
@@ -74,9 +75,16 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         names = getattr(item, "fixturenames", None)
-        if names is not None and GUARD_FIXTURE not in names and item.get_closest_marker("sends_signal") is not None:
-            # First, so that the protection also covers the other fixtures.
-            names.insert(0, GUARD_FIXTURE)
+        if names is None:
+            continue
+        if GUARD_FIXTURE in names:
+            names.remove(GUARD_FIXTURE)
+        elif item.get_closest_marker("sends_signal") is None:
+            continue
+        # First among the function-scoped fixtures: set up before the test's own
+        # fixtures and torn down after them (one that sends signals while it
+        # stops is covered), after the wider-scoped ones, whose state it restores.
+        names.insert(first_function_fixture(item, names), GUARD_FIXTURE)
 
 
 # The innermost wrappers of each phase: a KeyboardInterrupt the test caused

@@ -577,3 +577,201 @@ def test_signals_ignored_at_start_stay_ignored(pytester: pytest.Pytester) -> Non
     result = wrapped(pytester, ignore)
     assert result.ret == pytest.ExitCode.OK, result.ret
     result.assert_outcomes(passed=2)
+
+
+# -- found by a hostile review of the new core ------------------------------------
+
+
+def test_a_fast_timer_left_running_is_stopped_before_the_defaults_return(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import signal
+        def test_leaves_a_10khz_timer(signal_log):
+            ticks = []
+            signal.signal(signal.SIGALRM, lambda s, f: ticks.append(s))
+            signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
+            while len(ticks) < 5:
+                pass
+        def test_after():
+            assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+        """
+    )
+    for _ in range(3):  # a tick between SIG_DFL and the timer's stop would kill pytest
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)
+        result.assert_outcomes(passed=2, warnings=1)
+        result.stdout.fnmatch_lines(["*an alarm/interval timer was left armed*"])
+
+
+@pytest.mark.parametrize(("which", "sig"), [("ITIMER_PROF", "SIGPROF"), ("ITIMER_VIRTUAL", "SIGVTALRM")])
+def test_cpu_time_timers_left_armed_are_disarmed(pytester: pytest.Pytester, which: str, sig: str) -> None:
+    pytester.makepyfile(
+        f"""
+        import signal
+        def test_arms(signal_log):
+            signal.signal(signal.{sig}, lambda s, f: None)
+            signal.setitimer(signal.{which}, 0.001, 0.001)
+        def test_after():
+            assert signal.getitimer(signal.{which}) == (0.0, 0.0)
+            n = 0
+            for i in range(2_000_000):  # CPU time: a timer still armed would fire {sig}
+                n += i
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines([f"*an {which} timer was left armed*{sig}*"])
+
+
+def test_a_fixture_that_signals_while_it_stops_is_covered(pytester: pytest.Pytester) -> None:
+    """The guard is the first function-scoped fixture: set up before the test's own, torn down after."""
+    pytester.makepyfile(
+        """
+        import os, signal, threading, pytest
+        @pytest.fixture
+        def spammer():
+            stop, threads = threading.Event(), []
+            def start():
+                def spam():
+                    while not stop.is_set():
+                        os.kill(os.getpid(), signal.SIGUSR1)
+                threads.append(threading.Thread(target=spam, daemon=True))
+                threads[0].start()
+            yield start
+            stop.set()
+            threads[0].join()
+        def test_spams(spammer, send_signal):
+            seen = []
+            signal.signal(signal.SIGUSR1, lambda s, f: seen.append(s))
+            spammer()
+            while len(seen) < 100:
+                pass
+        def test_after():
+            pass
+        """
+    )
+    for _ in range(3):
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)
+        assert result.ret in (0, 1), result.ret  # not killed by SIGUSR1
+        result.assert_outcomes(passed=2, warnings=1)
+
+
+def test_faulthandler_state_is_put_back_through_faulthandler(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import faulthandler, os, signal
+        def test_registers(send_signal):
+            faulthandler.register(signal.SIGUSR1, file=open(os.devnull, "w"))
+        def test_registers_again_without_the_plugin():
+            faulthandler.register(signal.SIGUSR1, file=open(os.devnull, "w"))
+            os.kill(os.getpid(), signal.SIGUSR1)  # faulthandler's, not SIG_DFL
+            assert faulthandler.unregister(signal.SIGUSR1)
+        def test_disables(send_signal):
+            faulthandler.disable()
+        def test_a_real_crash_still_ends_the_child():
+            import ctypes
+            pid = os.fork()
+            if pid == 0:
+                ctypes.string_at(0)  # a real segfault: must die, not loop in a handler nobody owns
+                os._exit(0)
+            _, status = os.waitpid(pid, 0)
+            assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGSEGV
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)
+    result.assert_outcomes(passed=4, warnings=2)
+    result.stdout.fnmatch_lines(["*SIGUSR1: faulthandler.register() was left in place by the test; unregistered*"])
+    result.stdout.fnmatch_lines(["*faulthandler.disable() was called by the test*"])
+
+
+def test_a_fork_of_the_test_process_reads_back_what_it_set(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import os, signal
+        def h(signum, frame):
+            pass
+        def test_fork(send_signal):
+            signal.signal(signal.SIGUSR1, h)
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                seen = [
+                    signal.getsignal(signal.SIGUSR1) is h,
+                    signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
+                    signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+                    signal.signal(signal.SIGUSR2, signal.SIG_IGN) == signal.SIG_DFL,
+                    signal.getsignal(signal.SIGUSR2) == signal.SIG_IGN,
+                ]
+                os.write(write, repr(seen).encode())
+                os._exit(0)
+            os.close(write)
+            assert os.read(read, 200) == b"[True, True, True, True, True]"
+            os.waitpid(pid, 0)
+            signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60).assert_outcomes(passed=1)
+
+
+def test_a_handler_may_install_its_own_sigurg_handler(pytester: pytest.Pytester) -> None:
+    """SIGURG is the watchdog's while a handler runs; what the handler sets is kept."""
+    pytester.makepyfile(
+        """
+        import os, signal
+        def test_sigurg(send_signal):
+            got = []
+            def on_urg(signum, frame):
+                got.append(signum)
+            def on_usr1(signum, frame):
+                signal.signal(signal.SIGURG, on_urg)
+            signal.signal(signal.SIGUSR1, on_usr1)
+            send_signal(signal.SIGUSR1)
+            os.kill(os.getpid(), signal.SIGURG)
+            assert signal.getsignal(signal.SIGURG) is on_urg and got == [signal.SIGURG]
+            signal.signal(signal.SIGURG, signal.SIG_DFL)
+            signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60).assert_outcomes(passed=1)
+
+
+def test_a_handler_that_swallows_the_interruption_is_interrupted_again(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import signal, threading
+        def test_swallows(send_signal):
+            def stubborn(signum, frame):
+                try:
+                    threading.Event().wait(30)  # noqa: sleep-ok - the handler's own blocking
+                except BaseException:
+                    pass
+                threading.Event().wait(30)  # noqa: sleep-ok - and again
+            signal.signal(signal.SIGUSR1, stubborn)
+            send_signal(signal.SIGUSR1, timeout=1)
+        def test_after():
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*still running after 1s*"])
+
+
+def test_a_process_the_test_did_not_start_is_refused(pytester: pytest.Pytester) -> None:
+    sleeper = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        pytester.makepyfile(
+            f"""
+            import signal, subprocess, sys, pytest
+            def test_stranger(send_signal):
+                with pytest.raises(ValueError, match="not a process this test started"):
+                    send_signal(signal.SIGTERM, to={sleeper.pid})
+            def test_own_child(send_signal):
+                child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+                assert send_signal(signal.SIGTERM, to=child.pid).outcome == "sent"
+                assert child.wait(timeout=30) == -signal.SIGTERM
+            """
+        )
+        pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60).assert_outcomes(passed=2)
+        assert sleeper.poll() is None, "the stranger was signalled"
+    finally:
+        sleeper.communicate(b"", timeout=30)

@@ -66,9 +66,9 @@ def test_wakeup_fd_mask_and_timer_are_restored(pytester: pytest.Pytester, run) -
     result.assert_outcomes(passed=2, warnings=1)
     result.stdout.fnmatch_lines(
         [
+            "*an alarm/interval timer was left armed*",
             "*the signal mask was left changed (blocked: SIGUSR1; unblocked: -)*",
             "*set_wakeup_fd() was left at fd*",
-            "*an alarm/interval timer was left armed*",
         ]
     )
 
@@ -100,7 +100,7 @@ def test_timer_set_by_test_is_replaced_by_the_one_before(pytester: pytest.Pytest
     pytester.makeconftest(
         """
         import signal, pytest
-        @pytest.fixture
+        @pytest.fixture(scope="module")  # set up before the test's guard, torn down after it
         def armed():
             signal.setitimer(signal.ITIMER_REAL, 50.0)
             yield

@@ -94,14 +94,19 @@ class SignalGuard:
         raised again once all have run):
 
         1. list the dispositions and event-loop handlers the test left;
-        2. take the signals that became pending during the test and are
+        2. put the interval timers back (``ITIMER_REAL`` as it would be had
+           nobody touched it): a fast timer left running must not tick once
+           ``SIG_DFL`` is back;
+        3. undo what the test told faulthandler (``register``, ``enable``),
+           through faulthandler's own functions;
+        4. take the signals that became pending during the test and are
            blocked now (consumed, never delivered), while the plugin's handlers
            are still underneath;
-        3. restore the main thread's mask (a signal it unblocks meets the
+        5. restore the main thread's mask (a signal it unblocks meets the
            plugin's handlers, not SIG_DFL);
-        4. undo the patches and put Python's dispositions back;
-        5. put back, through sigaction, handlers installed from C;
-        6. the wakeup fd; 7. ``ITIMER_REAL``, as it would be had nobody touched it.
+        6. undo the patches and put Python's dispositions back;
+        7. put back, through sigaction, handlers installed from C;
+        8. the wakeup fd.
 
         Safe to call twice.
         """
@@ -124,6 +129,8 @@ class SignalGuard:
 
         step("list the dispositions the test left", observer.leaked)
         step("list the event-loop handlers the test left", self.loop_hooks.leaks)
+        step("restore the interval timers", lambda: snapshot.restore_timers(observer.timer_baselines))
+        step("take back what faulthandler was told", observer.faulthandler_leaks)
         step("take the signals left pending", lambda: self._drain(snapshot, observer))
         step("restore the signal mask", snapshot.restore_mask)
         step("undo its patches", self._undo_all)
@@ -132,7 +139,6 @@ class SignalGuard:
             lambda: snapshot.restore_kernel_dispositions(observer.changed(), observer.rebased()),
         )
         step("restore the wakeup fd", snapshot.restore_wakeup_fd)
-        step("restore the interval timer", lambda: snapshot.restore_timer(observer.timer_baseline))
         verdict.deaths = self.unreported_deaths()
         if interrupted:
             raise interrupted[0]

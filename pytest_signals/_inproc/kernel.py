@@ -111,7 +111,7 @@ def pending() -> frozenset[int]:
     return frozenset(int(s) for s in signal.sigpending())
 
 
-def take_pending(signum: int, limit: int = 1024) -> int:
+def take_pending(signum: int, limit: int = 1 << 22) -> int:
     """Consume *signum* while it is pending and blocked (real-time signals queue:
     all of them). Returns how many were taken. Never waits."""
     taken = 0

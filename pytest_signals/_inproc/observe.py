@@ -99,7 +99,7 @@ class SignalObserver:
         self.from_c = frozenset(s for s, d in snapshot.dispositions.items() if d.from_c)
         self.virtual: dict[int, object] = dict(self.original)
         self.touched: set[int] = set()  # real dispositions changed (by us or the test)
-        self.timer_baseline = snapshot.timer
+        self.timer_baselines = dict(snapshot.timers)
         self.self_caused: list[BaseException] = []
         self.deaths: list[str] = []  # fatal effects turned into a failure
         self.runner_interrupted = False
@@ -134,6 +134,7 @@ class SignalObserver:
             undo.setattr(signal, "alarm", self._patched_alarm)
         if real_setitimer is not None:
             undo.setattr(signal, "setitimer", self._patched_setitimer)
+        self._watch_faulthandler()
         self.active = True
         undo.defer("observer", self._deactivate)
 
@@ -177,8 +178,60 @@ class SignalObserver:
         return {s for s, before in self.original.items() if not _same(self.virtual[s], before)}
 
     def rebased(self) -> set[int]:
-        """Signals whose baseline another plugin (or the debugger) set during the test."""
+        """Signals whose baseline another plugin (or the debugger) set during the
+        test, or whose C handler's owner changed its mind (faulthandler.disable)."""
         return set(self._rebased)
+
+    # -- faulthandler: C handlers with an owner that keeps its own books ------------
+
+    def _watch_faulthandler(self) -> None:
+        import faulthandler  # built in: costs nothing
+
+        self._fh = faulthandler
+        self._fh_enabled = faulthandler.is_enabled()
+        self._fh_registered: set[int] = set()
+        real_register = faulthandler.register
+        # True when it was registered (the stubs say None; the documentation says bool).
+        real_unregister: Callable[[int], object] = faulthandler.unregister
+        self._fh_unregister = real_unregister
+
+        def register(signum: Any, *args: Any, **kwargs: Any) -> None:
+            __tracebackhide__ = True
+            real_register(signum, *args, **kwargs)
+            if isinstance(signum, int) and signum not in self.from_c:
+                self._fh_registered.add(int(signum))
+
+        def unregister(signum: Any) -> bool:
+            __tracebackhide__ = True
+            done = bool(real_unregister(signum))
+            self._fh_registered.discard(signum)
+            return done
+
+        self._undo.setattr(faulthandler, "register", register)
+        self._undo.setattr(faulthandler, "unregister", unregister)
+
+    def faulthandler_leaks(self) -> list[str]:
+        """Undo, through faulthandler's own functions, what the test left it doing.
+        (Writing its handlers back through sigaction behind its back would leave
+        its books wrong: a later register() or a real fault would misbehave.)"""
+        leaks = []
+        for signum in sorted(self._fh_registered):
+            if self._fh_unregister(signum):
+                leaks.append(
+                    f"{signal_name(signum)}: faulthandler.register() was left in place by the test; unregistered"
+                )
+        self._fh_registered.clear()
+        now = self._fh.is_enabled()
+        if now and not self._fh_enabled:
+            self._fh.disable()
+            leaks.append("faulthandler.enable() was left on by the test; disabled")
+        elif self._fh_enabled and not now:
+            self._rebased.update(FAULTS)  # faulthandler put the defaults back itself
+            leaks.append(
+                "faulthandler.disable() was called by the test, and faulthandler stays off: the plugin cannot "
+                "re-enable it with the session's settings (a later crash shows no traceback)"
+            )
+        return leaks
 
     def describe_dispositions(self) -> dict[int, object]:
         return dict(self.virtual)
@@ -216,6 +269,13 @@ class SignalObserver:
 
     def _patched_signal(self, signalnum: Any, handler: Any) -> object:
         __tracebackhide__ = True
+        if self._in_fork(signalnum) and (callable(handler) or _is_disposition(handler)):
+            # A fork of the test process: the plugin is not there for it. It
+            # gets its handlers for real, and reads back what it set.
+            real_signal(signalnum, handler)
+            old = self.virtual[signalnum]
+            self.virtual[signalnum] = handler
+            return old
         if not self._mine(signalnum) or not (callable(handler) or _is_disposition(handler)):
             # Not ours, or a bad handler: let CPython raise its own error.
             return real_signal(signalnum, handler)
@@ -248,9 +308,12 @@ class SignalObserver:
             frame = frame.f_back
         return None
 
+    def _in_fork(self, signalnum: object) -> bool:
+        return self.active and isinstance(signalnum, int) and signalnum in self.virtual and os.getpid() != self.pid
+
     def _patched_getsignal(self, signalnum: Any) -> object:
         __tracebackhide__ = True
-        if self._mine(signalnum):
+        if self._mine(signalnum) or self._in_fork(signalnum):
             return self.virtual[signalnum]
         return real_getsignal(signalnum)
 
@@ -427,9 +490,9 @@ class SignalObserver:
         assert real_pthread_kill is not None
         return real_pthread_kill(thread_id, signalnum)
 
-    def _timer_changed(self) -> None:
-        if self._foreign_caller() is not None:
-            self.timer_baseline = TimerState.capture()  # another plugin's timer (pytest-timeout)
+    def _timer_changed(self, which: int) -> None:
+        if self._foreign_caller() is not None:  # another plugin's timer (pytest-timeout)
+            self.timer_baselines[which] = TimerState.capture(which)
 
     def _patched_alarm(self, seconds: Any, /) -> int:
         __tracebackhide__ = True
@@ -437,7 +500,7 @@ class SignalObserver:
         try:
             return real_alarm(seconds)
         finally:
-            self._timer_changed()
+            self._timer_changed(signal.ITIMER_REAL)
 
     def _patched_setitimer(self, which: Any, seconds: Any, interval: Any = 0.0, /) -> tuple[float, float]:
         __tracebackhide__ = True
@@ -445,8 +508,8 @@ class SignalObserver:
         try:
             return real_setitimer(which, seconds, interval)
         finally:
-            if which == getattr(signal, "ITIMER_REAL", None):
-                self._timer_changed()
+            if which in self.timer_baselines:
+                self._timer_changed(which)
 
     # -- completion, for send_signal -----------------------------------------------
 

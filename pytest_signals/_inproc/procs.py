@@ -67,6 +67,39 @@ def info(pid: int) -> Proc | None:
     return None
 
 
+def exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def descends_from_me(pid: int) -> bool:
+    """Whether *pid* is a descendant of this process: on Linux through the
+    parent chain in /proc, elsewhere only a direct child (``waitid`` with
+    ``WNOWAIT`` asks without reaping)."""
+    me = os.getpid()
+    if _LINUX:
+        seen = set()
+        while pid > 1 and pid not in seen:
+            seen.add(pid)
+            proc = _stat(pid)
+            if proc is None:
+                return False
+            if proc.ppid == me:
+                return True
+            pid = proc.ppid
+        return False
+    try:
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True
+
+
 def ancestors() -> list[int]:
     """pytest's parent, its parent... up to (not including) pid 1 or 0."""
     chain: list[int] = []

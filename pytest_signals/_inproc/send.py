@@ -63,9 +63,12 @@ class SignalSender:
 
         Args:
             sig: ``signal.Signals``, a number or a name (``"SIGTERM"``, ``"TERM"``).
-            to: None or ``os.getpid()`` for the test process; another pid; or
-                a process from ``spawn`` (then the returned Delivery completes
-                when the child reports a handler ran, or exits).
+            to: None or ``os.getpid()`` for the test process (or the id of one
+                of its threads); the pid of a process the test started (a
+                descendant of the test process); or a process from ``spawn``
+                (then the returned Delivery completes when the child reports a
+                handler ran, or exits). Pid 1, pytest's ancestors and any other
+                process are refused.
             via: ``"raise"`` (``signal.raise_signal``, the default for the test
                 process) or ``"kill"`` (``os.kill``); for a spawned process
                 ``"kill"`` (default), ``"group"`` (its process group) or
@@ -124,6 +127,14 @@ class SignalSender:
                 f"to={to} is an ancestor of the test process (the xdist controller, pytest's launcher, the "
                 "shell or the CI runner): signalling it would stop the session, not the code under test. "
                 "Send to a process the test started."
+            )
+        if not procs.exists(to):
+            raise ProcessLookupError(f"send_signal(to={to}): no process with pid {to}")
+        if not procs.descends_from_me(to):
+            raise ValueError(
+                f"to={to} is not a process this test started (it does not descend from the test process): "
+                "pytest-signals only signals processes it can prove are the test's own. Start it with "
+                "spawn(), subprocess or os.fork() from the test, and pass its pid or the process."
             )
         return to
 

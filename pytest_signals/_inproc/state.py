@@ -30,23 +30,37 @@ UNCATCHABLE = frozenset(int(s) for s in (signal.SIGKILL, signal.SIGSTOP))
 TIMER_TOLERANCE = 0.1  # seconds: more than getitimer's and the clock's jitter, less than any real alarm
 
 
+TIMERS = {
+    signal.ITIMER_REAL: ("alarm/interval timer", "SIGALRM"),
+    signal.ITIMER_VIRTUAL: ("ITIMER_VIRTUAL timer", "SIGVTALRM"),
+    signal.ITIMER_PROF: ("ITIMER_PROF timer", "SIGPROF"),
+}
+
+
 @dataclass(frozen=True)
 class TimerState:
-    """``ITIMER_REAL`` as it was, and when it was read (on the unpatched clock)."""
+    """One interval timer as it was, and when it was read (on the unpatched clock).
 
+    ``ITIMER_REAL`` counts real time, so what it would read now can be
+    computed; the CPU-time timers cannot be projected, and are only checked
+    for being left armed when they were not before."""
+
+    which: int
     remaining: float
     interval: float
     taken_at: float
 
     @classmethod
-    def capture(cls) -> TimerState:
-        remaining, interval = signal.getitimer(signal.ITIMER_REAL)
-        return cls(remaining, interval, monotonic())
+    def capture(cls, which: int = signal.ITIMER_REAL) -> TimerState:
+        remaining, interval = signal.getitimer(which)
+        return cls(which, remaining, interval, monotonic())
 
     def expected_now(self) -> tuple[float, float]:
         """What the timer would read now had nobody touched it."""
         if self.remaining == 0.0:
             return 0.0, 0.0
+        if self.which != signal.ITIMER_REAL:
+            return self.remaining, self.interval  # CPU time: not projected
         elapsed = monotonic() - self.taken_at
         left = self.remaining - elapsed
         if left <= 0 and self.interval > 0:
@@ -56,7 +70,9 @@ class TimerState:
         return left, self.interval
 
     def differs(self) -> bool:
-        remaining, interval = signal.getitimer(signal.ITIMER_REAL)
+        remaining, interval = signal.getitimer(self.which)
+        if self.which != signal.ITIMER_REAL:
+            return self.remaining == 0.0 and remaining > 0.0
         want, want_interval = self.expected_now()
         if (remaining == 0.0) != (want == 0.0):
             return True
@@ -66,8 +82,11 @@ class TimerState:
         """Re-arm (or disarm) the timer as it would be now had nobody touched it.
         One that would have fired during the test stays disarmed: firing it now,
         late, would hit whatever runs next."""
+        if self.which != signal.ITIMER_REAL:
+            signal.setitimer(self.which, 0.0)
+            return
         left, interval = self.expected_now()
-        signal.setitimer(signal.ITIMER_REAL, left, interval if left else 0.0)
+        signal.setitimer(self.which, left, interval if left else 0.0)
 
 
 @dataclass(frozen=True)
@@ -110,7 +129,7 @@ class Snapshot:
     mask: frozenset[int]
     pending: frozenset[int]
     wakeup_fd: int
-    timer: TimerState
+    timers: dict[int, TimerState]
 
     @classmethod
     def capture(cls) -> Snapshot:
@@ -123,7 +142,7 @@ class Snapshot:
             mask=kernel.blocked(),
             pending=kernel.pending(),
             wakeup_fd=wakeup_fd,
-            timer=TimerState.capture(),
+            timers={which: TimerState.capture(which) for which in TIMERS},
         )
 
     # -- the steps of the restore, in the order they run ------------------------------
@@ -217,18 +236,18 @@ class Snapshot:
                 )
         return leaks
 
-    def restore_timer(self, baseline: TimerState) -> list[str]:
-        """A timer the test left armed is a leak (it would fire SIGALRM in a later
-        test); one it changed or cancelled that was armed before (pytest-timeout's)
-        is put back without a word: that timer is its owner's to report."""
-        if not baseline.differs():
-            return []
-        remaining, _ = signal.getitimer(signal.ITIMER_REAL)
-        want, _ = baseline.expected_now()
-        baseline.restore()
-        if remaining > 0 and want == 0:
-            return [
-                f"an alarm/interval timer was left armed ({remaining:.3f}s to go); "
-                "it would fire SIGALRM in a later test"
-            ]
-        return []
+    def restore_timers(self, baselines: dict[int, TimerState]) -> list[str]:
+        """A timer the test left armed is a leak (it would fire in a later test);
+        one it changed or cancelled that was armed before (pytest-timeout's) is
+        put back without a word: that timer is its owner's to report."""
+        leaks = []
+        for which, baseline in baselines.items():
+            if not baseline.differs():
+                continue
+            remaining, _ = signal.getitimer(which)
+            want, _ = baseline.expected_now()
+            baseline.restore()
+            if remaining > 0 and want == 0:
+                what, sig = TIMERS[which]
+                leaks.append(f"an {what} was left armed ({remaining:.3f}s to go); it would fire {sig} in a later test")
+        return leaks

@@ -38,12 +38,13 @@ from typing import TYPE_CHECKING
 
 from .._compat import monotonic
 from .._threads import start_thread
-from .real import real_signal
+from .real import real_getsignal, real_signal
 
 if TYPE_CHECKING:
     from .observe import SignalObserver
 
 INTERRUPT = signal.SIGURG
+REFIRE = 0.25  # seconds between interruptions of a handler that keeps blocking
 
 
 class Deadline:
@@ -110,14 +111,17 @@ class _Watchdog:
         while True:
             self._sleeping_until = None
             now = monotonic()
-            due = [d for d in tuple(self._deadlines) if not d.fired]
-            expired = [d for d in due if d.at <= now]
+            deadlines = tuple(self._deadlines)
+            expired = [d for d in deadlines if d.at <= now]
             if expired:
                 for deadline in expired:
                     deadline.fired = True
+                    # Again a little later while it stays armed: a handler that
+                    # swallowed the interruption and blocks again is interrupted again.
+                    deadline.at = now + REFIRE
                 signal.pthread_kill(main, INTERRUPT)
                 continue
-            soonest = min((d.at for d in due), default=None)
+            soonest = min((d.at for d in deadlines), default=None)
             self._sleeping_until = soonest if soonest is not None else float("inf")
             if soonest is not None and soonest <= monotonic():
                 continue
@@ -163,4 +167,5 @@ def bounded_handler(observer: SignalObserver, timeout: float) -> Iterator[Bound]
     finally:
         waiting = False
         _WATCHDOG.disarm(deadline)
-        real_signal(INTERRUPT, previous)
+        if real_getsignal(INTERRUPT) is interrupt:  # unless the handler set SIGURG's itself
+            real_signal(INTERRUPT, previous)
