@@ -21,8 +21,8 @@ import statistics
 import time
 
 from pytest_signals._inproc.guard import SignalGuard
-from pytest_signals._options import Settings
 from pytest_signals._inproc.send import SignalSender
+from pytest_signals._options import Settings
 
 
 async def measure(rounds: int, send: SignalSender) -> dict[str, float]:
@@ -72,7 +72,7 @@ def main() -> None:
     try:
         result = asyncio.run(measure(args.rounds, SignalSender(guard)))
     finally:
-        guard.stop()
+        guard.finish()
     plugin, sleep, future = result["plugin"], result["sleep"], result["future"]
     print(f"loop round trip: signal sent -> add_signal_handler callback ran (median of {args.rounds})")
     print(f"  await send_signal(sig)             : {plugin * 1e6:8.1f} us")

@@ -28,8 +28,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pytest_signals._inproc.guard import SignalGuard
-from pytest_signals._options import Settings
 from pytest_signals._inproc.send import SignalSender
+from pytest_signals._options import Settings
 from pytest_signals._spawn import Spawner
 
 CHILD = """
@@ -140,7 +140,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     guard = SignalGuard(Settings(timeout=30.0), "bench")
-    guard.active = True  # spawning needs no in-process protection
+    guard.start()  # as in a test (the spawn fixture sits on the guard)
     spawn, send = Spawner(guard), SignalSender(guard)
     with tempfile.TemporaryDirectory() as tmp:
         child, cli = Path(tmp, "child.py"), Path(tmp, "cli.py")
@@ -165,6 +165,8 @@ def main() -> None:
         print(f"     pytest-signals spawn(tty): {plugin * 1000:7.1f} ms")
         print(f"     pexpect, default settings: {pexp * 1000:7.1f} ms")
         print(f"     speed-up                 : {pexp / plugin:.1f}x faster")
+    spawn.close_all()
+    guard.finish()
 
 
 if __name__ == "__main__":

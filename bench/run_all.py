@@ -37,8 +37,8 @@ import bench_overhead
 import bench_spawn
 
 from pytest_signals._inproc.guard import SignalGuard
-from pytest_signals._options import Settings
 from pytest_signals._inproc.send import SignalSender
+from pytest_signals._options import Settings
 from pytest_signals._spawn import Spawner
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +56,7 @@ def ms(seconds: float) -> str:
 
 def spawn_and_terminal(rounds: int) -> None:
     guard = SignalGuard(Settings(timeout=30.0), "bench")
-    guard.active = True  # spawning needs no in-process protection
+    guard.start()  # as in a test (the spawn fixture sits on the guard)
     spawn, send = Spawner(guard), SignalSender(guard)
     with tempfile.TemporaryDirectory() as tmp:
         child, cli = Path(tmp, "child.py"), Path(tmp, "cli.py")
@@ -89,6 +89,8 @@ def spawn_and_terminal(rounds: int) -> None:
             ">= 5x",
             speedup >= 5,
         )
+    spawn.close_all()
+    guard.finish()
 
 
 def loop(rounds: int) -> None:
@@ -97,7 +99,7 @@ def loop(rounds: int) -> None:
     try:
         result = asyncio.run(bench_loop.measure(rounds, SignalSender(guard)))
     finally:
-        guard.stop()
+        guard.finish()
     plugin, sleep = result["plugin"], result["sleep"]
     row(
         "3 await send_signal in the loop",

@@ -17,6 +17,10 @@ def _running_event_loop() -> bool:
     return asyncio is not None and asyncio._get_running_loop() is not None
 
 
+_CREATE = (
+    threading.RLock()
+)  # one for all deliveries, taken only when someone waits (re-entrant: a handler may complete one)
+
 OUTCOMES = ("handled", "queued", "ignored", "default", "blocked", "exited", "sent")
 
 
@@ -61,10 +65,24 @@ class Delivery:
         self.events: tuple[SignalEvent, ...] = ()
         self.default_timeout: float | None = None
         self.loop_bound = False
-        self._done = threading.Event()
+        self._finished = False
         self._on_timeout = on_timeout
         self._callbacks: list[Callable[[], None]] = []
-        self._lock = threading.Lock()
+        # Made on first need: a delivery to the test process is complete before
+        # send_signal returns, and needs no synchronisation at all.
+        self._event: threading.Event | None = None
+
+    @property
+    def _done(self) -> threading.Event:
+        """The event set on completion (for waits from another thread)."""
+        if self._event is None:
+            with _CREATE:
+                if self._event is None:
+                    event = threading.Event()
+                    if self._finished:
+                        event.set()
+                    self._event = event
+        return self._event
 
     @property
     def handled(self) -> bool:
@@ -74,17 +92,30 @@ class Delivery:
     @property
     def done(self) -> bool:
         """True once the outcome is known."""
-        return self._done.is_set()
+        return self._finished
 
     def _complete(self, outcome: str, handler: str | None, events: tuple[SignalEvent, ...]) -> None:
         self.outcome = outcome
         self.handler = handler
         self.events = events
-        with self._lock:
-            self._done.set()
+        if self._event is None and not self._callbacks:
+            self._finished = True  # nobody waits (the common case): no lock to take
+            if self._event is None and not self._callbacks:
+                return
+        with _CREATE:
+            self._finished = True
             callbacks, self._callbacks = self._callbacks, []
+        self._done.set()
         for callback in callbacks:
             callback()
+
+    def _on_complete(self, callback: Callable[[], None]) -> bool:
+        """Call *callback* on completion; False (and no call) when already complete."""
+        with _CREATE:
+            if self._finished:
+                return False
+            self._callbacks.append(callback)
+            return True
 
     def wait(self, timeout: float | None = None) -> Delivery:
         """Block until the outcome is known, at most *timeout* seconds
@@ -129,11 +160,8 @@ class Delivery:
             else:
                 loop.call_soon_threadsafe(resolve)
 
-        with self._lock:
-            if self._done.is_set():
-                future.set_result(None)
-            else:
-                self._callbacks.append(wake)
+        if not self._on_complete(wake):
+            future.set_result(None)
         bound = self.default_timeout
         timed_out = []
 
@@ -157,10 +185,8 @@ class Delivery:
 
         token = trio.lowlevel.current_trio_token()
         event = trio.Event()
-        with self._lock:
-            if self._done.is_set():
-                return self
-            self._callbacks.append(lambda: token.run_sync_soon(event.set))
+        if not self._on_complete(lambda: token.run_sync_soon(event.set)):
+            return self
         bound = self.default_timeout
         with trio.move_on_after(bound if bound is not None else float("inf")) as scope:
             await event.wait()

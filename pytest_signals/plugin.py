@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._inproc.protect import GUARD_KEY, add_timeline_section, phase
 from ._compat import first_function_fixture
+from ._inproc.protect import GUARD_KEY, add_timeline_section, phase
 from ._marker import MARKER_LINE, marker_signals
 from ._options import Settings, add_options, read_settings
 

@@ -178,9 +178,10 @@ class SignalGuard:
     def runner_interrupted(self) -> bool:
         return self._observer is not None and self._observer.runner_interrupted
 
-    def take_phase_timeline(self) -> str:
-        """The timeline of the events since the last call (empty if none)."""
-        events = self.log.since(self._phase_start)
+    def take_phase_timeline(self, text: bool = True) -> str:
+        """The timeline of the events since the last call (empty if none, or
+        when *text* is false: then the events are only marked as taken)."""
+        events = self.log.since(self._phase_start) if text else []
         self._phase_start = self.log.recorded
         return "\n".join(str(e) for e in events)
 

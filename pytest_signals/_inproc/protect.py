@@ -79,6 +79,6 @@ def add_timeline_section(item: pytest.Item, guard: SignalGuard, when: str, faile
     """Add the events of this phase to the item's report sections: for a phase
     that failed, or when passing tests' output is shown (pytest keeps every
     item's sections for the whole session)."""
-    text = guard.take_phase_timeline()
-    if text and (failed or shows_passed_output(item.config)):
+    text = guard.take_phase_timeline(text=failed or shows_passed_output(item.config))
+    if text:
         item.add_report_section(when, "signal timeline", text)
