@@ -67,19 +67,22 @@ class LoopHooks:
 
             if asyncio.iscoroutine(callback) or asyncio.iscoroutinefunction(callback) or not callable(callback):
                 return original_add(loop, sig, callback, *args)  # asyncio's own error
-            key, name = (id(loop), int(sig)), handler_name(callback)
+            name = handler_name(callback)
+            keys: list[Key] = []  # known once asyncio accepted *sig*: its errors come first, unchanged
 
             @functools.wraps(callback)
             def observed_callback(*cb_args: Any) -> Any:
                 __tracebackhide__ = True
-                hooks.log.record("handled", key[1], handler=name, detail="event-loop handler")
+                hooks.log.record("handled", keys[0][1], handler=name, detail="event-loop handler")
                 try:
                     return callback(*cb_args)
                 finally:
-                    hooks._ran(key, name)
+                    hooks._ran(keys[0], name)
 
             with hooks.observer.loop_bookkeeping():
-                result = original_add(loop, sig, observed_callback, *args)  # errors reach the test unchanged
+                result = original_add(loop, sig, observed_callback, *args)
+            key = (id(loop), int(sig))
+            keys.append(key)
             hooks.handlers[key] = name
             hooks.log.record("installed", key[1], handler=name, detail="loop.add_signal_handler")
             return result

@@ -508,7 +508,7 @@ class SignalObserver:
         try:
             return real_setitimer(which, seconds, interval)
         finally:
-            if which in self.timer_baselines:
+            if isinstance(which, int) and which in self.timer_baselines:
                 self._timer_changed(which)
 
     # -- completion, for send_signal -----------------------------------------------
