@@ -17,4 +17,4 @@ napoleon_google_docstring = True
 nitpicky = False
 html_theme = "furo"
 html_title = "pytest-signals"
-exclude_patterns = ["_build"]
+exclude_patterns = ["_build", "_snippets"]  # _snippets: included, not pages

@@ -59,10 +59,6 @@ def _check_seconds(seconds: float, value: object, source: str) -> float:
     return seconds
 
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
 @dataclass(frozen=True)
 class Settings:
     """The active settings, and where each came from."""
@@ -105,8 +101,9 @@ def add_options(parser: pytest.Parser) -> None:
     )
     group.addoption("--signal-report", dest="signal_report", action="store_true", default=None, help=REPORT_HELP)
     parser.addini("signal_timeout", TIMEOUT_HELP, default=None)
-    parser.addini("signal_strict", STRICT_HELP, default=None)
-    parser.addini("signal_report", REPORT_HELP, default=None)
+    # Switches are pytest's bools (true/false, yes/no, on/off, 1/0); None: not set.
+    parser.addini("signal_strict", STRICT_HELP, type="bool", default=None)
+    parser.addini("signal_report", REPORT_HELP, type="bool", default=None)
     parser.addini("signal_start_method", START_HELP, default=None)
 
 
@@ -145,12 +142,15 @@ def _read_flag(config: pytest.Config, name: str) -> tuple[bool, str]:
     """A boolean setting and its source: the ``--signal-...`` flag, else the ini key."""
     if config.getoption(name):
         return True, "--" + name.replace("_", "-")
-    raw = config.getini(name)
-    if raw is None:
-        return False, "default"
-    text = str(raw).strip().lower()
-    if text not in _TRUE | _FALSE:
+    try:
+        value = config.getini(name)
+    except (ValueError, TypeError, pytest.UsageError) as exc:
+        # pytest 8 lets the parser's ValueError through; pytest 9 makes it a
+        # UsageError whose text ("invalid truth value 'maybe'") names the value
+        # but not the key.
         raise pytest.UsageError(
-            f"pytest-signals: {name}={raw!r} is not a boolean (use true or false) (from {name} in the ini file)"
-        )
-    return text in _TRUE, f"{name} in the ini file"
+            f"pytest-signals: {name} in the ini file is not a boolean (use true or false): {exc}"
+        ) from None
+    if value is None:
+        return False, "default"
+    return bool(value), f"{name} in the ini file"

@@ -30,6 +30,25 @@ def test_ini_values(pytester: pytest.Pytester, run) -> None:
     )
 
 
+@pytest.mark.parametrize(("text", "shown"), [("yes", "on"), ("on", "on"), ("1", "on"), ("no", "off"), ("0", "off")])
+def test_switches_are_pytest_bools(pytester: pytest.Pytester, run, text: str, shown: str) -> None:
+    pytester.makeini(f"[pytest]\nasyncio_default_fixture_loop_scope = function\nsignal_strict = {text}\n")
+    pytester.makepyfile("def test_x(): pass")
+    run().stdout.fnmatch_lines([f"signals: *strict={shown} (signal_strict in the ini file)*"])
+
+
+@pytest.mark.skipif(int(pytest.__version__.split(".")[0]) < 9, reason="[tool.pytest] with native types is pytest 9")
+def test_switches_in_native_toml(pytester: pytest.Pytester, run) -> None:
+    table = '[tool.pytest]\nasyncio_default_fixture_loop_scope = "function"\n'
+    pytester.makepyfile("def test_x(): pass")
+    pytester.makepyprojecttoml(table + "signal_strict = true\n")
+    run().stdout.fnmatch_lines(["signals: *strict=on (signal_strict in the ini file)*"])
+    pytester.makepyprojecttoml(table + 'signal_report = "yes"\n')
+    result = run()
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*pytest-signals: signal_report in the ini file is not a boolean*expects a bool*"])
+
+
 def test_command_line_wins_over_ini(pytester: pytest.Pytester, run) -> None:
     pytester.makeini(
         """
@@ -76,12 +95,9 @@ def test_timeout_bounds_the_wait(pytester: pytest.Pytester, run) -> None:
         (["--signal-timeout=abc"], "", "signal_timeout='abc' is not a number of seconds (from --signal-timeout)"),
         ([], "signal_timeout = nan", "signal_timeout='nan' must be a positive*(from signal_timeout in the ini file)"),
         ([], "signal_timeout = 0", "signal_timeout='0' must be a positive*"),
-        ([], "signal_strict = maybe", "signal_strict='maybe' is not a boolean*(from signal_strict in the ini file)"),
-        (
-            [],
-            "signal_report = sometimes",
-            "signal_report='sometimes' is not a boolean*(from signal_report in the ini*",
-        ),
+        ([], "signal_strict = maybe", "signal_strict in the ini file is not a boolean (use true or false): *'maybe'*"),
+        ([], "signal_strict =", "signal_strict in the ini file is not a boolean*"),
+        ([], "signal_report = sometimes", "signal_report in the ini file is not a boolean*'sometimes'*"),
     ],
 )
 def test_bad_values_are_usage_errors(pytester: pytest.Pytester, run, args: list[str], ini: str, message: str) -> None:
