@@ -120,12 +120,13 @@ def _signal_guard(request: pytest.FixtureRequest) -> Iterator[SignalGuard]:
     if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
         pytest.skip(WINDOWS_REASON)
     item = request.node
-    _, missing = marker_signals(item.iter_markers("sends_signal"))
+    declared, missing = marker_signals(item.iter_markers("sends_signal"))
     if missing:
         pytest.skip(f"pytest-signals: signal {', '.join(missing)} does not exist on {sys.platform}")
     from ._inproc.guard import SignalGuard, SignalLeakWarning
 
-    guard = SignalGuard(request.config.stash[SETTINGS_KEY], item.nodeid, _foreign_plugins(request.config))
+    settings = request.config.stash[SETTINGS_KEY]
+    guard = SignalGuard(settings, item.nodeid, _foreign_plugins(request.config), frozenset(declared))
     item.stash[GUARD_KEY] = guard
     guard.start()
     try:

@@ -40,10 +40,17 @@ class Verdict:
 class SignalGuard:
     """The plugin's state for one test."""
 
-    def __init__(self, settings: Settings, nodeid: str = "", foreign: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        nodeid: str = "",
+        foreign: frozenset[str] = frozenset(),
+        declared: frozenset[int] = frozenset(),
+    ) -> None:
         self.settings = settings
         self.nodeid = nodeid
         self._foreign = foreign
+        self._declared = declared
         self.log = SignalLog()
         self.log.default_timeout = settings.timeout
         self._undo = UndoStack()
@@ -72,7 +79,7 @@ class SignalGuard:
                 f"this one runs in {threading.current_thread().name!r}"
             )
         self._snapshot = Snapshot.capture()
-        self._observer = SignalObserver(self.log, self._undo, self._snapshot, self._foreign)
+        self._observer = SignalObserver(self.log, self._undo, self._snapshot, self._foreign, self._declared)
         self._loop_hooks = LoopHooks(self.log, self._undo, self._observer)
         try:
             self._observer.install()

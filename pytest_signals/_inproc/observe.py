@@ -86,8 +86,16 @@ class SignalObserver:
     :meth:`install` changes process state only through the undo stack.
     """
 
-    def __init__(self, log: SignalLog, undo: UndoStack, snapshot: Snapshot, foreign: frozenset[str]) -> None:
+    def __init__(
+        self,
+        log: SignalLog,
+        undo: UndoStack,
+        snapshot: Snapshot,
+        foreign: frozenset[str],
+        declared: frozenset[int] = frozenset(),
+    ) -> None:
         self.log = log
+        self.declared = declared  # what a sends_signal marker says the code under test sends
         self._undo = undo
         # Top-level packages of other pytest plugins (and debuggers): their
         # changes are theirs to manage, not the test's.
@@ -376,14 +384,11 @@ class SignalObserver:
             real_signal(signum, SIG_DFL)
             real_kill(os.getpid(), signum)
             return
-        by_test = self._take_token(signum)
+        by_test = self._take_token(signum) or signum in self.declared
         action = default_action(signum)
         name = signal_name(signum)
-        if signum == signal.SIGINT and not by_test:
-            # Not sent by the test: a real Ctrl-C. Stop the session as pytest would.
-            self.log.record("default", signum, handler="SIG_DFL", detail="a Ctrl-C not sent by the test")
-            self._complete(signum)
-            raise KeyboardInterrupt
+        if not by_test:
+            return self._from_outside(signum, name, action)
         fate = "been stopped (frozen)" if action == "stop" else "died"
         message = (
             f"{name} reached the test process with its default action ({action}): "
@@ -396,6 +401,37 @@ class SignalObserver:
         self._complete(signum)
         if action != "stop":
             pytest.fail(message)
+
+    def _from_outside(self, signum: int, name: str, action: str) -> None:
+        """A signal the test did not send has, for the session, the effect it
+        has without the plugin: Ctrl-C interrupts, SIGTERM/SIGHUP/SIGQUIT (any
+        fatal one) end the run (cleanly: reports written, children stopped),
+        Ctrl-Z suspends pytest until SIGCONT."""
+        __tracebackhide__ = True
+        if signum == signal.SIGINT:
+            self.log.record("default", signum, handler="SIG_DFL", detail="a Ctrl-C not sent by the test")
+            self._complete(signum)
+            raise KeyboardInterrupt
+        if action == "stop":
+            self.log.record("default", signum, handler="SIG_DFL", detail="not sent by the test: pytest stops")
+            real_signal(signum, SIG_DFL)
+            try:
+                real_kill(self.pid, signum)  # stopped here, as without the plugin, until SIGCONT
+            finally:
+                if self.virtual.get(signum) == SIG_DFL:
+                    real_signal(signum, self._guard)
+            self._complete(signum)
+            return
+        self.log.record("default", signum, handler="SIG_DFL", detail="not sent by the test: the session ends")
+        self._complete(signum)
+        raise pytest.exit.Exception(
+            f"pytest-signals: {name} from outside the test (a CI runner cancelling the job, `timeout`, "
+            f"`docker stop`, a closed terminal...) ended the session, as it would without the plugin; the "
+            f"reports were written and spawned children stopped. (A signal the code under test sends in "
+            f"another way, for example from a child process, is the test's with "
+            f"@pytest.mark.sends_signal({name}).)",
+            returncode=128 + signum,
+        )
 
     # -- telling self-sent signals apart --------------------------------------------
 
