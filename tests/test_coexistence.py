@@ -128,3 +128,80 @@ def test_the_debuggers_sigint_handler_is_not_the_tests_leak(pytester: pytest.Pyt
     assert "1 passed" in out, out
     assert "SignalLeak" not in out, out
     assert "signal_strict is on" not in out, out
+
+
+OUTSIDE = """
+import os, threading
+def test_first():
+    pass
+def test_waits(signal_log):
+    with open(os.environ["READY_FIFO"], "w") as ready:
+        ready.write("ready")
+    threading.Event().wait(60)  # noqa: sleep-ok - the code under test's own wait
+def test_never_runs():
+    pass
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGHUP", "SIGQUIT"])
+def test_a_signal_from_outside_ends_the_session_cleanly(pytester: pytest.Pytester, name: str) -> None:
+    """A CI runner's SIGTERM (or a closed terminal's SIGHUP) ends the run, with its reports."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    pytester.makepyfile(OUTSIDE)
+    fifo = pytester.path / "ready"
+    os.mkfifo(fifo)
+    env = {**os.environ, "READY_FIFO": str(fifo)}
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--junitxml=report.xml"]
+    proc = subprocess.Popen(cmd, cwd=pytester.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    with open(fifo) as ready:  # opens once the test opens it for writing
+        assert ready.read() == "ready"
+    proc.send_signal(getattr(signal, name))
+    out, _ = proc.communicate(timeout=60)
+    text = out.decode()
+    assert proc.returncode == 128 + getattr(signal, name), text
+    assert f"pytest-signals: {name} from outside the test" in text
+    assert "1 passed" in text  # the terminal report was written
+    report = (pytester.path / "report.xml").read_text()
+    assert "test_first" in report
+    assert "test_never_runs" not in report
+
+
+def test_ctrl_z_from_outside_suspends_pytest_until_it_is_resumed(pytester: pytest.Pytester) -> None:
+    """SIGTSTP stops pytest as a shell's job would stop; SIGCONT resumes the test."""
+    pytester.makepyfile(
+        """
+        import os
+        def test_suspended(signal_log):
+            with open("ready", "w") as ready:
+                ready.write("ready")
+            with open("resumed") as resumed:  # written by the job's shell after SIGCONT
+                assert resumed.read() == "resumed"
+        """
+    )
+    import os
+
+    os.mkfifo(pytester.path / "ready")
+    os.mkfifo(pytester.path / "resumed")
+    # A shell's job: its own process group in a session the "shell" leads, so
+    # that the group is not orphaned and the kernel acts on SIGTSTP.
+    shell = (
+        "import os, signal, subprocess, sys\n"
+        "os.setsid()\n"
+        "job = subprocess.Popen([sys.executable, '-m', 'pytest', '-p', 'no:cacheprovider'], preexec_fn=os.setpgrp)\n"
+        "with open('ready') as f:\n"
+        "    assert f.read() == 'ready'\n"
+        "os.kill(job.pid, signal.SIGTSTP)\n"
+        "_, status = os.waitpid(job.pid, os.WUNTRACED)\n"
+        "print('job stopped' if os.WIFSTOPPED(status) else f'job not stopped: {status}', flush=True)\n"
+        "os.kill(job.pid, signal.SIGCONT)\n"
+        "with open('resumed', 'w') as f:\n"
+        "    f.write('resumed')\n"
+        "sys.exit(job.wait())\n"
+    )
+    result = pytester.run(__import__("sys").executable, "-c", shell, timeout=60)
+    assert result.ret == 0, result.stdout.str()
+    result.stdout.fnmatch_lines(["*job stopped*", "*1 passed*"])
