@@ -44,6 +44,11 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "the class whose add_signal_handler/remove_signal_handler are observed",
         "_inproc/loop.py, _child.py",
     ),
+    (
+        "asyncio loop._signal_handlers, Handle._callback",
+        "handlers a loop got before the test (a session-scoped fixture's) are observed too",
+        "_inproc/loop.py",
+    ),
     ("asyncio.base_events.BaseEventLoop.create_task", "tasks that end cancelled are reported", "_inproc/loop.py"),
     ("asyncio's _sighandler_noop", "the loop's own no-op handler is the loop's, not the program's", "here, _child.py"),
     ("uvloop.Loop.__sighandler", "uvloop's own handler, likewise", "here"),

@@ -229,3 +229,41 @@ def test_loop_in_another_thread_gets_a_clear_error(pytester: pytest.Pytester, ru
         """
     )
     run().assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("scope", ["module", "session"])
+def test_loop_handlers_installed_before_the_test_are_observed(pytester: pytest.Pytester, run, scope: str) -> None:
+    """A long-lived app's handlers, installed by a wider-scoped async fixture."""
+    pytester.makepyfile(
+        f"""
+        import asyncio, signal
+        import pytest
+        import pytest_asyncio
+
+        RELOADS = []
+
+        def reload():
+            RELOADS.append("reload")
+
+        @pytest_asyncio.fixture(scope="{scope}", loop_scope="{scope}")
+        async def app():
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGHUP, reload)
+            yield
+            loop.remove_signal_handler(signal.SIGHUP)
+
+        @pytest.mark.asyncio(loop_scope="{scope}")
+        async def test_first(app, send_signal, signal_log):
+            delivery = await send_signal(signal.SIGHUP)
+            assert delivery.handled and delivery.outcome == "handled"
+            signal_log.assert_handled(signal.SIGHUP, times=1, by="reload")
+
+        @pytest.mark.asyncio(loop_scope="{scope}")
+        async def test_second(app, send_signal, signal_log):
+            await send_signal(signal.SIGHUP)
+            signal_log.assert_handled(signal.SIGHUP, times=1, by="reload")
+            assert RELOADS == ["reload", "reload"]
+        """
+    )
+    result = run("-W", "error::pytest_signals.SignalLeakWarning")
+    result.assert_outcomes(passed=2)

@@ -15,7 +15,7 @@ import functools
 import sys
 from typing import TYPE_CHECKING, Any
 
-from .._compat import unix_loop_class
+from .._compat import running_loop, unix_loop_class
 from .._names import handler_name
 from .._signals import signal_name
 from .._tasks import cancel_message, coroutine_name
@@ -40,6 +40,7 @@ class LoopHooks:
         # No lock: all of this runs in the main thread (only its loop can add
         # signal handlers), and a handler may call send_signal in the middle of it.
         self._waiting: list[tuple[Delivery, set[Key], int]] = []
+        self._adopted: set[Key] = set()  # handlers that were there before the test
 
     def install(self) -> None:
         loop_class = unix_loop_class()
@@ -69,16 +70,7 @@ class LoopHooks:
                 return original_add(loop, sig, callback, *args)  # asyncio's own error
             name = handler_name(callback)
             keys: list[Key] = []  # known once asyncio accepted *sig*: its errors come first, unchanged
-
-            @functools.wraps(callback)
-            def observed_callback(*cb_args: Any) -> Any:
-                __tracebackhide__ = True
-                hooks.log.record("handled", keys[0][1], handler=name, detail="event-loop handler")
-                try:
-                    return callback(*cb_args)
-                finally:
-                    hooks._ran(keys[0], name)
-
+            observed_callback = hooks._observed(callback, name, keys)
             with hooks.observer.loop_bookkeeping():
                 result = original_add(loop, sig, observed_callback, *args)
             key = (id(loop), int(sig))
@@ -98,6 +90,39 @@ class LoopHooks:
 
         self.undo.setattr(loop_class, "add_signal_handler", add_signal_handler)
         self.undo.setattr(loop_class, "remove_signal_handler", remove_signal_handler)
+
+    def _observed(self, callback: Any, name: str, keys: list[Key]) -> Any:
+        """*callback*, logged each time the loop runs it (``keys[0]`` is its key)."""
+        hooks = self
+
+        @functools.wraps(callback)
+        def observed_callback(*cb_args: Any) -> Any:
+            __tracebackhide__ = True
+            hooks.log.record("handled", keys[0][1], handler=name, detail="event-loop handler")
+            try:
+                return callback(*cb_args)
+            finally:
+                hooks._ran(keys[0], name)
+
+        observed_callback._pytest_signals_observed = True  # type: ignore[attr-defined]
+        return observed_callback
+
+    def adopt(self, loop: Any) -> None:
+        """Observe the handlers *loop* got before the test started (a session-,
+        module- or class-scoped async fixture's): their callbacks are wrapped
+        for the test's duration, and they are not the test's leaks."""
+        handlers = getattr(loop, "_signal_handlers", None)
+        if not isinstance(handlers, dict):
+            return  # not asyncio's selector loop (uvloop keeps them in C)
+        for sig, handle in tuple(handlers.items()):
+            key = (id(loop), int(sig))
+            callback = getattr(handle, "_callback", None)
+            if key in self.handlers or callback is None or getattr(callback, "_pytest_signals_observed", False):
+                continue
+            name = handler_name(callback)
+            self.undo.setattr(handle, "_callback", self._observed(callback, name, [key]))
+            self.handlers[key] = name
+            self._adopted.add(key)
 
     # -- cancelled tasks -------------------------------------------------------------
 
@@ -127,6 +152,9 @@ class LoopHooks:
     def expect(self, delivery: Delivery, signum: int, first_event: int) -> bool:
         """Make *delivery* complete when every loop handler for *signum* ran.
         False when no loop has one."""
+        loop = running_loop()
+        if loop is not None:
+            self.adopt(loop)
         keys = {key for key in tuple(self.handlers) if key[1] == signum}
         if keys:
             self._waiting.append((delivery, keys, first_event))
@@ -148,5 +176,6 @@ class LoopHooks:
         return [
             f"{signal_name(sig)}: event-loop handler {name} was left installed "
             "(loop.remove_signal_handler() or loop.close() was not called)"
-            for (_, sig), name in sorted(self.handlers.items(), key=lambda item: item[0][1])
+            for (loop, sig), name in sorted(self.handlers.items(), key=lambda item: item[0][1])
+            if (loop, sig) not in self._adopted
         ]
