@@ -775,3 +775,53 @@ def test_a_process_the_test_did_not_start_is_refused(pytester: pytest.Pytester) 
         assert sleeper.poll() is None, "the stranger was signalled"
     finally:
         sleeper.communicate(b"", timeout=30)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the watchdog is a thread elsewhere")
+def test_no_thread_of_the_plugin_after_send_signal(pytester: pytest.Pytester) -> None:
+    """Linux: the handler watchdog is a POSIX timer aimed at the main thread, so
+    code under test sees no thread of ours (and os.fork() no multi-threaded warning)."""
+    pytester.makepyfile(
+        """
+        import os, signal, threading, warnings
+        def test_bounded_send(send_signal):
+            signal.signal(signal.SIGUSR1, lambda s, f: None)
+            send_signal(signal.SIGUSR1)  # armed and disarmed a deadline
+            signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+        def test_after():
+            assert threading.active_count() == 1
+            assert os.listdir("/proc/self/task") == [str(os.getpid())]
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # 3.12+: "This process is multi-threaded, use of fork()..."
+                pid = os.fork()
+                if pid == 0:
+                    os._exit(0)
+            assert os.waitpid(pid, 0)[1] == 0
+        """
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60).assert_outcomes(passed=2)
+
+
+def test_the_watchdog_thread_where_there_are_no_kernel_timers(pytester: pytest.Pytester, monkeypatch) -> None:
+    """The fallback (macOS) is a thread that blocks every signal: the same bounds."""
+    monkeypatch.setenv("PYTEST_SIGNALS_WATCHDOG", "thread")
+    pytester.makepyfile(
+        """
+        import signal, threading
+        def test_blocks(send_signal):
+            def stubborn(signum, frame):
+                try:
+                    threading.Event().wait(30)  # noqa: sleep-ok - the handler's own blocking
+                except BaseException:
+                    pass
+                threading.Event().wait(30)  # noqa: sleep-ok - and again
+            signal.signal(signal.SIGUSR1, stubborn)
+            send_signal(signal.SIGUSR1, timeout=1)
+        def test_after():
+            names = [t.name for t in threading.enumerate()]
+            assert names == ["MainThread", "pytest-signals watchdog"], names
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*still running after 1s*"])

@@ -3,10 +3,12 @@
 ``send_signal`` to the test process runs the handler in the main thread
 before it returns. A handler that blocks (a sixty-second sleep, a lock that is
 never released, ``Event.wait()``) would hang the session. While such a
-handler runs, a watchdog thread waits for the delivery's deadline; when it
-passes, the watchdog sends ``SIGURG`` to the main thread, whose handler
-(installed only while ``send_signal`` waits) raises :class:`HandlerTimeout`
-inside the blocking call, and ``send_signal`` turns that into a test failure.
+handler runs, a deadline is armed; when it passes, ``SIGURG`` goes to the main
+thread, whose handler (installed only while ``send_signal`` waits) raises
+:class:`HandlerTimeout` inside the blocking call, and ``send_signal`` turns
+that into a test failure. On Linux the deadline is a POSIX timer aimed at the
+main thread (no thread in the test process); elsewhere a watchdog thread,
+started on first use, waits for it.
 
 Each send keeps its own deadline: a handler that itself calls ``send_signal``
 arms a second one, and disarming it leaves the first in place. The main
@@ -28,13 +30,15 @@ every signal (:mod:`.._threads`).
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import select
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._compat import monotonic
 from .._threads import start_thread
@@ -44,6 +48,7 @@ if TYPE_CHECKING:
     from .observe import SignalObserver
 
 INTERRUPT = signal.SIGURG
+CLOCK_MONOTONIC = 1  # the kernel's id for it (time.CLOCK_MONOTONIC)
 REFIRE = 0.25  # seconds between interruptions of a handler that keeps blocking
 
 
@@ -130,7 +135,105 @@ class _Watchdog:
                 os.read(read_fd, 512)
 
 
-_WATCHDOG = _Watchdog()
+class _Timespec(ctypes.Structure):
+    _fields_ = (("tv_sec", ctypes.c_long), ("tv_nsec", ctypes.c_long))
+
+
+class _Itimerspec(ctypes.Structure):
+    _fields_ = (("it_interval", _Timespec), ("it_value", _Timespec))
+
+
+class _Sigevent(ctypes.Structure):  # struct sigevent: 64 bytes on Linux
+    _fields_ = (
+        ("sigev_value", ctypes.c_void_p),
+        ("sigev_signo", ctypes.c_int),
+        ("sigev_notify", ctypes.c_int),
+        ("sigev_tid", ctypes.c_int),
+        ("_pad", ctypes.c_int * 11),
+    )
+
+
+class _KernelTimers:
+    """Linux: no thread at all. Each bounded send gets a POSIX timer of its own
+    (``timer_create`` with ``SIGEV_THREAD_ID``, through ctypes) that sends
+    ``SIGURG`` to the main thread at the deadline and every :data:`REFIRE`
+    seconds after it, until the send disarms it."""
+
+    _SIGEV_THREAD_ID = 4
+
+    def __init__(self, libc: Any) -> None:
+        self._create, self._settime, self._delete = libc.timer_create, libc.timer_settime, libc.timer_delete
+        self._deadlines: dict[Deadline, ctypes.c_void_p] = {}
+
+    @staticmethod
+    def _spec(seconds: float) -> _Timespec:
+        whole = int(seconds)
+        return _Timespec(whole, int((seconds - whole) * 1e9))
+
+    def arm(self, timeout: float) -> Deadline:
+        deadline = Deadline(monotonic() + timeout)
+        event = _Sigevent()
+        event.sigev_signo, event.sigev_notify = int(INTERRUPT), self._SIGEV_THREAD_ID
+        event.sigev_tid = threading.main_thread().native_id or 0
+        timer = ctypes.c_void_p()
+        if self._create(CLOCK_MONOTONIC, ctypes.byref(event), ctypes.byref(timer)) != 0:
+            raise OSError(ctypes.get_errno(), "timer_create failed")
+        spec = _Itimerspec(self._spec(REFIRE), self._spec(max(timeout, 1e-6)))
+        if self._settime(timer, 0, ctypes.byref(spec), None) != 0:
+            self._delete(timer)
+            raise OSError(ctypes.get_errno(), "timer_settime failed")
+        self._deadlines[deadline] = timer
+        return deadline
+
+    def disarm(self, deadline: Deadline) -> None:
+        timer = self._deadlines.pop(deadline, None)
+        if timer is not None:
+            self._delete(timer)
+
+    def fired(self) -> tuple[Deadline, ...]:
+        now = monotonic() + 0.001  # the timer fires at the deadline; the clock may read a hair earlier
+        return tuple(d for d in tuple(self._deadlines) if d.at <= now)
+
+
+def _kernel_timers() -> _KernelTimers | None:
+    if not sys.platform.startswith("linux") or os.environ.get("PYTEST_SIGNALS_WATCHDOG") == "thread":
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        for name, args in (
+            ("timer_create", [ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]),
+            ("timer_settime", [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p, ctypes.c_void_p]),
+            ("timer_delete", [ctypes.c_void_p]),
+        ):
+            function = getattr(libc, name)
+            function.argtypes, function.restype = args, ctypes.c_int
+        return _KernelTimers(libc)
+    except (OSError, AttributeError):  # pragma: no cover - an old libc
+        return None
+
+
+class _Lazy:
+    """The kernel timers where they exist (Linux), else the watchdog thread."""
+
+    def __init__(self) -> None:
+        self._impl: _KernelTimers | _Watchdog | None = None
+
+    def _get(self) -> _KernelTimers | _Watchdog:
+        if self._impl is None:
+            self._impl = _kernel_timers() or _Watchdog()
+        return self._impl
+
+    def arm(self, timeout: float) -> Deadline:
+        return self._get().arm(timeout)
+
+    def disarm(self, deadline: Deadline) -> None:
+        self._get().disarm(deadline)
+
+    def fired(self) -> tuple[Deadline, ...]:
+        return self._get().fired()
+
+
+_WATCHDOG = _Lazy()
 
 
 class Bound:
