@@ -137,7 +137,7 @@ class SignalGuard:
         step("list the dispositions the test left", observer.leaked)
         step("list the event-loop handlers the test left", self.loop_hooks.leaks)
         step("restore the interval timers", lambda: snapshot.restore_timers(observer.timer_baselines))
-        step("take back what faulthandler was told", observer.faulthandler_leaks)
+        step("take back what faulthandler was told", observer.faulthandler.leaks)
         step("take the signals left pending", lambda: self._drain(snapshot, observer))
         step("restore the signal mask", snapshot.restore_mask)
         step("undo its patches", self._undo_all)

@@ -16,11 +16,11 @@ A handler installed from C (faulthandler) is left alone unless the code under
 test replaces it, and fault signals (SIGSEGV...) never get the guard: a Python
 handler the code sets on them is wrapped like any other.
 
-The functions that send a signal to this process (``os.kill``, ``os.killpg``,
-``signal.raise_signal``, ``signal.pthread_kill``) are wrapped to note that the
-test itself sent the signal (that is how a self-sent SIGINT is told from a real
-Ctrl-C), and to keep a signal aimed at the whole process group, or at every
-process, inside the test (:mod:`.procs`).
+The functions that send a signal to this process are wrapped by
+:mod:`.senders` (to tell a self-sent signal from one from outside, and to keep
+group-wide kills inside the test), and what the test tells faulthandler is
+kept by :mod:`.faults`. A signal the test did not send keeps its meaning for
+the session (:meth:`SignalObserver._from_outside`).
 
 Nothing on a handler's path takes a lock: a handler runs in the main thread,
 between any two bytecodes, possibly inside another handler or inside the very
@@ -44,22 +44,18 @@ import pytest
 from .._compat import caller_frame, is_loop_noop, is_runner_sigint
 from .._events import SignalLog
 from .._names import handler_name
-from .._signals import FAULT_NAMES, default_action, is_fatal_by_default, signal_name, valid_signal_numbers
-from . import procs
+from .._signals import FAULT_NAMES, default_action, is_fatal_by_default, signal_name
+from .faults import FaulthandlerBooks
 from .real import (
     SIG_DFL,
     SIG_IGN,
     _signal,
-    real_alarm,
     real_getsignal,
     real_kill,
-    real_killpg,
-    real_pthread_kill,
-    real_raise_signal,
-    real_setitimer,
     real_signal,
 )
-from .state import UNCATCHABLE, Snapshot, TimerState
+from .senders import SenderPatches
+from .state import Snapshot
 from .undo import UndoStack
 
 Handler = Callable[[int, "FrameType | None"], Any]
@@ -132,17 +128,9 @@ class SignalObserver:
         undo = self._undo
         undo.setattr(_signal, "signal", self._patched_signal)
         undo.setattr(_signal, "getsignal", self._patched_getsignal)
-        undo.setattr(os, "kill", self._patched_kill)
-        undo.setattr(signal, "raise_signal", self._patched_raise_signal)
-        if real_killpg is not None:
-            undo.setattr(os, "killpg", self._patched_killpg)
-        if real_pthread_kill is not None:
-            undo.setattr(signal, "pthread_kill", self._patched_pthread_kill)
-        if real_alarm is not None:
-            undo.setattr(signal, "alarm", self._patched_alarm)
-        if real_setitimer is not None:
-            undo.setattr(signal, "setitimer", self._patched_setitimer)
-        self._watch_faulthandler()
+        SenderPatches(self).install(undo)
+        self.faulthandler = FaulthandlerBooks(self.from_c, self._rebased, FAULTS)
+        self.faulthandler.install(undo)
         self.active = True
         undo.defer("observer", self._deactivate)
 
@@ -190,57 +178,6 @@ class SignalObserver:
         test, or whose C handler's owner changed its mind (faulthandler.disable)."""
         return set(self._rebased)
 
-    # -- faulthandler: C handlers with an owner that keeps its own books ------------
-
-    def _watch_faulthandler(self) -> None:
-        import faulthandler  # built in: costs nothing
-
-        self._fh = faulthandler
-        self._fh_enabled = faulthandler.is_enabled()
-        self._fh_registered: set[int] = set()
-        real_register = faulthandler.register
-        # True when it was registered (the stubs say None; the documentation says bool).
-        real_unregister: Callable[[int], object] = faulthandler.unregister
-        self._fh_unregister = real_unregister
-
-        def register(signum: Any, *args: Any, **kwargs: Any) -> None:
-            __tracebackhide__ = True
-            real_register(signum, *args, **kwargs)
-            if isinstance(signum, int) and signum not in self.from_c:
-                self._fh_registered.add(int(signum))
-
-        def unregister(signum: Any) -> bool:
-            __tracebackhide__ = True
-            done = bool(real_unregister(signum))
-            self._fh_registered.discard(signum)
-            return done
-
-        self._undo.setattr(faulthandler, "register", register)
-        self._undo.setattr(faulthandler, "unregister", unregister)
-
-    def faulthandler_leaks(self) -> list[str]:
-        """Undo, through faulthandler's own functions, what the test left it doing.
-        (Writing its handlers back through sigaction behind its back would leave
-        its books wrong: a later register() or a real fault would misbehave.)"""
-        leaks = []
-        for signum in sorted(self._fh_registered):
-            if self._fh_unregister(signum):
-                leaks.append(
-                    f"{signal_name(signum)}: faulthandler.register() was left in place by the test; unregistered"
-                )
-        self._fh_registered.clear()
-        now = self._fh.is_enabled()
-        if now and not self._fh_enabled:
-            self._fh.disable()
-            leaks.append("faulthandler.enable() was left on by the test; disabled")
-        elif self._fh_enabled and not now:
-            self._rebased.update(FAULTS)  # faulthandler put the defaults back itself
-            leaks.append(
-                "faulthandler.disable() was called by the test, and faulthandler stays off: the plugin cannot "
-                "re-enable it with the session's settings (a later crash shows no traceback)"
-            )
-        return leaks
-
     def describe_dispositions(self) -> dict[int, object]:
         return dict(self.virtual)
 
@@ -272,7 +209,7 @@ class SignalObserver:
         """What ``signal.getsignal`` tells the code under test."""
         return self.virtual.get(signum)
 
-    def _mine(self, signalnum: object) -> bool:
+    def mine(self, signalnum: object) -> bool:
         return self.active and isinstance(signalnum, int) and signalnum in self.virtual and os.getpid() == self.pid
 
     def _patched_signal(self, signalnum: Any, handler: Any) -> object:
@@ -284,14 +221,14 @@ class SignalObserver:
             old = self.virtual[signalnum]
             self.virtual[signalnum] = handler
             return old
-        if not self._mine(signalnum) or not (callable(handler) or _is_disposition(handler)):
+        if not self.mine(signalnum) or not (callable(handler) or _is_disposition(handler)):
             # Not ours, or a bad handler: let CPython raise its own error.
             return real_signal(signalnum, handler)
         real_signal(signalnum, self._real_for(signalnum, handler))  # same errors off the main thread
         old = self.virtual[signalnum]
         self.virtual[signalnum] = handler
         self.touched.add(signalnum)
-        plugin = self._foreign_caller()
+        plugin = self.foreign_caller()
         if plugin is not None:
             self.original[signalnum] = handler  # the new baseline: no leak, restored as such
             self._rebased.add(signalnum)
@@ -305,7 +242,7 @@ class SignalObserver:
         )
         return old
 
-    def _foreign_caller(self) -> str | None:
+    def foreign_caller(self) -> str | None:
         """The other pytest plugin (or debugger) whose code made the current call."""
         frame = caller_frame(2)
         while frame is not None:
@@ -321,7 +258,7 @@ class SignalObserver:
 
     def _patched_getsignal(self, signalnum: Any) -> object:
         __tracebackhide__ = True
-        if self._mine(signalnum) or self._in_fork(signalnum):
+        if self.mine(signalnum) or self._in_fork(signalnum):
             return self.virtual[signalnum]
         return real_getsignal(signalnum)
 
@@ -376,7 +313,7 @@ class SignalObserver:
             raise
         finally:
             self.running -= 1
-            self._complete(signum)
+            self.complete(signum)
 
     def _guard(self, signum: int, frame: FrameType | None) -> None:
         __tracebackhide__ = True
@@ -398,7 +335,7 @@ class SignalObserver:
         )
         self.log.record("default", signum, handler="SIG_DFL", detail=f"default action: {action}")
         self.deaths.append(message)
-        self._complete(signum)
+        self.complete(signum)
         if action != "stop":
             pytest.fail(message)
 
@@ -410,7 +347,7 @@ class SignalObserver:
         __tracebackhide__ = True
         if signum == signal.SIGINT:
             self.log.record("default", signum, handler="SIG_DFL", detail="a Ctrl-C not sent by the test")
-            self._complete(signum)
+            self.complete(signum)
             raise KeyboardInterrupt
         if action == "stop":
             self.log.record("default", signum, handler="SIG_DFL", detail="not sent by the test: pytest stops")
@@ -420,10 +357,10 @@ class SignalObserver:
             finally:
                 if self.virtual.get(signum) == SIG_DFL:
                     real_signal(signum, self._guard)
-            self._complete(signum)
+            self.complete(signum)
             return
         self.log.record("default", signum, handler="SIG_DFL", detail="not sent by the test: the session ends")
-        self._complete(signum)
+        self.complete(signum)
         raise pytest.exit.Exception(
             f"pytest-signals: {name} from outside the test (a CI runner cancelling the job, `timeout`, "
             f"`docker stop`, a closed terminal...) ended the session, as it would without the plugin; the "
@@ -457,99 +394,9 @@ class SignalObserver:
             return False
         return True
 
-    def _group_call(self, call: str, signum: Any, pgrp: int | None, send: Callable[[], None]) -> None:
-        """A signal aimed at a whole process group (*pgrp*), or at every process
-        (None). *send* makes the call as the code under test wrote it."""
-        __tracebackhide__ = True
-        if not isinstance(signum, int) or signum == 0 or signum not in valid_signal_numbers():
-            return send()  # a probe (signal 0) or a bad number: the OS answers as it would
-        reach = procs.group_reach(pgrp)
-        if not reach.everyone and not reach.outsiders:
-            self.note_self_sent(signum)
-            return send()  # only the test process and its own descendants: as the code meant
-        name = signal_name(signum)
-        catchable = signum not in UNCATCHABLE
-        own = f" and its {len(reach.own)} descendant(s)" if reach.own else ""
-        delivered = (
-            f"delivered {name} only to the test process{own}"
-            if catchable
-            else (f"delivered {name} only to the test process's {len(reach.own)} descendant(s) in the group")
-        )
-        self.deaths.append(
-            f"{call} would have reached {reach.describe()}. pytest-signals {delivered}, and fails this "
-            "test: a test that signals its process group (or every process) would hit the rest of the "
-            "session (the xdist controller, the shell, the CI runner). Signal the processes the test "
-            "started instead: spawn() and send_signal(sig, to=proc), or their pids."
-        )
-        for pid in reach.own:
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                real_kill(pid, signum)
-        if catchable:
-            self.note_self_sent(signum)
-            real_kill(self.pid, signum)
-
-    def _patched_kill(self, pid: Any, signalnum: Any, /) -> None:
-        __tracebackhide__ = True
-        if isinstance(pid, int) and self.active and os.getpid() == self.pid:
-            if pid == 0 or pid == -os.getpgrp():
-                return self._group_call(
-                    f"os.kill({pid}, {_name(signalnum)})", signalnum, os.getpgrp(), lambda: real_kill(pid, signalnum)
-                )
-            if pid == -1:
-                return self._group_call(
-                    f"os.kill(-1, {_name(signalnum)})", signalnum, None, lambda: real_kill(pid, signalnum)
-                )
-            if pid == self.pid or (pid > 0 and pid in procs.thread_ids()):
-                self.note_self_sent(signalnum)
-        return real_kill(pid, signalnum)
-
-    def _patched_killpg(self, pgid: Any, signalnum: Any, /) -> None:
-        __tracebackhide__ = True
-        assert real_killpg is not None
-        if isinstance(pgid, int) and self.active and os.getpid() == self.pid and pgid in (0, os.getpgrp()):
-            return self._group_call(
-                f"os.killpg({pgid}, {_name(signalnum)})",
-                signalnum,
-                os.getpgrp(),
-                lambda: real_killpg(pgid, signalnum),
-            )
-        return real_killpg(pgid, signalnum)
-
-    def _patched_raise_signal(self, signalnum: Any, /) -> None:
-        __tracebackhide__ = True
-        self.note_self_sent(signalnum)
-        return real_raise_signal(signalnum)
-
-    def _patched_pthread_kill(self, thread_id: Any, signalnum: Any, /) -> None:
-        __tracebackhide__ = True
-        self.note_self_sent(signalnum)
-        assert real_pthread_kill is not None
-        return real_pthread_kill(thread_id, signalnum)
-
-    def _timer_changed(self, which: int) -> None:
-        if self._foreign_caller() is not None:  # another plugin's timer (pytest-timeout)
-            self.timer_baselines[which] = TimerState.capture(which)
-
-    def _patched_alarm(self, seconds: Any, /) -> int:
-        __tracebackhide__ = True
-        assert real_alarm is not None
-        try:
-            return real_alarm(seconds)
-        finally:
-            self._timer_changed(signal.ITIMER_REAL)
-
-    def _patched_setitimer(self, which: Any, seconds: Any, interval: Any = 0.0, /) -> tuple[float, float]:
-        __tracebackhide__ = True
-        assert real_setitimer is not None
-        try:
-            return real_setitimer(which, seconds, interval)
-        finally:
-            if isinstance(which, int) and which in self.timer_baselines:
-                self._timer_changed(which)
-
     # -- completion, for send_signal -----------------------------------------------
 
-    def _complete(self, signum: int) -> None:
+    def complete(self, signum: int) -> None:
         self._completions[signum] = self._completions.get(signum, 0) + 1
         for fd in tuple(self._waiters):
             with contextlib.suppress(OSError):
@@ -572,13 +419,6 @@ class SignalObserver:
             self._waiters.remove(write_fd)
             os.close(read_fd)
             os.close(write_fd)
-
-
-def _name(signum: object) -> str:
-    try:
-        return signal_name(int(signum))  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        return repr(signum)
 
 
 def _origin(by_test: bool) -> str:
