@@ -62,6 +62,11 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "the kernel's disposition: C-level handlers (faulthandler) that getsignal cannot see, put back exactly",
         "_inproc/kernel.py",
     ),
+    (
+        "libc timer_create/timer_settime/timer_delete with SIGEV_THREAD_ID (ctypes, Linux)",
+        "a hung handler is interrupted by a kernel timer aimed at the main thread: no thread of ours",
+        "_inproc/watchdog.py",
+    ),
 )
 
 _clock_gettime = time.clock_gettime
