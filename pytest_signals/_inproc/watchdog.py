@@ -153,6 +153,9 @@ class _Sigevent(ctypes.Structure):  # struct sigevent: 64 bytes on Linux
     )
 
 
+_REFIRE_SPEC = _Timespec(int(REFIRE), int((REFIRE - int(REFIRE)) * 1e9))
+
+
 class _KernelTimers:
     """Linux: no thread at all. Each bounded send gets a POSIX timer of its own
     (``timer_create`` with ``SIGEV_THREAD_ID``, through ctypes) that sends
@@ -164,21 +167,29 @@ class _KernelTimers:
     def __init__(self, libc: Any) -> None:
         self._create, self._settime, self._delete = libc.timer_create, libc.timer_settime, libc.timer_delete
         self._deadlines: dict[Deadline, ctypes.c_void_p] = {}
+        # Timers are made once and re-armed (one system call each way): a
+        # nested send takes a second one from the pool.
+        self._free: list[ctypes.c_void_p] = []
+        self._off = _Itimerspec()
 
     @staticmethod
     def _spec(seconds: float) -> _Timespec:
         whole = int(seconds)
         return _Timespec(whole, int((seconds - whole) * 1e9))
 
-    def arm(self, timeout: float) -> Deadline:
-        deadline = Deadline(monotonic() + timeout)
+    def _new_timer(self) -> ctypes.c_void_p:
         event = _Sigevent()
         event.sigev_signo, event.sigev_notify = int(INTERRUPT), self._SIGEV_THREAD_ID
         event.sigev_tid = threading.main_thread().native_id or 0
         timer = ctypes.c_void_p()
         if self._create(CLOCK_MONOTONIC, ctypes.byref(event), ctypes.byref(timer)) != 0:
             raise OSError(ctypes.get_errno(), "timer_create failed")
-        spec = _Itimerspec(self._spec(REFIRE), self._spec(max(timeout, 1e-6)))
+        return timer
+
+    def arm(self, timeout: float) -> Deadline:
+        deadline = Deadline(monotonic() + timeout)
+        timer = self._free.pop() if self._free else self._new_timer()
+        spec = _Itimerspec(_REFIRE_SPEC, self._spec(max(timeout, 1e-6)))
         if self._settime(timer, 0, ctypes.byref(spec), None) != 0:
             self._delete(timer)
             raise OSError(ctypes.get_errno(), "timer_settime failed")
@@ -188,7 +199,8 @@ class _KernelTimers:
     def disarm(self, deadline: Deadline) -> None:
         timer = self._deadlines.pop(deadline, None)
         if timer is not None:
-            self._delete(timer)
+            self._settime(timer, 0, ctypes.byref(self._off), None)
+            self._free.append(timer)
 
     def fired(self) -> tuple[Deadline, ...]:
         now = monotonic() + 0.001  # the timer fires at the deadline; the clock may read a hair earlier
