@@ -91,12 +91,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 # becomes a failure before any other wrapper or pytest's runner sees it.
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
+    __tracebackhide__ = True
     with phase(item, "setup"):
         return (yield)
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    __tracebackhide__ = True
     with phase(item, "call"):
         return (yield)
 
@@ -104,6 +106,7 @@ def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object]:
     # Fixture finalizers run here: a SIGINT a fixture sends while tearing down is caught.
+    __tracebackhide__ = True
     try:
         with phase(item, "teardown", timeline=False):
             return (yield)

@@ -291,6 +291,7 @@ class SignalSender:
 
 
 def _send_to_self(signum: int, via: str) -> None:
+    __tracebackhide__ = True
     if via == "raise":
         real_raise_signal(signum)
     else:
