@@ -55,7 +55,8 @@ def test_real_ctrl_c_during_an_async_test_stops_the_session(pytester: pytest.Pyt
         async def test_waits(send_signal, signal_log):
             sys.stdout.write("READY\\n")
             sys.stdout.flush()
-            await asyncio.Event().wait()
+            while True:  # short waits: see SERVER in test_spawn.py
+                await asyncio.sleep(0.05)  # noqa: sleep-ok - the program's own loop
 
         def test_never_runs():
             pass
