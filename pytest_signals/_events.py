@@ -57,9 +57,10 @@ class SignalEvent:
     Attributes:
         kind: ``"sent"``, ``"installed"``, ``"handled"``, ``"default"``
             (the signal met its default action), ``"ignored"``,
-            ``"keyboard_interrupt"``, ``"cancelled"`` (an asyncio task ended
-            cancelled), ``"exited"`` (a spawned child exited) or ``"removed"``
-            (an event loop's signal handler was removed).
+            ``"keyboard_interrupt"``, ``"cancelled"`` (a cancellation reached
+            an asyncio task, which has ended: :attr:`ended` says how),
+            ``"exited"`` (a spawned child exited) or ``"removed"`` (an event
+            loop's signal handler was removed).
         signal: the signal (``signal.Signals`` where it has a name), or None.
         pid: the process the event happened in.
         thread: name of the thread it happened in.
@@ -70,8 +71,13 @@ class SignalEvent:
         detail: free text for people (what a handler replaced, the default
             action...); no code reads it.
         message: for ``"cancelled"``, the message of the CancelledError the
-            task ended with (``task.cancel("SIGTERM")``), or None.
+            task ended with (``task.cancel("SIGTERM")``), or None (always None
+            when the task absorbed the cancellation).
         target: for ``"sent"``, the pid the signal was sent to.
+        ended: for ``"cancelled"``, how the task ended: ``"cancelled"`` (the
+            CancelledError ended it), ``"returned"`` (it caught the
+            CancelledError and returned) or ``"raised"`` (it raised something
+            else); None for other kinds.
     """
 
     kind: str
@@ -84,6 +90,7 @@ class SignalEvent:
     detail: str = ""
     message: str | None = None
     target: int | None = None
+    ended: str | None = None
 
     @property
     def signal_name(self) -> str | None:
@@ -98,6 +105,8 @@ class SignalEvent:
         if self.task:
             parts.append(f"task={self.task}")
         parts.append(f"pid={self.pid} thread={self.thread}")
+        if self.ended is not None:
+            parts.append(f"ended={self.ended}")
         if self.message is not None:
             parts.append(f"message={self.message!r}")
         if self.detail:
@@ -168,6 +177,7 @@ class SignalLog(Sequence[SignalEvent]):
         thread: str | None = None,
         at: float | None = None,
         target: int | None = None,
+        ended: str | None = None,
     ) -> SignalEvent:
         """Append an event. Used by the plugin; safe to call from a handler,
         and from a handler that interrupted another call of it."""
@@ -183,6 +193,7 @@ class SignalLog(Sequence[SignalEvent]):
             detail,
             message,
             target,
+            ended,
         )
         self._events.append(event)
         if self._listeners:
@@ -327,7 +338,8 @@ class SignalLog(Sequence[SignalEvent]):
 
     @property
     def cancelled(self) -> list[SignalEvent]:
-        """asyncio tasks that ended cancelled (``task`` is the task's name)."""
+        """asyncio tasks that a cancellation reached (``task`` is the task's
+        name, ``ended`` how it ended: ``"cancelled"``, ``"returned"``, ``"raised"``)."""
         return self.filter("cancelled")
 
     @property
@@ -421,22 +433,37 @@ class SignalLog(Sequence[SignalEvent]):
             self._fail(f"expected a KeyboardInterrupt{where}, observed none")
         return found[0]
 
-    def assert_cancelled(self, task: object, *, message: object = _UNSET, process: object = None) -> SignalEvent:
+    def assert_cancelled(
+        self,
+        task: object,
+        *,
+        message: object = _UNSET,
+        process: object = None,
+        absorbed: bool = False,
+    ) -> SignalEvent:
         """Assert that the asyncio task *task* (its name, or the task) ended cancelled.
 
         With *message* (a string, or None for "no message"), the CancelledError
-        it ended with must also carry that message.
+        it ended with must also carry that message. With ``absorbed=True`` a
+        task that caught the cancellation and then returned or raised something
+        else passes too (the classic shutdown: ``except CancelledError:
+        print("work() cancelled")``); the returned event's ``ended`` says which.
 
         Raises:
-            AssertionError: listing the tasks that did end cancelled (with their
-                messages), and the timeline.
+            AssertionError: listing the tasks a cancellation reached (with how
+                they ended and their messages), and the timeline.
         """
         __tracebackhide__ = True
         name = task if isinstance(task, str) else getattr(task, "get_name", lambda: repr(task))()
         events = self.filter("cancelled", process=process)
         for event in events:
-            if event.task == name and (message is _UNSET or event.message == message):
+            if (
+                event.task == name
+                and (absorbed or event.ended in (None, "cancelled"))
+                and (message is _UNSET or event.message == message)
+            ):
                 return event
-        seen = ", ".join(f"{e.task} (message {e.message!r})" for e in events) or "none"
+        seen = ", ".join(f"{e.task} (message {e.message!r}, ended {e.ended or 'cancelled'})" for e in events) or "none"
         wanted = f"task {name!r}" if message is _UNSET else f"task {name!r} with message {message!r}"
-        self._fail(f"expected {wanted} to end cancelled; tasks that ended cancelled: {seen}")
+        how = "to be cancelled (however it ended)" if absorbed else "to end cancelled"
+        self._fail(f"expected {wanted} {how}; tasks a cancellation reached: {seen}")

@@ -206,7 +206,7 @@ class ChildWatch:
         kind, pid = fields[0], int(fields[1])
         rest = fields[2:]
         if kind == _channel.EVENT:
-            at, event_kind, sig, thread, handler, task, detail, message = rest
+            at, event_kind, sig, thread, handler, task, detail, message, ended = rest
             signum = int(sig) if sig else None
             if event_kind == "keyboard_interrupt" and detail == "propagated to the top level" and pid == self.pid:
                 self._top_level_interrupt = True
@@ -220,6 +220,7 @@ class ChildWatch:
                 detail=detail,
                 message=_channel.parse_optional(message),
                 at=float(at),
+                ended=ended or None,
             )
             if pid == self.pid:
                 self._settle(event_kind, signum, handler or None)

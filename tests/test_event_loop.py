@@ -229,3 +229,49 @@ def test_loop_in_another_thread_gets_a_clear_error(pytester: pytest.Pytester, ru
         """
     )
     run().assert_outcomes(passed=1)
+
+
+def test_a_cancellation_the_task_absorbed_is_logged_with_how_it_ended(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio, signal, pytest
+
+        async def returns():
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                print("work() cancelled")  # the classic shutdown: caught, and a normal return
+
+        async def raises():
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                raise RuntimeError("cleanup failed")
+
+        @pytest.mark.asyncio
+        async def test_absorbed(send_signal, signal_log):
+            tasks = [
+                asyncio.create_task(returns(), name="worker"),
+                asyncio.create_task(raises(), name="cleaner"),
+                asyncio.create_task(asyncio.sleep(60), name="sleeper"),
+            ]
+            untouched = asyncio.create_task(asyncio.sleep(0), name="untouched")
+            await asyncio.sleep(0)
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGTERM, lambda: [t.cancel() for t in tasks])
+            await send_signal(signal.SIGTERM)
+            await asyncio.gather(*tasks, untouched, return_exceptions=True)
+            loop.remove_signal_handler(signal.SIGTERM)
+            for name in ("worker", "cleaner", "sleeper"):
+                await signal_log.wait_for("cancelled", task=name)
+            ended = {e.task: e.ended for e in signal_log.cancelled}
+            assert ended == {"worker": "returned", "cleaner": "raised", "sleeper": "cancelled"}
+            with pytest.raises(AssertionError, match=r"worker \\(message None, ended returned\\)"):
+                signal_log.assert_cancelled("worker")  # the old meaning: it did not end cancelled
+            assert signal_log.assert_cancelled("worker", absorbed=True).ended == "returned"
+            assert signal_log.assert_cancelled("cleaner", absorbed=True).ended == "raised"
+            assert signal_log.assert_cancelled("sleeper").ended == "cancelled"
+            assert "ended=returned" in str(signal_log.assert_cancelled("worker", absorbed=True))
+        """
+    )
+    run().assert_outcomes(passed=1)

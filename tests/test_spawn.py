@@ -291,6 +291,46 @@ def test_asyncio_run_interrupted(pytester: pytest.Pytester, run) -> None:
     run().assert_outcomes(passed=1)
 
 
+def test_ctrl_c_shutdown_that_the_worker_absorbed(pytester: pytest.Pytester, run) -> None:
+    """asyncio.run cancels the tasks on Ctrl-C (3.11+: main first, from its
+    SIGINT handler; 3.10: all of them once KeyboardInterrupt left the loop);
+    a worker that catches the CancelledError and returns is still reported."""
+    pytester.makepyfile(
+        app="""
+        import asyncio, sys
+
+        async def work():
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                print("work() cancelled", flush=True)
+
+        async def main():
+            worker = asyncio.create_task(work(), name="worker")
+            print("ready", flush=True)
+            await asyncio.sleep(60)
+
+        try:
+            asyncio.run(main())
+        except KeyboardInterrupt:
+            sys.exit(130)
+        """,
+        test_app="""
+        import signal
+        def test_ctrl_c(spawn, send_signal, signal_log):
+            proc = spawn("app.py")
+            proc.expect("ready")
+            send_signal(signal.SIGINT, to=proc).wait()
+            assert proc.wait() == 130
+            assert "work() cancelled" in proc.stdout
+            event = signal_log.assert_cancelled("worker", process=proc, absorbed=True)
+            assert event.ended == "returned" and event.detail == "coroutine work" and event.message is None
+            assert signal_log.assert_cancelled("Task-1", process=proc).ended == "cancelled"
+        """,
+    )
+    run().assert_outcomes(passed=1)
+
+
 @pytest.mark.parametrize(
     ("code", "error"),
     [

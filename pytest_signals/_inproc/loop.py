@@ -5,8 +5,10 @@ runs the callback on a later loop iteration. While a test that uses the plugin
 runs (and only if asyncio is already imported: it is never imported for
 this), ``add_signal_handler``/``remove_signal_handler`` are wrapped to log the
 callbacks added and removed, each callback to log when the loop runs it, and
-``create_task`` to log tasks that end cancelled. Everything goes through the
-test's undo stack.
+``create_task`` to log the tasks a cancellation reached, however they ended
+(see :mod:`.._tasks`: on 3.10 the requests are noted after each loop signal
+callback and in ``asyncio.run``'s shutdown). Everything goes through the test's
+undo stack.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .._compat import unix_loop_class
 from .._names import handler_name
 from .._signals import signal_name
-from .._tasks import cancel_message, coroutine_name
+from .._tasks import NOTE_CANCELS, cancel_message, coroutine_name, ending, note_pending_cancels
 
 if TYPE_CHECKING:
     from .._delivery import Delivery
@@ -40,6 +42,7 @@ class LoopHooks:
         # No lock: all of this runs in the main thread (only its loop can add
         # signal handlers), and a handler may call send_signal in the middle of it.
         self._waiting: list[tuple[Delivery, set[Key], int]] = []
+        self._cancels: set[int] = set()  # ids of tasks a cancellation is on its way to (3.10)
 
     def install(self) -> None:
         loop_class = unix_loop_class()
@@ -53,6 +56,9 @@ class LoopHooks:
         if uvloop_class is not None:  # a Python subclass of uvloop's compiled loop
             self._patch_handlers(uvloop_class)
             self._patch_create_task(uvloop_class)
+        runners = sys.modules.get("asyncio.runners")
+        if NOTE_CANCELS and runners is not None:
+            self._patch_cancel_all_tasks(runners)
 
     # -- add / remove ------------------------------------------------------------
 
@@ -77,6 +83,8 @@ class LoopHooks:
                 try:
                     return callback(*cb_args)
                 finally:
+                    if NOTE_CANCELS:
+                        note_pending_cancels(asyncio.all_tasks(loop), hooks._cancels)
                     hooks._ran(keys[0], name)
 
             with hooks.observer.loop_bookkeeping():
@@ -104,23 +112,41 @@ class LoopHooks:
     def _patch_create_task(self, loop_class: Any) -> None:
         original = loop_class.create_task
         log = self.log
+        cancels = self._cancels
 
         def report(task: Any) -> None:
-            if task.cancelled():
+            ended = ending(task, id(task) in cancels)
+            cancels.discard(id(task))
+            if ended is not None:
                 log.record(
                     "cancelled",
                     None,
                     task=task.get_name(),
                     detail=f"coroutine {coroutine_name(task)}",
-                    message=cancel_message(task),
+                    message=cancel_message(task) if ended == "cancelled" else None,
+                    ended=ended,
                 )
 
         def create_task(loop: Any, coro: Any, *args: Any, **kwargs: Any) -> Any:
             task = original(loop, coro, *args, **kwargs)
+            cancels.discard(id(task))  # a noted id of a task long gone
             task.add_done_callback(report)
             return task
 
         self.undo.setattr(loop_class, "create_task", create_task)
+
+    def _patch_cancel_all_tasks(self, runners: Any) -> None:
+        """3.10's ``asyncio.run`` cancels every task left when main ends."""
+        original = runners._cancel_all_tasks
+        cancels = self._cancels
+
+        def _cancel_all_tasks(loop: Any) -> Any:
+            import asyncio
+
+            cancels.update(id(task) for task in asyncio.all_tasks(loop) if not task.done())
+            return original(loop)
+
+        self.undo.setattr(runners, "_cancel_all_tasks", _cancel_all_tasks)
 
     # -- deliveries ----------------------------------------------------------------
 
