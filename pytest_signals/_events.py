@@ -16,6 +16,7 @@ from typing import Any, NoReturn, overload
 
 from ._compat import monotonic
 from ._names import handler_name as handler_name
+from ._names import unwrapped
 from ._signals import resolve_signal, signal_name, valid_signal_numbers
 
 _current_thread = threading.current_thread
@@ -115,10 +116,15 @@ class SignalEvent:
 
 
 def _name_matches(recorded: str | None, wanted: object) -> bool:
+    """*wanted* (a handler, or its qualified name or a dotted suffix of it) names
+    the *recorded* handler, seen through ``functools.partial`` on either side."""
     if recorded is None:
         return False
     if not isinstance(wanted, str):
         wanted = handler_name(wanted)
+    if recorded == wanted:
+        return True
+    recorded, wanted = unwrapped(recorded), unwrapped(wanted)
     return bool(recorded == wanted or recorded.endswith("." + wanted))
 
 
@@ -373,7 +379,11 @@ class SignalLog(Sequence[SignalEvent]):
             sig: the signal.
             times: exact number of handler calls expected.
             by: the handler, or its qualified name or a dotted suffix of it
-                (``"on_term"``, ``"Server.on_term"``).
+                (``"on_term"``, ``"Server.on_term"``); a bound method is named
+                by its class and function, and a ``functools.partial`` (logged
+                as ``partial(module.func)``) by the function it wraps, so
+                ``by="Runner._on_sigint"`` matches
+                ``partial(asyncio.runners.Runner._on_sigint)``.
             process: only count calls in this process (a pid or a spawned process).
 
         Returns:
