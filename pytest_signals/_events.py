@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn, overload
+from typing import Any, NoReturn, TypeVar, overload
 
 from ._compat import monotonic
 from ._names import handler_name as handler_name
@@ -49,6 +49,8 @@ EVENT_KINDS = (
 )
 
 _UNSET: Any = object()
+_Exc = TypeVar("_Exc", bound=BaseException)
+_SHOWN = "_pytest_signals_timeline"  # on a failure whose message has the timeline: (id of the log, events then)
 
 
 @dataclass(frozen=True)
@@ -254,7 +256,7 @@ class SignalLog(Sequence[SignalEvent]):
             import pytest
 
             what = " ".join(str(x) for x in (kind, signal, name) if x is not None)
-            pytest.fail(f"waited {bound:g}s for a {what} event; none came\nsignal timeline:\n{self.timeline()}")
+            raise self.failure(pytest.fail.Exception(f"waited {bound:g}s for a {what} event; none came"))
         return found
 
     # -- sequence protocol -------------------------------------------------------
@@ -359,11 +361,29 @@ class SignalLog(Sequence[SignalEvent]):
             return "(no signal events were observed)"
         return "\n".join(str(e) for e in self._events)
 
+    # -- failures that carry the timeline ------------------------------------------
+
+    def failure(self, exc: _Exc) -> _Exc:
+        """*exc* (an ``AssertionError`` or ``pytest.fail.Exception``) with the
+        whole timeline added to its message, noted so that the failed phase's
+        "signal timeline" report section, which would repeat it, is left out."""
+        exc.args = (f"{exc.args[0] if exc.args else ''}\nsignal timeline:\n{self.timeline()}", *exc.args[1:])
+        if hasattr(exc, "msg"):  # pytest's outcome exceptions keep the message there too
+            exc.msg = exc.args[0]
+        # On the exception itself: the log keeps no reference to it (nor to its
+        # frames), and a later exception cannot be taken for it.
+        setattr(exc, _SHOWN, (id(self), self.recorded))
+        return exc
+
+    def shows_timeline(self, exc: BaseException | None) -> bool:
+        """True when *exc* came from this log's :meth:`failure` and nothing was recorded since."""
+        return getattr(exc, _SHOWN, None) == (id(self), self.recorded)
+
     # -- assertions --------------------------------------------------------------
 
     def _fail(self, message: str) -> NoReturn:
         __tracebackhide__ = True
-        raise AssertionError(f"{message}\nsignal timeline:\n{self.timeline()}")
+        raise self.failure(AssertionError(message))
 
     def assert_handled(
         self,

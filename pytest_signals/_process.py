@@ -211,11 +211,12 @@ class SpawnedProcess(ChildWatch):
     def _fail(self, message: str) -> NoReturn:
         __tracebackhide__ = True
         exit_state = "running" if self.is_alive() else self._describe_exit()
-        pytest.fail(
-            f"{message}\nprocess {self.pid} ({self.target!r}): {exit_state}\n"
-            f"output (last {_TAIL} characters):\n{self.output[-_TAIL:] or '(none)'}\n"
-            f"signal timeline:\n{self._log.timeline()}",
-            pytrace=False,
+        raise self._log.failure(
+            pytest.fail.Exception(
+                f"{message}\nprocess {self.pid} ({self.target!r}): {exit_state}\n"
+                f"output (last {_TAIL} characters):\n{self.output[-_TAIL:] or '(none)'}",
+                pytrace=False,
+            )
         )
 
     def _describe_exit(self) -> str:

@@ -170,6 +170,47 @@ def test_failed_test_report_has_a_signal_timeline_section(pytester: pytest.Pytes
     assert result.stdout.str().count("signal timeline") == 1
 
 
+def test_a_helper_s_failure_shows_the_timeline_once(pytester: pytest.Pytester, run) -> None:
+    """In the assertion message (which says what was expected and observed),
+    not again in the phase's "signal timeline" section."""
+    pytester.makepyfile(
+        """
+        import signal, pytest
+
+        def on_hup(signum, frame):
+            pass
+
+        def test_helper_fails(send_signal, signal_log):
+            signal.signal(signal.SIGHUP, on_hup)
+            send_signal(signal.SIGHUP)
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
+            signal_log.assert_handled(signal.SIGHUP, times=2)
+
+        def test_caught_then_a_plain_assert_fails(send_signal, signal_log):
+            signal.signal(signal.SIGHUP, on_hup)
+            send_signal(signal.SIGHUP)
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
+            with pytest.raises(AssertionError):
+                signal_log.assert_not_handled(signal.SIGHUP)
+            assert False, "boom"
+        """
+    )
+    helper = run("-k", "helper_fails")
+    helper.assert_outcomes(failed=1)
+    helper.stdout.fnmatch_lines(
+        [
+            "*AssertionError: expected SIGHUP to be handled 2 time(s), observed 1 matching call(s).",
+            "*signal timeline:",
+            "*installed*SIGHUP*",
+        ]
+    )
+    assert helper.stdout.str().count("signal timeline") == 1
+    assert helper.stdout.str().count("handled             SIGHUP") == 1
+    plain = run("-k", "plain_assert")
+    plain.assert_outcomes(failed=1)
+    plain.stdout.fnmatch_lines(["*- Captured signal timeline call -*", "+*s  handled*SIGHUP*"])
+
+
 def test_bad_arguments_to_the_helpers(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(
         """
