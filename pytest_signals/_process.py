@@ -267,7 +267,7 @@ class SpawnedProcess(ChildWatch):
             elif how == "tty" and "raw mode" in detail:
                 delivery._complete("sent", None, (sent,))
             else:
-                self._pending.append((delivery, len(self._log)))
+                self._pending.append((delivery, sent))
         try:
             if how == "kill":
                 os.kill(self.pid, signum)
