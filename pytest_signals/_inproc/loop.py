@@ -43,6 +43,12 @@ class LoopHooks:
         # signal handlers), and a handler may call send_signal in the middle of it.
         self._waiting: list[tuple[Delivery, set[Key], int]] = []
         self._cancels: set[int] = set()  # ids of tasks a cancellation is on its way to (3.10)
+        # Handlers the test's body added, and those of them still installed when
+        # it returned: a loop closed later (pytest-asyncio's, at teardown)
+        # removes them silently, one of wider scope keeps them for later tests.
+        self._in_body = False
+        self._added_by_body: set[Key] = set()
+        self._left_by_body: dict[Key, str] = {}
 
     def install(self) -> None:
         loop_class = unix_loop_class()
@@ -92,6 +98,8 @@ class LoopHooks:
             key = (id(loop), int(sig))
             keys.append(key)
             hooks.handlers[key] = name
+            if hooks._in_body:
+                hooks._added_by_body.add(key)
             hooks.log.record("installed", key[1], handler=name, detail="loop.add_signal_handler")
             return result
 
@@ -170,9 +178,30 @@ class LoopHooks:
             events = tuple(e for e in self.log[first:] if e.signal == delivery.signal)
             delivery._complete("handled", name, events)
 
+    # -- leaks ---------------------------------------------------------------------
+
+    def body_started(self) -> None:
+        self._in_body = True
+
+    def body_ended(self) -> None:
+        """The test's body (the call phase) returned: note the handlers it added
+        and left, whatever the loop's scope, before any fixture closes the loop."""
+        self._in_body = False
+        for key in self._added_by_body:
+            if key in self.handlers:
+                self._left_by_body[key] = self.handlers[key]
+
     def leaks(self) -> list[str]:
-        return [
-            f"{signal_name(sig)}: event-loop handler {name} was left installed "
-            "(loop.remove_signal_handler() or loop.close() was not called)"
-            for (_, sig), name in sorted(self.handlers.items(), key=lambda item: item[0][1])
-        ]
+        left = dict(self.handlers)
+        left.update(self._left_by_body)
+        lines = []
+        for key, name in sorted(left.items(), key=lambda item: item[0][1]):
+            what = f"{signal_name(key[1])}: event-loop handler {name}"
+            if key in self.handlers:
+                lines.append(f"{what} was left installed (loop.remove_signal_handler() or loop.close() was not called)")
+            else:
+                lines.append(
+                    f"{what} was still installed when the test ended (loop.remove_signal_handler() was not "
+                    "called; only the loop's close at teardown removed it)"
+                )
+        return lines

@@ -47,13 +47,17 @@ class phase:
         self.item, self.when, self.timeline = item, when, timeline
 
     def __enter__(self) -> None:
-        return None
+        guard = self.item.stash.get(GUARD_KEY, None)
+        if guard is not None and self.when == "call":
+            guard.body_started()
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         __tracebackhide__ = True
         guard = self.item.stash.get(GUARD_KEY, None)
         if guard is None:
             return
+        if self.when == "call":
+            guard.body_ended()
         failed = exc is not None
         try:
             if isinstance(exc, KeyboardInterrupt) and guard.caused_by_test(exc):
