@@ -346,6 +346,7 @@ def test_ctrl_c_shutdown_that_the_worker_absorbed(pytester: pytest.Pytester, run
 
         async def main():
             worker = asyncio.create_task(work(), name="worker")
+            await asyncio.sleep(0)  # one step: the worker is inside its try
             print("ready", flush=True)
             await asyncio.sleep(60)
 
@@ -355,7 +356,7 @@ def test_ctrl_c_shutdown_that_the_worker_absorbed(pytester: pytest.Pytester, run
             sys.exit(130)
         """,
         test_app="""
-        import signal
+        import signal, sys
         def test_ctrl_c(spawn, send_signal, signal_log):
             proc = spawn("app.py")
             proc.expect("ready")
@@ -364,7 +365,8 @@ def test_ctrl_c_shutdown_that_the_worker_absorbed(pytester: pytest.Pytester, run
             assert "work() cancelled" in proc.stdout
             event = signal_log.assert_cancelled("worker", process=proc, absorbed=True)
             assert event.ended == "returned" and event.detail == "coroutine work" and event.message is None
-            assert signal_log.assert_cancelled("Task-1", process=proc).ended == "cancelled"
+            if sys.version_info >= (3, 11):  # 3.10 raises KeyboardInterrupt wherever main happens to be
+                assert signal_log.assert_cancelled("Task-1", process=proc).ended == "cancelled"
         """,
     )
     run().assert_outcomes(passed=1)
