@@ -19,7 +19,7 @@ ENV_FUNCTION = "PYTEST_SIGNALS_FUNCTION"
 PRIVATE_NAME = "__pytest_signals_child__"
 
 # Message types.
-EVENT = "E"  # a log event: time, kind, signal, thread, handler, task, detail, message
+EVENT = "E"  # a log event: time, kind, signal, thread, handler, task, detail, message, ended
 READY = "R"  # instrumentation is in place
 STARTED = "S"  # the target was found and is about to run
 FAILED = "F"  # the target could not be found or imported: detail

@@ -10,7 +10,7 @@ reports over a private channel (fd 3 at start, close-on-exec):
 * dispositions installed, by ``signal.signal`` and ``loop.add_signal_handler``;
 * handler calls (one per delivery; for a loop handler, the callback the loop
   ran, never the loop's internal no-op handler);
-* asyncio tasks that end cancelled (name and coroutine);
+* asyncio tasks a cancellation reached, and how each ended (name and coroutine);
 * ``KeyboardInterrupt`` raised by a handler, and one that reaches the top level.
 """
 
@@ -20,7 +20,7 @@ import time
 
 from . import _channel
 from ._names import handler_name
-from ._tasks import cancel_message, coroutine_name
+from ._tasks import NOTE_CANCELS, cancel_message, coroutine_name, ending, note_pending_cancels
 
 if False:  # for type checkers only; typing is not imported in the child
     from typing import Any
@@ -44,6 +44,7 @@ _virtual: dict[int, object] = {}
 _real_signal = _signal.signal
 _real_getsignal = _signal.getsignal
 _SIGINT = 2
+_cancels: set[int] = set()  # ids of tasks a cancellation is on its way to (3.10)
 
 
 def _send(kind: str, *fields: object) -> None:
@@ -69,6 +70,7 @@ def emit(
     task: str | None = None,
     detail: str = "",
     message: "str | None" = None,
+    ended: "str | None" = None,
 ) -> None:
     """Report one event to the test process."""
     number = None if signum is None else int(signum)  # str() of an IntEnum differs across versions
@@ -82,6 +84,7 @@ def emit(
         task,
         detail,
         _channel.optional(message),
+        ended,
     )
 
 
@@ -191,6 +194,9 @@ def _patch_unix_events(module: "Any") -> None:
             except BaseException as exc:
                 _drop_own_frame(exc)
                 raise
+            finally:
+                if NOTE_CANCELS:
+                    note_pending_cancels(asyncio.all_tasks(self), _cancels)
 
         result = original_add(self, sig, observed_callback, *args)
         emit("installed", sig, name, detail="loop.add_signal_handler")
@@ -202,13 +208,16 @@ def _patch_unix_events(module: "Any") -> None:
 
 
 def _report_cancelled(task: "Any") -> None:
-    if task.cancelled():
+    ended = ending(task, id(task) in _cancels)
+    _cancels.discard(id(task))
+    if ended is not None:
         emit(
             "cancelled",
             None,
             task=task.get_name(),
             detail=f"coroutine {coroutine_name(task)}",
-            message=cancel_message(task),
+            message=cancel_message(task) if ended == "cancelled" else None,
+            ended=ended,
         )
 
 
@@ -218,6 +227,7 @@ def _patch_base_events(module: "Any") -> None:
 
     def create_task(self: "Any", coro: "Any", *args: "Any", **kwargs: "Any") -> "Any":
         task = original_create_task(self, coro, *args, **kwargs)
+        _cancels.discard(id(task))  # a noted id of a task long gone
         task.add_done_callback(_report_cancelled)
         return task
 
@@ -225,7 +235,21 @@ def _patch_base_events(module: "Any") -> None:
     loop_class.create_task = create_task
 
 
+def _patch_runners(module: "Any") -> None:
+    """3.10's ``asyncio.run`` cancels every task left when main ends."""
+    original = module._cancel_all_tasks
+
+    def _cancel_all_tasks(loop: "Any") -> "Any":
+        _cancels.update(id(task) for task in module.tasks.all_tasks(loop) if not task.done())
+        return original(loop)
+
+    _cancel_all_tasks.__wrapped__ = original  # type: ignore[attr-defined]
+    module._cancel_all_tasks = _cancel_all_tasks
+
+
 _POST_IMPORT = {"asyncio.unix_events": _patch_unix_events, "asyncio.base_events": _patch_base_events}
+if NOTE_CANCELS:
+    _POST_IMPORT["asyncio.runners"] = _patch_runners
 
 
 class _Finder:

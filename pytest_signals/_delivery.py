@@ -37,9 +37,11 @@ class Delivery:
             (``SIG_IGN``, or a default action of ignore), ``"default"`` (the
             default action would have ended or stopped the process),
             ``"blocked"`` (pending in the signal mask), ``"exited"`` (a
-            spawned child exited before reporting a handler, by another cause
-            than this signal) or ``"sent"`` (sent to a process the plugin does
-            not observe).
+            spawned child exited on its own, not killed by this signal, before
+            reporting a handler for it: a command, which reports nothing, may
+            well have handled it, as a shell's ``trap 'exit 3' TERM`` does; the
+            ``"exited"`` event, last in :attr:`events`, has the exit code) or
+            ``"sent"`` (sent to a process the plugin does not observe).
         handler: qualified name of the handler that ran, or None.
         events: the log events this delivery caused, ``"sent"`` first.
 
@@ -196,4 +198,6 @@ class Delivery:
 
     def __repr__(self) -> str:
         extra = f" by {self.handler}" if self.handler else ""
+        if self.outcome == "exited" and self.events:
+            extra = f" ({self.events[-1].detail})"
         return f"<Delivery {signal_name(self.signal)} to pid {self.target} via {self.via}: {self.outcome}{extra}>"

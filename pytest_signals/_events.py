@@ -12,10 +12,11 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn, overload
+from typing import Any, NoReturn, TypeVar, overload
 
 from ._compat import monotonic
 from ._names import handler_name as handler_name
+from ._names import unwrapped
 from ._signals import resolve_signal, signal_name, valid_signal_numbers
 
 _current_thread = threading.current_thread
@@ -48,6 +49,8 @@ EVENT_KINDS = (
 )
 
 _UNSET: Any = object()
+_Exc = TypeVar("_Exc", bound=BaseException)
+_SHOWN = "_pytest_signals_timeline"  # on a failure whose message has the timeline: (id of the log, events then)
 
 
 @dataclass(frozen=True)
@@ -57,9 +60,10 @@ class SignalEvent:
     Attributes:
         kind: ``"sent"``, ``"installed"``, ``"handled"``, ``"default"``
             (the signal met its default action), ``"ignored"``,
-            ``"keyboard_interrupt"``, ``"cancelled"`` (an asyncio task ended
-            cancelled), ``"exited"`` (a spawned child exited) or ``"removed"``
-            (an event loop's signal handler was removed).
+            ``"keyboard_interrupt"``, ``"cancelled"`` (a cancellation reached
+            an asyncio task, which has ended: :attr:`ended` says how),
+            ``"exited"`` (a spawned child exited) or ``"removed"`` (an event
+            loop's signal handler was removed).
         signal: the signal (``signal.Signals`` where it has a name), or None.
         pid: the process the event happened in.
         thread: name of the thread it happened in.
@@ -70,8 +74,13 @@ class SignalEvent:
         detail: free text for people (what a handler replaced, the default
             action...); no code reads it.
         message: for ``"cancelled"``, the message of the CancelledError the
-            task ended with (``task.cancel("SIGTERM")``), or None.
+            task ended with (``task.cancel("SIGTERM")``), or None (always None
+            when the task absorbed the cancellation).
         target: for ``"sent"``, the pid the signal was sent to.
+        ended: for ``"cancelled"``, how the task ended: ``"cancelled"`` (the
+            CancelledError ended it), ``"returned"`` (it caught the
+            CancelledError and returned) or ``"raised"`` (it raised something
+            else); None for other kinds.
     """
 
     kind: str
@@ -84,6 +93,7 @@ class SignalEvent:
     detail: str = ""
     message: str | None = None
     target: int | None = None
+    ended: str | None = None
 
     @property
     def signal_name(self) -> str | None:
@@ -98,6 +108,8 @@ class SignalEvent:
         if self.task:
             parts.append(f"task={self.task}")
         parts.append(f"pid={self.pid} thread={self.thread}")
+        if self.ended is not None:
+            parts.append(f"ended={self.ended}")
         if self.message is not None:
             parts.append(f"message={self.message!r}")
         if self.detail:
@@ -106,10 +118,15 @@ class SignalEvent:
 
 
 def _name_matches(recorded: str | None, wanted: object) -> bool:
+    """*wanted* (a handler, or its qualified name or a dotted suffix of it) names
+    the *recorded* handler, seen through ``functools.partial`` on either side."""
     if recorded is None:
         return False
     if not isinstance(wanted, str):
         wanted = handler_name(wanted)
+    if recorded == wanted:
+        return True
+    recorded, wanted = unwrapped(recorded), unwrapped(wanted)
     return bool(recorded == wanted or recorded.endswith("." + wanted))
 
 
@@ -168,6 +185,7 @@ class SignalLog(Sequence[SignalEvent]):
         thread: str | None = None,
         at: float | None = None,
         target: int | None = None,
+        ended: str | None = None,
     ) -> SignalEvent:
         """Append an event. Used by the plugin; safe to call from a handler,
         and from a handler that interrupted another call of it."""
@@ -183,6 +201,7 @@ class SignalLog(Sequence[SignalEvent]):
             detail,
             message,
             target,
+            ended,
         )
         self._events.append(event)
         if self._listeners:
@@ -237,7 +256,7 @@ class SignalLog(Sequence[SignalEvent]):
             import pytest
 
             what = " ".join(str(x) for x in (kind, signal, name) if x is not None)
-            pytest.fail(f"waited {bound:g}s for a {what} event; none came\nsignal timeline:\n{self.timeline()}")
+            raise self.failure(pytest.fail.Exception(f"waited {bound:g}s for a {what} event; none came"))
         return found
 
     # -- sequence protocol -------------------------------------------------------
@@ -327,7 +346,8 @@ class SignalLog(Sequence[SignalEvent]):
 
     @property
     def cancelled(self) -> list[SignalEvent]:
-        """asyncio tasks that ended cancelled (``task`` is the task's name)."""
+        """asyncio tasks that a cancellation reached (``task`` is the task's
+        name, ``ended`` how it ended: ``"cancelled"``, ``"returned"``, ``"raised"``)."""
         return self.filter("cancelled")
 
     @property
@@ -341,11 +361,29 @@ class SignalLog(Sequence[SignalEvent]):
             return "(no signal events were observed)"
         return "\n".join(str(e) for e in self._events)
 
+    # -- failures that carry the timeline ------------------------------------------
+
+    def failure(self, exc: _Exc) -> _Exc:
+        """*exc* (an ``AssertionError`` or ``pytest.fail.Exception``) with the
+        whole timeline added to its message, noted so that the failed phase's
+        "signal timeline" report section, which would repeat it, is left out."""
+        exc.args = (f"{exc.args[0] if exc.args else ''}\nsignal timeline:\n{self.timeline()}", *exc.args[1:])
+        if hasattr(exc, "msg"):  # pytest's outcome exceptions keep the message there too
+            exc.msg = exc.args[0]
+        # On the exception itself: the log keeps no reference to it (nor to its
+        # frames), and a later exception cannot be taken for it.
+        setattr(exc, _SHOWN, (id(self), self.recorded))
+        return exc
+
+    def shows_timeline(self, exc: BaseException | None) -> bool:
+        """True when *exc* came from this log's :meth:`failure` and nothing was recorded since."""
+        return getattr(exc, _SHOWN, None) == (id(self), self.recorded)
+
     # -- assertions --------------------------------------------------------------
 
     def _fail(self, message: str) -> NoReturn:
         __tracebackhide__ = True
-        raise AssertionError(f"{message}\nsignal timeline:\n{self.timeline()}")
+        raise self.failure(AssertionError(message))
 
     def assert_handled(
         self,
@@ -361,7 +399,11 @@ class SignalLog(Sequence[SignalEvent]):
             sig: the signal.
             times: exact number of handler calls expected.
             by: the handler, or its qualified name or a dotted suffix of it
-                (``"on_term"``, ``"Server.on_term"``).
+                (``"on_term"``, ``"Server.on_term"``); a bound method is named
+                by its class and function, and a ``functools.partial`` (logged
+                as ``partial(module.func)``) by the function it wraps, so
+                ``by="Runner._on_sigint"`` matches
+                ``partial(asyncio.runners.Runner._on_sigint)``.
             process: only count calls in this process (a pid or a spawned process).
 
         Returns:
@@ -421,22 +463,37 @@ class SignalLog(Sequence[SignalEvent]):
             self._fail(f"expected a KeyboardInterrupt{where}, observed none")
         return found[0]
 
-    def assert_cancelled(self, task: object, *, message: object = _UNSET, process: object = None) -> SignalEvent:
+    def assert_cancelled(
+        self,
+        task: object,
+        *,
+        message: object = _UNSET,
+        process: object = None,
+        absorbed: bool = False,
+    ) -> SignalEvent:
         """Assert that the asyncio task *task* (its name, or the task) ended cancelled.
 
         With *message* (a string, or None for "no message"), the CancelledError
-        it ended with must also carry that message.
+        it ended with must also carry that message. With ``absorbed=True`` a
+        task that caught the cancellation and then returned or raised something
+        else passes too (the classic shutdown: ``except CancelledError:
+        print("work() cancelled")``); the returned event's ``ended`` says which.
 
         Raises:
-            AssertionError: listing the tasks that did end cancelled (with their
-                messages), and the timeline.
+            AssertionError: listing the tasks a cancellation reached (with how
+                they ended and their messages), and the timeline.
         """
         __tracebackhide__ = True
         name = task if isinstance(task, str) else getattr(task, "get_name", lambda: repr(task))()
         events = self.filter("cancelled", process=process)
         for event in events:
-            if event.task == name and (message is _UNSET or event.message == message):
+            if (
+                event.task == name
+                and (absorbed or event.ended in (None, "cancelled"))
+                and (message is _UNSET or event.message == message)
+            ):
                 return event
-        seen = ", ".join(f"{e.task} (message {e.message!r})" for e in events) or "none"
+        seen = ", ".join(f"{e.task} (message {e.message!r}, ended {e.ended or 'cancelled'})" for e in events) or "none"
         wanted = f"task {name!r}" if message is _UNSET else f"task {name!r} with message {message!r}"
-        self._fail(f"expected {wanted} to end cancelled; tasks that ended cancelled: {seen}")
+        how = "to be cancelled (however it ended)" if absorbed else "to end cancelled"
+        self._fail(f"expected {wanted} {how}; tasks a cancellation reached: {seen}")

@@ -18,3 +18,10 @@ def handler_name(handler: object) -> str:
     if module in (None, "builtins", "_signal", "signal"):
         return str(qualname)
     return f"{module}.{qualname}"
+
+
+def unwrapped(name: str) -> str:
+    """*name* without the ``partial(...)`` wrappers :func:`handler_name` adds."""
+    while name.startswith("partial(") and name.endswith(")"):
+        name = name[len("partial(") : -1]
+    return name

@@ -211,11 +211,12 @@ class SpawnedProcess(ChildWatch):
     def _fail(self, message: str) -> NoReturn:
         __tracebackhide__ = True
         exit_state = "running" if self.is_alive() else self._describe_exit()
-        pytest.fail(
-            f"{message}\nprocess {self.pid} ({self.target!r}): {exit_state}\n"
-            f"output (last {_TAIL} characters):\n{self.output[-_TAIL:] or '(none)'}\n"
-            f"signal timeline:\n{self._log.timeline()}",
-            pytrace=False,
+        raise self._log.failure(
+            pytest.fail.Exception(
+                f"{message}\nprocess {self.pid} ({self.target!r}): {exit_state}\n"
+                f"output (last {_TAIL} characters):\n{self.output[-_TAIL:] or '(none)'}",
+                pytrace=False,
+            )
         )
 
     def _describe_exit(self) -> str:
@@ -266,7 +267,7 @@ class SpawnedProcess(ChildWatch):
             elif how == "tty" and "raw mode" in detail:
                 delivery._complete("sent", None, (sent,))
             else:
-                self._pending.append((delivery, len(self._log)))
+                self._pending.append((delivery, sent))
         try:
             if how == "kill":
                 os.kill(self.pid, signum)

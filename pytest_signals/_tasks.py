@@ -13,6 +13,9 @@ task refers to (``gc.get_referents``, which only looks).
 
 import sys
 
+# 3.10's tasks keep no count of the cancellations they received.
+NOTE_CANCELS = sys.version_info < (3, 11)
+
 
 def coroutine_name(task: object) -> str:
     """The qualified name of the coroutine *task* runs."""
@@ -40,3 +43,45 @@ def _referents(obj: object) -> "list[object]":
         gc = __import__("gc")
         del sys.modules["gc"]  # as the program left it; the module itself stays cached
     return gc.get_referents(obj)  # type: ignore[no-any-return]
+
+
+# -- cancellations the task absorbed ---------------------------------------------
+#
+# A task that catches CancelledError and returns (the classic shutdown) ends
+# "finished", not "cancelled". From 3.11 the task itself remembers the request:
+# ``cancelling()`` stays above zero unless someone took it back with
+# ``uncancel()`` (asyncio.timeout, TaskGroup), which is not a shutdown. 3.10
+# keeps no trace once the CancelledError was thrown in, so there the request is
+# noted where it is made, while it is still pending: ``_must_cancel``, or the
+# future the task waits on cancelled (see ``note_pending_cancels``).
+
+
+def cancel_pending(task: object) -> bool:
+    """A ``cancel()`` that *task* has not received yet (3.10's only trace of it)."""
+    if getattr(task, "_must_cancel", False):
+        return True
+    waiter = getattr(task, "_fut_waiter", None)
+    return bool(waiter is not None and waiter.cancelled())
+
+
+def note_pending_cancels(tasks: object, noted: "set[int]") -> None:
+    """Add to *noted* the ids of the *tasks* with a cancellation on its way."""
+    for task in tasks:  # type: ignore[attr-defined]
+        if not task.done() and cancel_pending(task):
+            noted.add(id(task))
+
+
+def ending(task: object, requested: bool) -> "str | None":
+    """How a done *task* ended after a cancellation reached it: ``"cancelled"``,
+    ``"returned"`` or ``"raised"``; None when none reached it. *requested*: one
+    was noted on its way (3.10; from 3.11 the task's own count decides)."""
+    if task.cancelled():  # type: ignore[attr-defined]
+        return "cancelled"
+    cancelling = getattr(task, "cancelling", None)
+    if cancelling is not None:
+        requested = cancelling() > 0
+    if not requested:
+        return None
+    # _exception, not exception(): that would mark it retrieved, and asyncio
+    # would no longer log "Task exception was never retrieved" for the program.
+    return "raised" if getattr(task, "_exception", None) is not None else "returned"

@@ -24,7 +24,7 @@ from ._signals import resolve_signal, signal_name
 from ._threads import start_thread
 
 if TYPE_CHECKING:
-    from ._events import SignalLog
+    from ._events import SignalEvent, SignalLog
 
 
 # How long the exit of a terminal child waits for the terminal's end of file
@@ -64,7 +64,8 @@ class ChildWatch:
         self._ignored: set[int] = set()
         self._dispositions: dict[int, str] = {}
         self._top_level_interrupt = False
-        self._pending: list[tuple[Delivery, int]] = []
+        self._instrumented = instrumented
+        self._pending: list[tuple[Delivery, SignalEvent]] = []  # each with its "sent" event
         self._partial = b""
         self._wake_r, self._wake_w = os.pipe()
         self._pump = start_thread(self._pump_loop, f"pytest-signals pump {pid}")
@@ -76,7 +77,7 @@ class ChildWatch:
         code = self._returncode
         return resolve_signal(-code) if code is not None and code < 0 else None
 
-    def _settle(self, kind: str, signum: int | None, handler: str | None) -> None:
+    def _settle(self, kind: str, signum: int | None, handler: str | None, event: SignalEvent | None = None) -> None:
         """Complete pending deliveries that this event answers. Holds the condition."""
         if kind == "handled":
             for i, (delivery, _) in enumerate(self._pending):
@@ -86,9 +87,9 @@ class ChildWatch:
                     delivery._complete("handled", handler, events[-2:])
                     return
         elif kind == "exited":
-            for delivery, _ in self._pending:
+            for delivery, sent in self._pending:
                 outcome = "default" if self.exit_signal == delivery.signal else "exited"
-                delivery._complete(outcome, None, ())
+                delivery._complete(outcome, None, (sent,) if event is None else (sent, event))
             self._pending.clear()
 
     # -- the two threads -------------------------------------------------------------
@@ -166,13 +167,27 @@ class ChildWatch:
         code = self._exit_code
         assert code is not None
         signum = -code if code < 0 else None
-        detail = f"killed by {signal_name(-code)}" if code < 0 else f"exit code {code}"
         with self._cond:
             self._returncode = code
-            self._log.record("exited", signum, pid=self.pid, thread="-", detail=detail)
-            self._settle("exited", signum, None)
+            event = self._log.record("exited", signum, pid=self.pid, thread="-", detail=self._exit_detail(code))
+            self._settle("exited", signum, None, event)
             self._drained = True
             self._cond.notify_all()
+
+    def _exit_detail(self, code: int) -> str:
+        """How the child ended, for people. Holds the condition. A child that
+        exits on its own after a signal it did not report handling is not
+        "another cause": a shell's ``trap 'exit 3' TERM`` is a handler, and
+        only a Python child reports its handlers."""
+        if code < 0:
+            return f"killed by {signal_name(-code)}"
+        unanswered = sorted({delivery.signal for delivery, _ in self._pending})
+        if not unanswered:
+            return f"exit code {code}"
+        after = f"exit code {code} after {', '.join(signal_name(s) for s in unanswered)}"
+        if not self._instrumented:
+            return f"{after} (not instrumented: whether a handler ran is unknown)"
+        return f"{after} (no Python handler for it ran)"
 
     def _read(self, selector: selectors.BaseSelector, fd: int, name: str) -> bool:
         """Read once from *fd*; False when nothing more is there for now."""
@@ -206,7 +221,7 @@ class ChildWatch:
         kind, pid = fields[0], int(fields[1])
         rest = fields[2:]
         if kind == _channel.EVENT:
-            at, event_kind, sig, thread, handler, task, detail, message = rest
+            at, event_kind, sig, thread, handler, task, detail, message, ended = rest
             signum = int(sig) if sig else None
             if event_kind == "keyboard_interrupt" and detail == "propagated to the top level" and pid == self.pid:
                 self._top_level_interrupt = True
@@ -220,6 +235,7 @@ class ChildWatch:
                 detail=detail,
                 message=_channel.parse_optional(message),
                 at=float(at),
+                ended=ended or None,
             )
             if pid == self.pid:
                 self._settle(event_kind, signum, handler or None)

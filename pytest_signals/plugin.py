@@ -157,9 +157,10 @@ def signal_log(_signal_guard: SignalGuard) -> SignalLog:
     handler installed and handler call observed, in order.
 
     Views: ``sent``, ``installed``, ``handled``, ``defaults``, ``ignored``,
-    ``keyboard_interrupts``; ``filter()``, ``clear()``, ``timeline()``.
-    Assertions: ``assert_handled(sig, times=, by=)``, ``assert_not_handled(sig)``,
-    ``assert_sent(sig)``, ``assert_keyboard_interrupt()``.
+    ``keyboard_interrupts``, ``cancelled``, ``exits``; ``filter()``, ``clear()``,
+    ``timeline()``. Assertions: ``assert_handled(sig, times=, by=)``,
+    ``assert_not_handled(sig)``, ``assert_sent(sig)``,
+    ``assert_keyboard_interrupt()``, ``assert_cancelled(task, message=, absorbed=)``.
     """
     return _signal_guard.log
 

@@ -174,19 +174,73 @@ def test_loop_handler_left_installed_is_a_leak(pytester: pytest.Pytester, run) -
             assert signal.set_wakeup_fd(-1) == -1
 
         @pytest.mark.asyncio
-        async def test_closed_by_pytest_asyncio_is_no_leak(signal_log):
+        async def test_closed_by_pytest_asyncio_is_a_leak_too(signal_log):
             asyncio.get_running_loop().add_signal_handler(signal.SIGUSR2, print)
         """
     )
     result = run()
-    result.assert_outcomes(passed=3, warnings=1)
+    result.assert_outcomes(passed=3, warnings=2)
     result.stdout.fnmatch_lines(
         [
             "*SIGUSR2: event-loop handler print was left installed*",
             "*set_wakeup_fd() was left at fd*",
         ]
     )
+    result.stdout.fnmatch_lines(
+        [
+            "*::test_closed_by_pytest_asyncio_is_a_leak_too",
+            "*SIGUSR2: event-loop handler print was still installed when the test ended "
+            "(loop.remove_signal_handler() was not called; only the loop's close at teardown removed it)",
+        ]
+    )
     result.stdout.no_fnmatch_line("*_sighandler_noop*")
+
+
+LEFT_BY_THE_BODY = """
+import asyncio, signal, pytest, pytest_asyncio
+
+@pytest_asyncio.fixture(loop_scope="{scope}")
+async def server():
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGHUP, print)  # a fixture's, removed by its own teardown
+    yield
+    loop.remove_signal_handler(signal.SIGHUP)
+
+@pytest.mark.asyncio(loop_scope="{scope}")
+async def test_cleans_up(server, signal_log):
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGUSR1, print)
+    loop.remove_signal_handler(signal.SIGUSR1)
+
+# Last: under a module-scoped loop, what it leaves reaches the tests after it.
+@pytest.mark.asyncio(loop_scope="{scope}")
+async def test_leaves_it(server, signal_log):
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, print)
+"""
+
+
+@pytest.mark.parametrize("scope", ["function", "module"])
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_loop_handler_the_body_left_is_a_leak_in_every_loop_scope(
+    pytester: pytest.Pytester, run, scope: str, strict: bool
+) -> None:
+    """Checked when the body returns: pytest-asyncio's function-scoped loop
+    would remove it silently at teardown, a module-scoped one keep it."""
+    pytester.makepyfile(LEFT_BY_THE_BODY.format(scope=scope))
+    result = run(*(["--signal-strict"] if strict else []))
+    line = (
+        "*SIGTERM: event-loop handler print was left installed*"
+        if scope == "module"
+        else "*SIGTERM: event-loop handler print was still installed when the test ended*loop's close*"
+    )
+    if strict:
+        result.assert_outcomes(passed=2, errors=1)
+        result.stdout.fnmatch_lines(["*ERROR at teardown of test_leaves_it*", line, "*(signal_strict is on)*"])
+    else:
+        result.assert_outcomes(passed=2, warnings=1)
+        result.stdout.fnmatch_lines(["*test_leaves_it*", line])
+    result.stdout.no_fnmatch_line("*SIGHUP: event-loop handler*")
+    result.stdout.no_fnmatch_line("*SIGUSR1: event-loop handler*")
 
 
 def test_wait_for_times_out_with_the_timeline(pytester: pytest.Pytester, run) -> None:
@@ -267,3 +321,49 @@ def test_loop_handlers_installed_before_the_test_are_observed(pytester: pytest.P
     )
     result = run("-W", "error::pytest_signals.SignalLeakWarning")
     result.assert_outcomes(passed=2)
+
+
+def test_a_cancellation_the_task_absorbed_is_logged_with_how_it_ended(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio, signal, pytest
+
+        async def returns():
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                print("work() cancelled")  # the classic shutdown: caught, and a normal return
+
+        async def raises():
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                raise RuntimeError("cleanup failed")
+
+        @pytest.mark.asyncio
+        async def test_absorbed(send_signal, signal_log):
+            tasks = [
+                asyncio.create_task(returns(), name="worker"),
+                asyncio.create_task(raises(), name="cleaner"),
+                asyncio.create_task(asyncio.sleep(60), name="sleeper"),
+            ]
+            untouched = asyncio.create_task(asyncio.sleep(0), name="untouched")
+            await asyncio.sleep(0)
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGTERM, lambda: [t.cancel() for t in tasks])
+            await send_signal(signal.SIGTERM)
+            await asyncio.gather(*tasks, untouched, return_exceptions=True)
+            loop.remove_signal_handler(signal.SIGTERM)
+            for name in ("worker", "cleaner", "sleeper"):
+                await signal_log.wait_for("cancelled", task=name)
+            ended = {e.task: e.ended for e in signal_log.cancelled}
+            assert ended == {"worker": "returned", "cleaner": "raised", "sleeper": "cancelled"}
+            with pytest.raises(AssertionError, match=r"worker \\(message None, ended returned\\)"):
+                signal_log.assert_cancelled("worker")  # the old meaning: it did not end cancelled
+            assert signal_log.assert_cancelled("worker", absorbed=True).ended == "returned"
+            assert signal_log.assert_cancelled("cleaner", absorbed=True).ended == "raised"
+            assert signal_log.assert_cancelled("sleeper").ended == "cancelled"
+            assert "ended=returned" in str(signal_log.assert_cancelled("worker", absorbed=True))
+        """
+    )
+    run().assert_outcomes(passed=1)

@@ -95,6 +95,37 @@ def test_pytest_timeout_signal_method_keeps_working(pytester: pytest.Pytester, r
     result.stdout.fnmatch_lines(["*Failed: Timeout*"])
 
 
+def test_another_plugins_alarm_bookkeeping_is_not_in_the_timeline(pytester: pytest.Pytester, run) -> None:
+    """Another plugin's bookkeeping is not the program's behaviour."""
+    pytester.makepyfile(
+        """
+        import signal
+
+        def on_usr(signum, frame):
+            pass
+
+        def test_passes(send_signal, signal_log):
+            signal.signal(signal.SIGUSR2, on_usr)
+            send_signal(signal.SIGUSR2)
+            signal.signal(signal.SIGUSR2, signal.SIG_DFL)
+            assert [e.kind for e in signal_log] == ["installed", "sent", "handled", "installed"]
+            assert "pytest_timeout" not in signal_log.timeline()
+
+        def test_fails(send_signal):
+            signal.signal(signal.SIGUSR1, on_usr)
+            send_signal(signal.SIGUSR1)
+            signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+            assert False
+        """
+    )
+    # func_only: pytest-timeout arms and cancels its SIGALRM around the call
+    # phase, while the guard observes (by default it does so outside the test).
+    result = run("--timeout=30", "--timeout-method=signal", "-o", "timeout_func_only=true")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*- Captured signal timeline call -*", "+*s  handled*SIGUSR1*"])
+    result.stdout.no_fnmatch_line("*pytest_timeout*")
+
+
 def test_timer_set_by_test_is_replaced_by_the_one_before(pytester: pytest.Pytester, run) -> None:
     """A timer that was armed before the test keeps its deadline."""
     pytester.makeconftest(

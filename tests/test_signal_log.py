@@ -170,6 +170,47 @@ def test_failed_test_report_has_a_signal_timeline_section(pytester: pytest.Pytes
     assert result.stdout.str().count("signal timeline") == 1
 
 
+def test_a_helper_s_failure_shows_the_timeline_once(pytester: pytest.Pytester, run) -> None:
+    """In the assertion message (which says what was expected and observed),
+    not again in the phase's "signal timeline" section."""
+    pytester.makepyfile(
+        """
+        import signal, pytest
+
+        def on_hup(signum, frame):
+            pass
+
+        def test_helper_fails(send_signal, signal_log):
+            signal.signal(signal.SIGHUP, on_hup)
+            send_signal(signal.SIGHUP)
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
+            signal_log.assert_handled(signal.SIGHUP, times=2)
+
+        def test_caught_then_a_plain_assert_fails(send_signal, signal_log):
+            signal.signal(signal.SIGHUP, on_hup)
+            send_signal(signal.SIGHUP)
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
+            with pytest.raises(AssertionError):
+                signal_log.assert_not_handled(signal.SIGHUP)
+            assert False, "boom"
+        """
+    )
+    helper = run("-k", "helper_fails")
+    helper.assert_outcomes(failed=1)
+    helper.stdout.fnmatch_lines(
+        [
+            "*AssertionError: expected SIGHUP to be handled 2 time(s), observed 1 matching call(s).",
+            "*signal timeline:",
+            "*installed*SIGHUP*",
+        ]
+    )
+    assert helper.stdout.str().count("signal timeline") == 1
+    assert helper.stdout.str().count("handled             SIGHUP") == 1
+    plain = run("-k", "plain_assert")
+    plain.assert_outcomes(failed=1)
+    plain.stdout.fnmatch_lines(["*- Captured signal timeline call -*", "+*s  handled*SIGHUP*"])
+
+
 def test_bad_arguments_to_the_helpers(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(
         """
@@ -208,3 +249,39 @@ def test_an_event_loop_s_internal_handler_is_not_logged(pytester: pytest.Pyteste
         """
     )
     run().assert_outcomes(passed=1)
+
+
+class _Server:
+    def on_term(self, signum: int, frame: object) -> None:
+        pass
+
+
+def _on_hup(signum: int, frame: object) -> None:
+    pass
+
+
+def test_by_sees_through_partials_and_bound_methods() -> None:
+    """Matching only: a log filled by hand, no signal involved."""
+    import functools
+    import signal
+
+    from pytest_signals import SignalLog
+    from pytest_signals._names import handler_name
+
+    server = _Server()
+    log = SignalLog()
+    log.record("handled", signal.SIGINT, handler="partial(asyncio.runners.Runner._on_sigint)")
+    log.record("handled", signal.SIGTERM, handler=handler_name(functools.partial(server.on_term)))
+    log.record("handled", signal.SIGHUP, handler=handler_name(server.on_term))
+    log.record("handled", signal.SIGUSR1, handler=handler_name(functools.partial(functools.partial(_on_hup, 1))))
+
+    for by in ("Runner._on_sigint", "_on_sigint", "asyncio.runners.Runner._on_sigint", "partial(Runner._on_sigint)"):
+        log.assert_handled(signal.SIGINT, times=1, by=by)
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        for by in ("_Server.on_term", "on_term", server.on_term, _Server.on_term, functools.partial(server.on_term)):
+            log.assert_handled(sig, times=1, by=by)
+    log.assert_handled(signal.SIGUSR1, times=1, by="_on_hup")
+    log.assert_handled(signal.SIGUSR1, times=1, by=_on_hup)
+    for sig, by in ((signal.SIGINT, "runners"), (signal.SIGINT, "Runner"), (signal.SIGTERM, "Server.on_term")):
+        with pytest.raises(AssertionError, match="observed 0 matching call"):
+            log.assert_handled(sig, by=by)

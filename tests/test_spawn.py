@@ -291,6 +291,87 @@ def test_asyncio_run_interrupted(pytester: pytest.Pytester, run) -> None:
     run().assert_outcomes(passed=1)
 
 
+def test_a_child_that_exits_after_a_signal_is_described_as_such(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        waiter="""
+        import signal, sys
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+        print("ready", flush=True)
+        signal.sigwait([signal.SIGTERM])  # taken, no handler runs
+        sys.exit(4)
+        """,
+        test_it="""
+        import signal
+        TRAP = 'trap "exit 3" TERM; echo ready; while :; do sleep 1 & wait $!; done'
+
+        def test_shell_trap(spawn, send_signal, signal_log):
+            proc = spawn(["sh", "-c", TRAP])
+            proc.expect("ready")
+            delivery = send_signal(signal.SIGTERM, to=proc).wait()
+            assert proc.wait() == 3
+            assert delivery.outcome == "exited"
+            detail = "exit code 3 after SIGTERM (not instrumented: whether a handler ran is unknown)"
+            assert signal_log.exits[-1].detail == detail
+            assert [e.kind for e in delivery.events] == ["sent", "exited"]
+            assert repr(delivery).endswith(f": exited ({detail})>")
+
+        def test_python_child_without_a_handler(spawn, send_signal, signal_log):
+            proc = spawn("waiter.py")
+            proc.expect("ready")
+            assert send_signal(signal.SIGTERM, to=proc).wait().outcome == "exited"
+            assert proc.wait() == 4
+            assert signal_log.exits[-1].detail == "exit code 4 after SIGTERM (no Python handler for it ran)"
+
+        def test_no_signal_pending(spawn, signal_log):
+            assert spawn(["sh", "-c", "exit 5"]).wait() == 5
+            assert signal_log.exits[-1].detail == "exit code 5"
+        """,
+    )
+    run().assert_outcomes(passed=3)
+
+
+def test_ctrl_c_shutdown_that_the_worker_absorbed(pytester: pytest.Pytester, run) -> None:
+    """asyncio.run cancels the tasks on Ctrl-C (3.11+: main first, from its
+    SIGINT handler; 3.10: all of them once KeyboardInterrupt left the loop);
+    a worker that catches the CancelledError and returns is still reported."""
+    pytester.makepyfile(
+        app="""
+        import asyncio, sys
+
+        async def work():
+            try:
+                await asyncio.sleep(60)
+            except asyncio.CancelledError:
+                print("work() cancelled", flush=True)
+
+        async def main():
+            worker = asyncio.create_task(work(), name="worker")
+            await asyncio.sleep(0)  # one step: the worker is inside its try
+            print("ready", flush=True)
+            await asyncio.sleep(60)
+
+        try:
+            asyncio.run(main())
+        except KeyboardInterrupt:
+            sys.exit(130)
+        """,
+        test_app="""
+        import signal, sys
+        def test_ctrl_c(spawn, send_signal, signal_log):
+            proc = spawn("app.py")
+            proc.expect("ready")
+            send_signal(signal.SIGINT, to=proc).wait()
+            assert proc.wait() == 130
+            assert "work() cancelled" in proc.stdout
+            event = signal_log.assert_cancelled("worker", process=proc, absorbed=True)
+            assert event.ended == "returned" and event.detail == "coroutine work" and event.message is None
+            if sys.version_info >= (3, 11):  # 3.10 raises KeyboardInterrupt wherever main happens to be
+                assert signal_log.assert_cancelled("Task-1", process=proc).ended == "cancelled"
+        """,
+    )
+    run().assert_outcomes(passed=1)
+
+
 @pytest.mark.parametrize(
     ("code", "error"),
     [

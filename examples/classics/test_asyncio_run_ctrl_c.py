@@ -32,8 +32,10 @@ def test_a_default_main_is_cancelled_then_the_worker(spawn, signal_log):
     assert not proc.keyboard_interrupt
     order(proc, "main: raising SIGINT", "main: cancelled", "worker: cancelled", "asyncio.run() returned")
     assert "KeyboardInterrupt" not in proc.stderr
-    # main caught its CancelledError and returned: only the worker's task ended cancelled.
-    assert [e.task for e in signal_log.filter("cancelled", process=proc)] == ["worker"]
+    # main caught its CancelledError and returned; the worker's task ended cancelled.
+    cancellations = [(e.task, e.ended) for e in signal_log.filter("cancelled", process=proc)]
+    assert cancellations == [("Task-1", "returned"), ("worker", "cancelled")]
+    signal_log.assert_cancelled("Task-1", process=proc, absorbed=True)
 
 
 @pytest.mark.skipif(RUNNER_HANDLES_CTRL_C, reason="Python 3.10 only")

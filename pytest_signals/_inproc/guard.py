@@ -100,7 +100,8 @@ class SignalGuard:
         (the first error of each is in ``errors``; a KeyboardInterrupt is
         raised again once all have run):
 
-        1. list the dispositions and event-loop handlers the test left;
+        1. list the dispositions and event-loop handlers the test left (and
+           those its body left, noted by :meth:`body_ended`);
         2. put the interval timers back (``ITIMER_REAL`` as it would be had
            nobody touched it): a fast timer left running must not tick once
            ``SIG_DFL`` is back;
@@ -164,6 +165,17 @@ class SignalGuard:
         return []
 
     # -- what the hooks ask -------------------------------------------------------
+
+    def body_started(self) -> None:
+        """The call phase begins (pytest's hook around the test function)."""
+        if self._loop_hooks is not None:
+            self._loop_hooks.body_started()
+
+    def body_ended(self) -> None:
+        """The call phase ended: what the test's body left is noted now, before
+        its fixtures' teardown (a loop's close) can hide it."""
+        if self._loop_hooks is not None:
+            self._loop_hooks.body_ended()
 
     def caused_by_test(self, exc: BaseException) -> bool:
         """True when *exc* (or what it was raised from) came from a SIGINT the test sent."""

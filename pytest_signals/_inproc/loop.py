@@ -5,8 +5,10 @@ runs the callback on a later loop iteration. While a test that uses the plugin
 runs (and only if asyncio is already imported: it is never imported for
 this), ``add_signal_handler``/``remove_signal_handler`` are wrapped to log the
 callbacks added and removed, each callback to log when the loop runs it, and
-``create_task`` to log tasks that end cancelled. Everything goes through the
-test's undo stack.
+``create_task`` to log the tasks a cancellation reached, however they ended
+(see :mod:`.._tasks`: on 3.10 the requests are noted after each loop signal
+callback and in ``asyncio.run``'s shutdown). Everything goes through the test's
+undo stack.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .._compat import running_loop, unix_loop_class
 from .._names import handler_name
 from .._signals import signal_name
-from .._tasks import cancel_message, coroutine_name
+from .._tasks import NOTE_CANCELS, cancel_message, coroutine_name, ending, note_pending_cancels
 
 if TYPE_CHECKING:
     from .._delivery import Delivery
@@ -41,6 +43,13 @@ class LoopHooks:
         # signal handlers), and a handler may call send_signal in the middle of it.
         self._waiting: list[tuple[Delivery, set[Key], int]] = []
         self._adopted: set[Key] = set()  # handlers that were there before the test
+        self._cancels: set[int] = set()  # ids of tasks a cancellation is on its way to (3.10)
+        # Handlers the test's body added, and those of them still installed when
+        # it returned: a loop closed later (pytest-asyncio's, at teardown)
+        # removes them silently, one of wider scope keeps them for later tests.
+        self._in_body = False
+        self._added_by_body: set[Key] = set()
+        self._left_by_body: dict[Key, str] = {}
 
     def install(self) -> None:
         loop_class = unix_loop_class()
@@ -54,6 +63,9 @@ class LoopHooks:
         if uvloop_class is not None:  # a Python subclass of uvloop's compiled loop
             self._patch_handlers(uvloop_class)
             self._patch_create_task(uvloop_class)
+        runners = sys.modules.get("asyncio.runners")
+        if NOTE_CANCELS and runners is not None:
+            self._patch_cancel_all_tasks(runners)
 
     # -- add / remove ------------------------------------------------------------
 
@@ -70,12 +82,14 @@ class LoopHooks:
                 return original_add(loop, sig, callback, *args)  # asyncio's own error
             name = handler_name(callback)
             keys: list[Key] = []  # known once asyncio accepted *sig*: its errors come first, unchanged
-            observed_callback = hooks._observed(callback, name, keys)
+            observed_callback = hooks._observed(callback, name, keys, loop)
             with hooks.observer.loop_bookkeeping():
                 result = original_add(loop, sig, observed_callback, *args)
             key = (id(loop), int(sig))
             keys.append(key)
             hooks.handlers[key] = name
+            if hooks._in_body:
+                hooks._added_by_body.add(key)
             hooks.log.record("installed", key[1], handler=name, detail="loop.add_signal_handler")
             return result
 
@@ -91,7 +105,7 @@ class LoopHooks:
         self.undo.setattr(loop_class, "add_signal_handler", add_signal_handler)
         self.undo.setattr(loop_class, "remove_signal_handler", remove_signal_handler)
 
-    def _observed(self, callback: Any, name: str, keys: list[Key]) -> Any:
+    def _observed(self, callback: Any, name: str, keys: list[Key], loop: Any) -> Any:
         """*callback*, logged each time the loop runs it (``keys[0]`` is its key)."""
         hooks = self
 
@@ -102,6 +116,10 @@ class LoopHooks:
             try:
                 return callback(*cb_args)
             finally:
+                if NOTE_CANCELS:
+                    import asyncio
+
+                    note_pending_cancels(asyncio.all_tasks(loop), hooks._cancels)
                 hooks._ran(keys[0], name)
 
         observed_callback._pytest_signals_observed = True  # type: ignore[attr-defined]
@@ -120,7 +138,7 @@ class LoopHooks:
             if key in self.handlers or callback is None or getattr(callback, "_pytest_signals_observed", False):
                 continue
             name = handler_name(callback)
-            self.undo.setattr(handle, "_callback", self._observed(callback, name, [key]))
+            self.undo.setattr(handle, "_callback", self._observed(callback, name, [key], loop))
             self.handlers[key] = name
             self._adopted.add(key)
 
@@ -129,23 +147,41 @@ class LoopHooks:
     def _patch_create_task(self, loop_class: Any) -> None:
         original = loop_class.create_task
         log = self.log
+        cancels = self._cancels
 
         def report(task: Any) -> None:
-            if task.cancelled():
+            ended = ending(task, id(task) in cancels)
+            cancels.discard(id(task))
+            if ended is not None:
                 log.record(
                     "cancelled",
                     None,
                     task=task.get_name(),
                     detail=f"coroutine {coroutine_name(task)}",
-                    message=cancel_message(task),
+                    message=cancel_message(task) if ended == "cancelled" else None,
+                    ended=ended,
                 )
 
         def create_task(loop: Any, coro: Any, *args: Any, **kwargs: Any) -> Any:
             task = original(loop, coro, *args, **kwargs)
+            cancels.discard(id(task))  # a noted id of a task long gone
             task.add_done_callback(report)
             return task
 
         self.undo.setattr(loop_class, "create_task", create_task)
+
+    def _patch_cancel_all_tasks(self, runners: Any) -> None:
+        """3.10's ``asyncio.run`` cancels every task left when main ends."""
+        original = runners._cancel_all_tasks
+        cancels = self._cancels
+
+        def _cancel_all_tasks(loop: Any) -> Any:
+            import asyncio
+
+            cancels.update(id(task) for task in asyncio.all_tasks(loop) if not task.done())
+            return original(loop)
+
+        self.undo.setattr(runners, "_cancel_all_tasks", _cancel_all_tasks)
 
     # -- deliveries ----------------------------------------------------------------
 
@@ -172,10 +208,30 @@ class LoopHooks:
             events = tuple(e for e in self.log[first:] if e.signal == delivery.signal)
             delivery._complete("handled", name, events)
 
+    # -- leaks ---------------------------------------------------------------------
+
+    def body_started(self) -> None:
+        self._in_body = True
+
+    def body_ended(self) -> None:
+        """The test's body (the call phase) returned: note the handlers it added
+        and left, whatever the loop's scope, before any fixture closes the loop."""
+        self._in_body = False
+        for key in self._added_by_body:
+            if key in self.handlers:
+                self._left_by_body[key] = self.handlers[key]
+
     def leaks(self) -> list[str]:
-        return [
-            f"{signal_name(sig)}: event-loop handler {name} was left installed "
-            "(loop.remove_signal_handler() or loop.close() was not called)"
-            for (loop, sig), name in sorted(self.handlers.items(), key=lambda item: item[0][1])
-            if (loop, sig) not in self._adopted
-        ]
+        left = {key: name for key, name in self.handlers.items() if key not in self._adopted}
+        left.update(self._left_by_body)
+        lines = []
+        for key, name in sorted(left.items(), key=lambda item: item[0][1]):
+            what = f"{signal_name(key[1])}: event-loop handler {name}"
+            if key in self.handlers:
+                lines.append(f"{what} was left installed (loop.remove_signal_handler() or loop.close() was not called)")
+            else:
+                lines.append(
+                    f"{what} was still installed when the test ended (loop.remove_signal_handler() was not "
+                    "called; only the loop's close at teardown removed it)"
+                )
+        return lines

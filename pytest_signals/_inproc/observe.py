@@ -228,18 +228,15 @@ class SignalObserver:
         old = self.virtual[signalnum]
         self.virtual[signalnum] = handler
         self.touched.add(signalnum)
-        plugin = self.foreign_caller()
-        if plugin is not None:
-            self.original[signalnum] = handler  # the new baseline: no leak, restored as such
+        if self.foreign_caller() is not None:
+            # Another plugin's bookkeeping (pytest-timeout arming and cancelling
+            # its SIGALRM), not the program's: the new baseline, not logged.
+            self.original[signalnum] = handler  # no leak, restored as such
             self._rebased.add(signalnum)
+            return old
         if is_loop_noop(handler) or self._bookkeeping:
             return old  # the loop's own: its callbacks are logged by the loop hooks
-        self.log.record(
-            "installed",
-            signalnum,
-            handler=handler_name(handler),
-            detail=f"replaces {handler_name(old)}" + (f", by the {plugin} plugin" if plugin else ""),
-        )
+        self.log.record("installed", signalnum, handler=handler_name(handler), detail=f"replaces {handler_name(old)}")
         return old
 
     def foreign_caller(self) -> str | None:

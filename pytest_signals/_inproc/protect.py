@@ -47,13 +47,17 @@ class phase:
         self.item, self.when, self.timeline = item, when, timeline
 
     def __enter__(self) -> None:
-        return None
+        guard = self.item.stash.get(GUARD_KEY, None)
+        if guard is not None and self.when == "call":
+            guard.body_started()
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         __tracebackhide__ = True
         guard = self.item.stash.get(GUARD_KEY, None)
         if guard is None:
             return
+        if self.when == "call":
+            guard.body_ended()
         failed = exc is not None
         try:
             if isinstance(exc, KeyboardInterrupt) and guard.caused_by_test(exc):
@@ -66,7 +70,7 @@ class phase:
                 pytest.fail("\n".join(deaths), pytrace=False)
         finally:
             if self.timeline:
-                add_timeline_section(self.item, guard, self.when, failed)
+                add_timeline_section(self.item, guard, self.when, failed, shown=guard.log.shows_timeline(exc))
 
 
 def shows_passed_output(config: pytest.Config) -> bool:
@@ -75,10 +79,11 @@ def shows_passed_output(config: pytest.Config) -> bool:
     return "P" in chars or "A" in chars
 
 
-def add_timeline_section(item: pytest.Item, guard: SignalGuard, when: str, failed: bool) -> None:
+def add_timeline_section(item: pytest.Item, guard: SignalGuard, when: str, failed: bool, shown: bool = False) -> None:
     """Add the events of this phase to the item's report sections: for a phase
     that failed, or when passing tests' output is shown (pytest keeps every
-    item's sections for the whole session)."""
-    text = guard.take_phase_timeline(text=failed or shows_passed_output(item.config))
+    item's sections for the whole session). Not when the failure's own message
+    has the whole timeline already (*shown*: an assertion helper's)."""
+    text = guard.take_phase_timeline(text=(failed or shows_passed_output(item.config)) and not shown)
     if text:
         item.add_report_section(when, "signal timeline", text)

@@ -232,12 +232,14 @@ class SignalSender:
             if blocked and via == "raise":
                 delivery._complete("blocked", None, tuple(log[first:]))
                 return delivery
-            pytest.fail(
-                f"send_signal({signal_name(signum)}, via={via!r}): waited {timeout:g}s for the handler "
-                f"{handler_name(disposition)} to run; it did not"
-                + (" (the signal is blocked in the main thread's mask)" if blocked else "")
-                + f".\nsignal timeline:\n{log.timeline()}",
-                pytrace=False,
+            raise log.failure(
+                pytest.fail.Exception(
+                    f"send_signal({signal_name(signum)}, via={via!r}): waited {timeout:g}s for the handler "
+                    f"{handler_name(disposition)} to run; it did not"
+                    + (" (the signal is blocked in the main thread's mask)" if blocked else "")
+                    + ".",
+                    pytrace=False,
+                )
             )
         events = tuple(log[first:])
         outcome, handler = "handled", None
@@ -261,21 +263,23 @@ class SignalSender:
             if observer.completions(signum) <= before and not (blocked and via == "raise"):
                 self._wait(signum, before, deadline)
         if bound.interrupted:
-            pytest.fail(
-                f"send_signal({signal_name(signum)}, via={via!r}): the handler {handler} was still running "
-                f"after {timeout:g}s (signal_timeout): it was interrupted so that the session goes on. "
-                "A handler should do little (set a flag, write to a pipe) and return."
-                f"\nsignal timeline:\n{self._guard.log.timeline()}",
-                pytrace=False,
+            raise self._guard.log.failure(
+                pytest.fail.Exception(
+                    f"send_signal({signal_name(signum)}, via={via!r}): the handler {handler} was still running "
+                    f"after {timeout:g}s (signal_timeout): it was interrupted so that the session goes on. "
+                    "A handler should do little (set a flag, write to a pipe) and return.",
+                    pytrace=False,
+                )
             )
 
     def _loop_timeout(self, delivery: Delivery, timeout: float) -> NoReturn:
         __tracebackhide__ = True
-        pytest.fail(
-            f"await send_signal({signal_name(delivery.signal)}): waited {timeout:g}s for the event "
-            "loop to run its handler; it did not (is the loop running, and not blocked?)."
-            f"\nsignal timeline:\n{self._guard.log.timeline()}",
-            pytrace=False,
+        raise self._guard.log.failure(
+            pytest.fail.Exception(
+                f"await send_signal({signal_name(delivery.signal)}): waited {timeout:g}s for the event "
+                "loop to run its handler; it did not (is the loop running, and not blocked?).",
+                pytrace=False,
+            )
         )
 
     def _wait(self, signum: int, before: int, deadline: float) -> bool:
