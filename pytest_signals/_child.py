@@ -301,6 +301,18 @@ def _patch_excepthook() -> None:
     sys.excepthook = excepthook
 
 
+def _start_coverage() -> None:
+    """The test process measures coverage: so does this child, with its
+    configuration (coverage.py's own subprocess start-up, which does nothing
+    when coverage's .pth file already started it)."""
+    try:
+        import coverage
+
+        coverage.process_startup()
+    except Exception:  # a broken coverage install must not change what the child does
+        pass
+
+
 def bootstrap() -> None:
     """Install the instrumentation. Called from the bootstrap sitecustomize."""
     global _fd, _pid
@@ -345,6 +357,8 @@ def bootstrap() -> None:
         "pytest_signals",
     ):
         sys.modules.pop(name, None)
+    if "COVERAGE_PROCESS_CONFIG" in environ or "COVERAGE_PROCESS_START" in environ:
+        _start_coverage()
     if ENV_FUNCTION in environ:
         sys.modules[PRIVATE_NAME] = this
 

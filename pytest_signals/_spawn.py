@@ -308,7 +308,37 @@ def _environment(
         child_env[_channel.ENV_BOOT] = BOOT_DIR
         child_env[_channel.ENV_CHANNEL] = str(_channel.CHANNEL_FD)
         child_env.update(extra)
+        if not {"COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"} & set(child_env):
+            config = coverage_config()
+            if config is not None:
+                child_env["COVERAGE_PROCESS_CONFIG"] = config
     return child_env
+
+
+COVERED: list[str] = []  # data files children were told to write (combined at the session's end)
+
+
+def coverage_config() -> str | None:
+    """When the test process measures coverage (pytest-cov, ``coverage run``),
+    its configuration for a child: the same, in parallel mode, with the data
+    file's absolute path, so that the child's data lands beside the test
+    process's. coverage.py's own subprocess support reads it
+    (``COVERAGE_PROCESS_CONFIG``); the child's instrumentation starts it."""
+    coverage = sys.modules.get("coverage")
+    current = getattr(getattr(coverage, "Coverage", None), "current", None)
+    cov = current() if current is not None else None
+    if cov is None or not hasattr(cov.config, "serialize"):  # not measuring, or coverage < 7.10
+        return None
+    import copy
+
+    config = copy.copy(cov.config)
+    data = getattr(cov, "_data", None)  # (see _compat: the data file's absolute base name)
+    base = str(data.base_filename()) if data is not None else os.path.abspath(config.data_file)
+    config.parallel, config.data_file = True, base
+    if base not in COVERED:
+        COVERED.append(base)
+    serialized: str = config.serialize()
+    return serialized
 
 
 def _looks_like_path(target: str) -> bool:

@@ -211,9 +211,28 @@ def _report(config: pytest.Config) -> SignalReport:
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     config = session.config
+    _combine_children_coverage(config)
     workeroutput = getattr(config, "workeroutput", None)  # an xdist worker
     if workeroutput is not None and config.stash[SETTINGS_KEY].report:
         workeroutput[WORKER_OUTPUT_KEY] = _report(config).to_data()
+
+
+def _combine_children_coverage(config: pytest.Config) -> None:
+    """Spawned children wrote parallel coverage data beside the test process's:
+    pytest-cov combines it at its own end; under ``coverage run`` nothing
+    would, so it is combined into the running measurement here."""
+    spawn = sys.modules.get("pytest_signals._spawn")
+    if spawn is None or not spawn.COVERED or config.pluginmanager.hasplugin("_cov"):
+        return
+    coverage = sys.modules.get("coverage")
+    cov = coverage.Coverage.current() if coverage is not None else None
+    if cov is not None and not cov.config.parallel:
+        import os
+
+        with warnings.catch_warnings():  # "no data collected" *before* the children's is in
+            exceptions = sys.modules.get("coverage.exceptions")
+            warnings.simplefilter("ignore", getattr(exceptions, "CoverageWarning", Warning))
+            cov.combine(data_paths=sorted({os.path.dirname(base) for base in spawn.COVERED}), keep=False)
 
 
 @pytest.hookimpl(optionalhook=True)

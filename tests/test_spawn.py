@@ -522,7 +522,8 @@ def test_under_xdist(pytester: pytest.Pytester, run, server) -> None:
     run("-n", "2").assert_outcomes(passed=6)
 
 
-def test_coverage_includes_code_run_in_children(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("start_method", ["forkserver", "exec"])
+def test_coverage_includes_code_run_in_children(pytester: pytest.Pytester, start_method: str) -> None:
     pytest.importorskip("pytest_cov")
     pytester.makepyfile(
         app="""
@@ -548,12 +549,51 @@ def test_coverage_includes_code_run_in_children(pytester: pytest.Pytester) -> No
             assert proc.wait() == 0
         """,
     )
-    pytester.path.joinpath(".coveragerc").write_text("[run]\npatch = subprocess\n")
-    result = pytester.runpytest_subprocess("--cov=app", "--cov-report=term-missing", "-W", "ignore")
+    # No configuration: the children are measured because the test process is.
+    result = pytester.runpytest_subprocess(
+        "--cov=app", "--cov-report=term-missing", "-W", "ignore", f"--signal-start-method={start_method}"
+    )
     result.assert_outcomes(passed=1)
     # Only never_called's body (and maybe the idle loop's sleep) is missed: the
     # handler and main ran in the child.
     result.stdout.re_match_lines([r"app\.py\s+11\s+[12]\s+\d+%\s+(9, )?12$"])
+
+
+COVERED_APP = """
+def main():
+    total = 0
+    for i in range(3):
+        total += i
+    return 0
+
+def never_called():
+    return 1
+"""
+
+
+@pytest.mark.parametrize("start_method", ["forkserver", "exec"])
+def test_coverage_run_includes_code_run_in_children(pytester: pytest.Pytester, start_method: str) -> None:
+    """`coverage run -m pytest`: the children's data is combined into the run's, with no configuration."""
+    pytest.importorskip("coverage")
+    pytester.makepyfile(app=COVERED_APP, test_app="def test_child(spawn):\n    assert spawn('app:main').wait() == 0\n")
+    run = pytester.run(
+        sys.executable,
+        "-m",
+        "coverage",
+        "run",
+        "--source=app",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        f"--signal-start-method={start_method}",
+        timeout=120,
+    )
+    run.assert_outcomes(passed=1)
+    report = pytester.run(sys.executable, "-m", "coverage", "report", "-m", timeout=60)
+    report.stdout.re_match_lines([r"app\.py\s+7\s+1\s+\d+%\s+8$"])  # only never_called's body is missed
+    assert "CoverageWarning" not in run.stdout.str()
+    assert not list(pytester.path.glob(".coverage.*")), "the children's data files were combined"
 
 
 def test_deliveries_are_awaitable_on_asyncio_and_trio(
