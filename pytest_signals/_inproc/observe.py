@@ -202,9 +202,6 @@ class SignalObserver:
 
     # -- what the code under test sees -----------------------------------------
 
-    def manages(self, signum: int) -> bool:
-        return signum in self.virtual
-
     def disposition(self, signum: int) -> object:
         """What ``signal.getsignal`` tells the code under test."""
         return self.virtual.get(signum)
