@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from ._compat import first_function_fixture
-from ._inproc.protect import GUARD_KEY, add_timeline_section, phase
+from ._inproc.protect import GUARD_KEY, add_timeline_section, protected
 from ._marker import MARKER_LINE, marker_signals
 from ._options import Settings, add_options, read_settings
 
@@ -92,15 +92,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, object, object]:
     __tracebackhide__ = True
-    with phase(item, "setup"):
-        return (yield)
+    return (yield from protected(item, "setup"))
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
     __tracebackhide__ = True
-    with phase(item, "call"):
-        return (yield)
+    return (yield from protected(item, "call"))
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
@@ -108,8 +106,7 @@ def pytest_runtest_teardown(item: pytest.Item) -> Generator[None, object, object
     # Fixture finalizers run here: a SIGINT a fixture sends while tearing down is caught.
     __tracebackhide__ = True
     try:
-        with phase(item, "teardown", timeline=False):
-            return (yield)
+        return (yield from protected(item, "teardown", timeline=False))
     finally:
         # pytest keeps every item until the session ends: keep nothing of this
         # test's signal state beyond its reports.

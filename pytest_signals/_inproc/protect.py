@@ -13,6 +13,7 @@ phase.
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -71,6 +72,24 @@ class phase:
         finally:
             if self.timeline:
                 add_timeline_section(self.item, guard, self.when, failed, shown=guard.log.shows_timeline(exc))
+
+
+def protected(item: pytest.Item, when: str, timeline: bool = True) -> Generator[None, object, object]:
+    """The body of the plugin's hook wrapper for one phase (``yield from`` it).
+    For a test without a guard: two stash lookups, nothing else."""
+    __tracebackhide__ = True
+    stash = item.stash
+    if GUARD_KEY in stash:
+        phase(item, when, timeline).__enter__()
+    try:
+        result = yield
+    except BaseException as exc:
+        if GUARD_KEY in stash:
+            phase(item, when, timeline).__exit__(type(exc), exc, exc.__traceback__)
+        raise
+    if GUARD_KEY in stash:
+        phase(item, when, timeline).__exit__(None, None, None)
+    return result
 
 
 def shows_passed_output(config: pytest.Config) -> bool:
