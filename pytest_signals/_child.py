@@ -20,7 +20,7 @@ import time
 
 from . import _channel
 from ._names import handler_name
-from ._tasks import NOTE_CANCELS, cancel_message, coroutine_name, ending, note_pending_cancels
+from ._tasks import NOTE_CANCELS, cancelled_event, note_pending_cancels
 
 if False:  # for type checkers only; typing is not imported in the child
     from typing import Any
@@ -208,17 +208,9 @@ def _patch_unix_events(module: "Any") -> None:
 
 
 def _report_cancelled(task: "Any") -> None:
-    ended = ending(task, id(task) in _cancels)
-    _cancels.discard(id(task))
-    if ended is not None:
-        emit(
-            "cancelled",
-            None,
-            task=task.get_name(),
-            detail=f"coroutine {coroutine_name(task)}",
-            message=cancel_message(task) if ended == "cancelled" else None,
-            ended=ended,
-        )
+    fields = cancelled_event(task, _cancels)
+    if fields is not None:
+        emit("cancelled", None, **fields)
 
 
 def _patch_base_events(module: "Any") -> None:

@@ -13,6 +13,9 @@ task refers to (``gc.get_referents``, which only looks).
 
 import sys
 
+if False:  # for type checkers only; typing is not imported in the child
+    from typing import Any
+
 # 3.10's tasks keep no count of the cancellations they received.
 NOTE_CANCELS = sys.version_info < (3, 11)
 
@@ -85,3 +88,20 @@ def ending(task: object, requested: bool) -> "str | None":
     # _exception, not exception(): that would mark it retrieved, and asyncio
     # would no longer log "Task exception was never retrieved" for the program.
     return "raised" if getattr(task, "_exception", None) is not None else "returned"
+
+
+def cancelled_event(task: object, cancels: "set[int]") -> "dict[str, Any] | None":
+    """The fields of a "cancelled" event for a done *task*, or None when no
+    cancellation reached it; *cancels* holds the ids of tasks one was noted
+    on its way to (3.10), and forgets this one. Shared by the test process
+    and the child's instrumentation."""
+    ended = ending(task, id(task) in cancels)
+    cancels.discard(id(task))
+    if ended is None:
+        return None
+    return {
+        "task": task.get_name(),  # type: ignore[attr-defined]
+        "detail": f"coroutine {coroutine_name(task)}",
+        "message": cancel_message(task) if ended == "cancelled" else None,
+        "ended": ended,
+    }

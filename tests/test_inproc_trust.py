@@ -297,6 +297,15 @@ def _pid_namespace() -> list[str]:
     pytest.skip("cannot make a pid namespace here")
 
 
+def _run_in_pid_namespace(pytester: pytest.Pytester, prefix: list[str]) -> tuple[pytest.RunResult, list[str]]:
+    """The inner session under two SIGTERM-catching wrappers (pid 1 and pytest's
+    parent), and the wrappers a SIGTERM reached."""
+    args = ["-p", "no:cacheprovider", f"--basetemp={pytester.path / 'basetemp'}"]
+    wrapper = [sys.executable, "-c", NAMESPACE_WRAPPER, "init", NAMESPACE_WRAPPER]
+    result = pytester.run(*prefix, *wrapper, *args, timeout=60)
+    return result, sorted(p.name for p in pytester.path.glob("reached-*"))
+
+
 def test_pid_1_and_ancestors_are_refused(pytester: pytest.Pytester) -> None:
     """Run in a pid namespace: on a plugin that sends, only the wrappers get the SIGTERM."""
     prefix = _pid_namespace()
@@ -314,10 +323,7 @@ def test_pid_1_and_ancestors_are_refused(pytester: pytest.Pytester) -> None:
             pass
         """
     )
-    args = ["-p", "no:cacheprovider", f"--basetemp={pytester.path / 'basetemp'}"]
-    wrapper = [sys.executable, "-c", NAMESPACE_WRAPPER, "init", NAMESPACE_WRAPPER]
-    result = pytester.run(*prefix, *wrapper, *args, timeout=60)
-    reached = sorted(p.name for p in pytester.path.glob("reached-*"))
+    result, reached = _run_in_pid_namespace(pytester, prefix)
     result.assert_outcomes(passed=3)
     assert reached == [], "a SIGTERM reached the wrappers: the plugin sent it"
 
@@ -342,10 +348,7 @@ def test_kill_minus_one_is_contained(pytester: pytest.Pytester) -> None:
             pass
         """
     )
-    args = ["-p", "no:cacheprovider", f"--basetemp={pytester.path / 'basetemp'}"]
-    wrapper = [sys.executable, "-c", NAMESPACE_WRAPPER, "init", NAMESPACE_WRAPPER]
-    result = pytester.run(*prefix, *wrapper, *args, timeout=60)
-    reached = sorted(p.name for p in pytester.path.glob("reached-*"))
+    result, reached = _run_in_pid_namespace(pytester, prefix)
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(["*os.kill(-1, SIGTERM) would have reached every process this user may signal*"])
     assert reached == [], "the SIGTERM reached the wrappers"

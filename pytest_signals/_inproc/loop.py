@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from .._compat import running_loop, unix_loop_class
 from .._names import handler_name
 from .._signals import signal_name
-from .._tasks import NOTE_CANCELS, cancel_message, coroutine_name, ending, note_pending_cancels
+from .._tasks import NOTE_CANCELS, cancelled_event, note_pending_cancels
 
 if TYPE_CHECKING:
     from .._delivery import Delivery
@@ -150,17 +150,9 @@ class LoopHooks:
         cancels = self._cancels
 
         def report(task: Any) -> None:
-            ended = ending(task, id(task) in cancels)
-            cancels.discard(id(task))
-            if ended is not None:
-                log.record(
-                    "cancelled",
-                    None,
-                    task=task.get_name(),
-                    detail=f"coroutine {coroutine_name(task)}",
-                    message=cancel_message(task) if ended == "cancelled" else None,
-                    ended=ended,
-                )
+            fields = cancelled_event(task, cancels)
+            if fields is not None:
+                log.record("cancelled", None, **fields)
 
         def create_task(loop: Any, coro: Any, *args: Any, **kwargs: Any) -> Any:
             task = original(loop, coro, *args, **kwargs)
