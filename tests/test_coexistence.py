@@ -163,7 +163,12 @@ def test_a_signal_from_outside_ends_the_session_cleanly(pytester: pytest.Pyteste
     with open(fifo) as ready:  # opens once the test opens it for writing
         assert ready.read() == "ready"
     proc.send_signal(getattr(signal, name))
-    out, _ = proc.communicate(timeout=60)
+    try:
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # a failure must not leave the session running
+            proc.kill()
+            proc.communicate()
     text = out.decode()
     assert proc.returncode == 128 + getattr(signal, name), text
     assert f"pytest-signals: {name} from outside the test" in text
