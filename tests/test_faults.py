@@ -79,7 +79,8 @@ def test_handler_that_blocks_in_a_child_is_a_clear_failure(pytester: pytest.Pyte
         import signal, threading
         signal.signal(signal.SIGTERM, lambda s, f: threading.Event().wait())
         print("ready", flush=True)
-        threading.Event().wait(30)  # noqa: sleep-ok - the program's own wait
+        for _ in range(600):  # short waits: a SIGTERM sent on "ready" may land just before one starts
+            threading.Event().wait(0.05)  # noqa: sleep-ok - the program's own wait
         """,
         test_stuck="""
         import signal
