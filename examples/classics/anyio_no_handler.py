@@ -13,8 +13,9 @@ import sys
 import anyio
 
 
-async def worker():
+async def worker(started):
     try:
+        started.set()  # inside the try: a Ctrl-C from now on reaches the finally
         await anyio.sleep_forever()
     finally:
         print("worker: shut down", flush=True)
@@ -23,7 +24,9 @@ async def worker():
 async def main():
     try:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(worker)
+            started = anyio.Event()
+            tg.start_soon(worker, started)
+            await started.wait()  # "ready" only once the worker can shut down
             print("ready", flush=True)
             await anyio.sleep_forever()
     except BaseException as exc:  # what reaches the application's own code
