@@ -42,21 +42,3 @@ def test_a_finished_tests_guard_and_log_are_collectable(pytester: pytest.Pyteste
         """
     )
     run().assert_outcomes(passed=4)
-
-
-def test_a_passing_tests_timeline_is_not_kept_unless_shown(pytester: pytest.Pytester, run) -> None:
-    """pytest keeps every item's report sections for the whole session."""
-    pytester.makepyfile(
-        """
-        import signal
-        def test_passes(send_signal):
-            signal.signal(signal.SIGHUP, lambda s, f: None)
-            send_signal(signal.SIGHUP)
-            signal.signal(signal.SIGHUP, signal.SIG_DFL)
-        """
-    )
-    shown = run("-rP")
-    shown.stdout.fnmatch_lines(["*- Captured signal timeline call -*", "+*s  handled*SIGHUP*"])
-    quiet = run("--junitxml=report.xml")
-    quiet.assert_outcomes(passed=1)
-    assert "signal timeline" not in (pytester.path / "report.xml").read_text()

@@ -154,7 +154,19 @@ def test_failed_test_report_has_a_signal_timeline_section(pytester: pytest.Pytes
             signal.signal(signal.SIGHUP, signal.SIG_DFL)
             assert False, "boom"
         def test_passes(send_signal):
-            pass
+            signal.signal(signal.SIGHUP, lambda s, f: None)
+            send_signal(signal.SIGHUP)
+            signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        """
+    )
+    # pytest keeps every report's sections for the whole session: a passing
+    # test's timeline is kept only when -rP/-rA will show it.
+    pytester.makeconftest(
+        """
+        def pytest_runtest_logreport(report):
+            if report.passed and report.when == "call":
+                with open("passed-sections.txt", "a") as f:
+                    f.write(repr([title for title, _ in report.sections]) + "\\n")
         """
     )
     result = run()
@@ -168,6 +180,9 @@ def test_failed_test_report_has_a_signal_timeline_section(pytester: pytest.Pytes
         ]
     )
     assert result.stdout.str().count("signal timeline") == 1
+    assert "signal timeline" not in (pytester.path / "passed-sections.txt").read_text()
+    shown = run("-rP")
+    shown.stdout.fnmatch_lines(["*PASSES*", "*- Captured signal timeline call -*", "+*s  handled*SIGHUP*"])
 
 
 def test_a_helper_s_failure_shows_the_timeline_once(pytester: pytest.Pytester, run) -> None:
@@ -180,16 +195,17 @@ def test_a_helper_s_failure_shows_the_timeline_once(pytester: pytest.Pytester, r
         def on_hup(signum, frame):
             pass
 
-        def test_helper_fails(send_signal, signal_log):
+        def hup_once(send_signal):
             signal.signal(signal.SIGHUP, on_hup)
             send_signal(signal.SIGHUP)
             signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+        def test_helper_fails(send_signal, signal_log):
+            hup_once(send_signal)
             signal_log.assert_handled(signal.SIGHUP, times=2)
 
         def test_caught_then_a_plain_assert_fails(send_signal, signal_log):
-            signal.signal(signal.SIGHUP, on_hup)
-            send_signal(signal.SIGHUP)
-            signal.signal(signal.SIGHUP, signal.SIG_DFL)
+            hup_once(send_signal)
             with pytest.raises(AssertionError):
                 signal_log.assert_not_handled(signal.SIGHUP)
             assert False, "boom"
