@@ -605,6 +605,29 @@ def test_a_fast_timer_left_running_is_stopped_before_the_defaults_return(pyteste
         result.stdout.fnmatch_lines(["*an alarm/interval timer was left armed*"])
 
 
+def test_a_periodic_timer_whose_tick_is_pending_is_reported_armed(pytester: pytest.Pytester) -> None:
+    # Linux re-arms a periodic ITIMER_REAL only when its SIGALRM is taken: with
+    # the tick pending, getitimer reads 0s to go, and only the interval says armed.
+    pytester.makepyfile(
+        """
+        import signal, time
+        def test_leaves_a_blocked_periodic_timer(signal_log):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            signal.setitimer(signal.ITIMER_REAL, 0.001, 0.001)
+            deadline = time.monotonic() + 10
+            while signal.SIGALRM not in signal.sigpending():
+                assert time.monotonic() < deadline, "the timer's tick never became pending"
+            assert signal.getitimer(signal.ITIMER_REAL)[0] == 0.0
+        def test_after():
+            assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+            assert signal.SIGALRM not in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)
+    result.assert_outcomes(passed=2, warnings=1)
+    result.stdout.fnmatch_lines(["*an alarm/interval timer was left armed (every 0.001s)*"])
+
+
 @pytest.mark.parametrize(("which", "sig"), [("ITIMER_PROF", "SIGPROF"), ("ITIMER_VIRTUAL", "SIGVTALRM")])
 def test_cpu_time_timers_left_armed_are_disarmed(pytester: pytest.Pytester, which: str, sig: str) -> None:
     pytester.makepyfile(

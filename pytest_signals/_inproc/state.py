@@ -244,10 +244,13 @@ class Snapshot:
         for which, baseline in baselines.items():
             if not baseline.differs():
                 continue
-            remaining, _ = signal.getitimer(which)
+            remaining, interval = signal.getitimer(which)
             want, _ = baseline.expected_now()
             baseline.restore()
-            if remaining > 0 and want == 0:
+            # A periodic ITIMER_REAL whose tick is still pending reads 0s to go:
+            # Linux re-arms it only when SIGALRM is taken. Its interval still says armed.
+            if (remaining > 0 or interval > 0) and want == 0:
                 what, sig = TIMERS[which]
-                leaks.append(f"an {what} was left armed ({remaining:.3f}s to go); it would fire {sig} in a later test")
+                when = f"every {interval:.3f}s" if interval > 0 else f"{remaining:.3f}s to go"
+                leaks.append(f"an {what} was left armed ({when}); it would fire {sig} in a later test")
         return leaks
