@@ -10,16 +10,16 @@ exports the typed classes behind them.
 if False:  # for type checkers only
     from typing import Any
 
+    from ._children.process import SpawnedProcess as SpawnedProcess
+    from ._children.process import SpawnError as SpawnError
+    from ._children.spawn import Spawner as Spawner
     from ._delivery import Delivery as Delivery
     from ._events import SignalEvent as SignalEvent
     from ._events import SignalLog as SignalLog
     from ._inproc.guard import SignalLeakWarning as SignalLeakWarning
     from ._inproc.send import SignalSender as SignalSender
-    from ._process import SpawnedProcess as SpawnedProcess
-    from ._process import SpawnError as SpawnError
     from ._signals import SignalNotAvailable as SignalNotAvailable
     from ._signals import resolve_signal as resolve_signal
-    from ._spawn import Spawner as Spawner
 
 __version__ = "0.1.0"
 
@@ -31,9 +31,9 @@ _EXPORTS = {
     "SignalLog": "._events",
     "SignalLeakWarning": "._inproc.guard",
     "SignalSender": "._inproc.send",
-    "SpawnedProcess": "._process",
-    "SpawnError": "._process",
-    "Spawner": "._spawn",
+    "SpawnedProcess": "._children.process",
+    "SpawnError": "._children.process",
+    "Spawner": "._children.spawn",
     "SignalNotAvailable": "._signals",
     "resolve_signal": "._signals",
 }

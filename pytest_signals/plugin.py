@@ -22,11 +22,11 @@ from ._options import Settings, add_options, read_settings
 
 if TYPE_CHECKING:
     # Loaded when a test first uses the plugin, so that loading the plugin stays cheap.
+    from ._children.spawn import Spawner
     from ._events import SignalLog
     from ._inproc.guard import SignalGuard
     from ._inproc.send import SignalSender
     from ._report import SignalReport
-    from ._spawn import Spawner
 
 SETTINGS_KEY = pytest.StashKey[Settings]()
 FOREIGN_KEY = pytest.StashKey[frozenset[str]]()
@@ -186,7 +186,7 @@ def spawn(_signal_guard: SignalGuard, request: pytest.FixtureRequest) -> Iterato
     Every child still running at the end of the test is stopped (SIGTERM to its
     group, then SIGKILL) and reaped; the terminal summary lists them.
     """
-    from ._spawn import Spawner
+    from ._children.spawn import Spawner
 
     spawner = Spawner(_signal_guard)
     try:
@@ -218,7 +218,7 @@ def _combine_children_coverage(config: pytest.Config) -> None:
     """Spawned children wrote parallel coverage data beside the test process's:
     pytest-cov combines it at its own end; under ``coverage run`` nothing
     would, so it is combined into the running measurement here."""
-    spawn = sys.modules.get("pytest_signals._spawn")
+    spawn = sys.modules.get("pytest_signals._children.spawn")
     if spawn is None or not spawn.COVERED or config.pluginmanager.hasplugin("_cov"):
         return
     coverage = sys.modules.get("coverage")

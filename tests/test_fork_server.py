@@ -134,7 +134,7 @@ def test_a_dead_template_means_new_interpreters(pytester: pytest.Pytester, run) 
     pytester.makepyfile(
         """
         import os, signal
-        from pytest_signals._fork_server import FORK_SERVER
+        from pytest_signals._children.fork_server import FORK_SERVER
 
         def test_template_killed(spawn):
             first = spawn("json.tool", "--help")

@@ -1,4 +1,4 @@
-# The fork server's template process runs this file (see _fork_server.py).
+# The fork server's template process runs this file (see _children/fork_server.py).
 # A file, not `python -c`: Python 3.13 imports linecache for -c code, and the
 # template must start with exactly the modules a `python file.py` child has.
 # The marker keeps this frame out of the tracebacks of the programs it forks.

@@ -25,9 +25,9 @@ import sys
 import threading
 from collections.abc import Mapping
 
-from ._threads import start_thread
+from .._threads import start_thread
 
-_TEMPLATE_MAIN = os.path.join(os.path.dirname(__file__), "_bootstrap", "template.py")
+_TEMPLATE_MAIN = os.path.join(os.path.dirname(os.path.dirname(__file__)), "_bootstrap", "template.py")
 _START_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE")
 _PER_SPAWN = ("PYTEST_SIGNALS_CHANNEL", "PYTEST_SIGNALS_MODULE", "PYTEST_SIGNALS_FUNCTION")
 

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import pytest
 
-from ._delivery import Delivery
-from ._signals import default_action, resolve_signal, signal_name
-from ._watch import ChildWatch
+from .._delivery import Delivery
+from .._signals import default_action, resolve_signal, signal_name
+from .watch import ChildWatch
 
 if TYPE_CHECKING:
-    from ._events import SignalLog
+    from .._events import SignalLog
 
 _TAIL = 2000
 
@@ -121,7 +121,7 @@ class SpawnedProcess(ChildWatch):
     def _bound(self, timeout: float | None) -> float:
         if timeout is None:
             return self._timeout
-        from ._options import check_timeout
+        from .._options import check_timeout
 
         return check_timeout(timeout, "timeout")
 
@@ -245,7 +245,7 @@ class SpawnedProcess(ChildWatch):
         if how == "tty":
             if self._terminal is None:
                 raise ValueError(f"via='tty' needs a process spawned with tty=True; pid {self.pid} has no terminal")
-            from ._terminal import control_character, settle_input, signals_enabled
+            from .terminal import control_character, settle_input, signals_enabled
 
             key = control_character(self._terminal.child_fd, signum)
             if not signals_enabled(self._terminal.child_fd):
@@ -325,7 +325,7 @@ class SpawnedProcess(ChildWatch):
             raise ValueError(f"pid {self.pid} has no stdin")
         os.write(fd, raw)
         if self._terminal is not None:
-            from ._terminal import settle_input
+            from .terminal import settle_input
 
             settle_input(fd)
 

@@ -18,15 +18,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import _channel
-from ._fork_server import FORK_SERVER
-from ._keeper import KEEPER
-from ._process import SpawnedProcess
+from .. import _channel
+from .fork_server import FORK_SERVER
+from .keeper import KEEPER
+from .process import SpawnedProcess
 
 if TYPE_CHECKING:
-    from ._inproc.guard import SignalGuard
+    from .._inproc.guard import SignalGuard
 
-BOOT_DIR = str(Path(__file__).parent / "_bootstrap")
+BOOT_DIR = str(Path(__file__).parent.parent / "_bootstrap")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
 
@@ -55,7 +55,7 @@ def _ensure_bytecode() -> None:
     import importlib.util
     import py_compile
 
-    here = Path(__file__).parent
+    here = Path(__file__).parent.parent
     for name in _CHILD_MODULES:
         source = str(here / name)
         cached = importlib.util.cache_from_source(source)
@@ -118,7 +118,7 @@ class Spawner:
         """
         __tracebackhide__ = True
         self._guard.check_active("spawn")
-        from ._options import check_timeout
+        from .._options import check_timeout
 
         bound = self._guard.settings.timeout if timeout is None else check_timeout(timeout, "timeout")
         for arg in args:
@@ -182,7 +182,7 @@ class Spawner:
         terminal, forked = None, False
         try:
             if tty:
-                from ._terminal import reset_signals, spawn_in_terminal
+                from .terminal import reset_signals, spawn_in_terminal
 
                 terminal = spawn_in_terminal(argv, env, cwd, channel_w if instrumented else None, reset_signals)
                 pid = terminal.pid

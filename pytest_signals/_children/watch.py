@@ -17,14 +17,14 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import _channel
-from ._compat import monotonic
-from ._delivery import Delivery
-from ._signals import resolve_signal, signal_name
-from ._threads import start_thread
+from .. import _channel
+from .._compat import monotonic
+from .._delivery import Delivery
+from .._signals import resolve_signal, signal_name
+from .._threads import start_thread
 
 if TYPE_CHECKING:
-    from ._events import SignalEvent, SignalLog
+    from .._events import SignalEvent, SignalLog
 
 
 # How long the exit of a terminal child waits for the terminal's end of file

@@ -11,7 +11,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ._signals import signal_name
+from .._signals import signal_name
 
 # The termios slot of the character that sends each signal.
 _CONTROL_CHARS = {"SIGINT": "VINTR", "SIGQUIT": "VQUIT", "SIGTSTP": "VSUSP"}
