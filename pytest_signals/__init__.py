@@ -12,6 +12,7 @@ if False:  # for type checkers only
 
     from ._children.process import SpawnedProcess as SpawnedProcess
     from ._children.process import SpawnError as SpawnError
+    from ._children.process import WaitFailed as WaitFailed
     from ._children.spawn import Spawner as Spawner
     from ._delivery import Delivery as Delivery
     from ._events import SignalEvent as SignalEvent
@@ -33,6 +34,7 @@ _EXPORTS = {
     "SignalSender": "._inproc.send",
     "SpawnedProcess": "._children.process",
     "SpawnError": "._children.process",
+    "WaitFailed": "._children.process",
     "Spawner": "._children.spawn",
     "SignalNotAvailable": "._signals",
     "resolve_signal": "._signals",
@@ -64,6 +66,7 @@ __all__ = [
     "SpawnError",
     "SpawnedProcess",
     "Spawner",
+    "WaitFailed",
     "__version__",
     "resolve_signal",
 ]

@@ -385,7 +385,19 @@ def test_ctrl_c_shutdown_that_the_worker_absorbed(pytester: pytest.Pytester, run
         ("spawn('tool.py', 3)", "ValueError: spawn() arguments must be strings, got 3"),
         ("spawn('tool.py', cwd='nowhere')", "FileNotFoundError: spawn(cwd='nowhere'): no such directory"),
         ("spawn('tool.py', timeout=0)", "ValueError: timeout=0 must be a positive"),
-        ("spawn('tool.py', env={'A': 1})", "ValueError: spawn(env=...): 'A'=1 is not a valid environment variable"),
+        (
+            "spawn('tool.py', env={'A': 1})",
+            "ValueError: spawn(env=...): the value of 'A', 1, is not a string without NUL",
+        ),
+        ("spawn('tool.py', env={'': 'x'})", "ValueError: spawn(env=...): '' is not a valid environment variable name*"),
+        (
+            "spawn('tool.py', env={'A=B': 'x'})",
+            "ValueError: spawn(env=...): 'A=B' is not a valid environment variable name*",
+        ),
+        (
+            "spawn(['no-such-tool-xyz'], env={'PATH': '/nonexistent'})",
+            "FileNotFoundError: *no such program in the child's PATH (/nonexistent)",
+        ),
     ],
 )
 def test_bad_targets_fail_fast_and_clearly(pytester: pytest.Pytester, run, code: str, error: str) -> None:
@@ -453,11 +465,11 @@ def test_timeouts_fail_with_the_timeline_and_output(pytester: pytest.Pytester, r
     result.assert_outcomes(failed=4, passed=1)
     result.stdout.fnmatch_lines(
         [
-            "*expected pid * to install a handler for SIGTERM; waited 0.3s",
-            "process * ('quiet.py'): running",
-            "output (last 2000 characters):",
-            "started",
-            "signal timeline:",
+            "E*pytest_signals.WaitFailed: expected pid * to install a handler for SIGTERM; waited 0.3s",
+            "E*process * ('quiet.py'): running",
+            "E*output (last 2000 characters):",
+            "E*started",
+            "E*signal timeline:",
         ]
     )
     result.stdout.fnmatch_lines(["*expected 'never' in the output of pid *; waited 0.3s*"])

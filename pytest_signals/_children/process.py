@@ -1,25 +1,25 @@
 """A spawned child as the test sees it: :class:`SpawnedProcess`.
 
-Two threads per child keep it observed without polling: one reaps it
-(``waitpid``) and one pumps its output and its instrumentation channel into
-buffers and the test's :class:`SignalLog`. Every wait is a condition wait,
-bounded, and fails with the child's timeline and the tail of its output.
+It has a :class:`~.watch.ChildWatch` (two threads that learn the child's end
+and read its output and reports) and talks to it through the watcher's small
+API: wait for a state, read the state, send a signal that cannot reach
+another process. Every wait is bounded, and fails with :class:`WaitFailed`
+(an ``AssertionError``, so a helper can catch it with ``except Exception``)
+carrying the child's timeline and the tail of its output.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import pytest
-
+from .._compat import monotonic
 from .._delivery import Delivery
 from .._signals import default_action, resolve_signal, signal_name
-from .watch import ChildWatch
+from .watch import ChildState, ChildWatch
 
 if TYPE_CHECKING:
     from .._events import SignalLog
@@ -31,7 +31,15 @@ class SpawnError(RuntimeError):
     """The target of ``spawn`` could not be found or started."""
 
 
-class SpawnedProcess(ChildWatch):
+class WaitFailed(AssertionError):
+    """A bounded wait on a spawned process did not see what it waited for:
+    the process did not exit, print, handle or start in time, or exited first.
+    The message says what was expected, what was observed, and the timeline."""
+
+    __module__ = "pytest_signals"  # as users import it
+
+
+class SpawnedProcess:
     """A real child process started by the ``spawn`` fixture.
 
     Attributes:
@@ -57,9 +65,7 @@ class SpawnedProcess(ChildWatch):
         instrumented: bool,
         log: SignalLog,
         timeout: float,
-        fds: dict[str, int],
-        terminal: Any = None,
-        wait_status: Callable[[], int] | None = None,
+        watch: ChildWatch,
         forked: bool = False,
     ) -> None:
         self.pid = pid
@@ -68,48 +74,68 @@ class SpawnedProcess(ChildWatch):
         self.target = target
         self.tty = tty
         self.instrumented = instrumented
-        self._timeout = timeout
-        self._cursor = 0
         self.killed_at_teardown = False
-        self._stdin = fds.get("stdin")
-        super().__init__(pid, log, fds, terminal, instrumented, wait_status)
+        self._log = log
+        self._timeout = timeout
+        self._watch = watch
+        self._cursor = 0
+        self._stopping: float | None = None  # when the stop sequence sent SIGTERM
 
     def __repr__(self) -> str:
-        state = "running" if self.is_alive() else self._describe_exit()
-        return f"<SpawnedProcess pid={self.pid} {self.target!r} {state}>"
+        with self._watch.read() as state:
+            return f"<SpawnedProcess pid={self.pid} {self.target!r} {state.describe_exit()}>"
 
     # -- state -------------------------------------------------------------------
 
     @property
     def returncode(self) -> int | None:
-        """None while running; the exit code; ``-N`` when killed by signal N."""
-        return self._returncode
+        """None while running; the exit code; ``-N`` when killed by signal N.
+        Also None when the child ended but its status cannot be known: then
+        :attr:`status_unknown` says why."""
+        with self._watch.read() as state:
+            return state.returncode
+
+    @property
+    def status_unknown(self) -> str | None:
+        """Why the child's exit status cannot be known, once it ended without
+        one (something else reaped it, or the template that was its parent
+        died); None otherwise."""
+        with self._watch.read() as state:
+            return state.status_unknown
+
+    @property
+    def exit_signal(self) -> int | None:
+        """The signal that killed the child (``signal.Signals``), or None."""
+        with self._watch.read() as state:
+            return state.exit_signal
 
     @property
     def keyboard_interrupt(self) -> bool:
         """True when a ``KeyboardInterrupt`` propagated out of the child's top level."""
-        return self._top_level_interrupt
+        with self._watch.read() as state:
+            return state.top_level_interrupt
 
     def is_alive(self) -> bool:
-        return self._returncode is None
+        with self._watch.read() as state:
+            return not state.ended
 
     @property
     def stdout(self) -> str:
         """Everything the child wrote to stdout so far (in tty mode, the terminal's output)."""
-        with self._cond:
-            return (self._combined if self.tty else self._out).decode("utf-8", "replace")
+        with self._watch.read() as state:
+            return (state.combined if self.tty else state.out).decode("utf-8", "replace")
 
     @property
     def stderr(self) -> str:
         """Everything the child wrote to stderr so far (empty in tty mode: see ``output``)."""
-        with self._cond:
-            return self._err.decode("utf-8", "replace")
+        with self._watch.read() as state:
+            return state.err.decode("utf-8", "replace")
 
     @property
     def output(self) -> str:
         """stdout and stderr interleaved as they arrived (the terminal's output in tty mode)."""
-        with self._cond:
-            return self._combined.decode("utf-8", "replace")
+        with self._watch.read() as state:
+            return state.combined.decode("utf-8", "replace")
 
     @property
     def events(self) -> list[Any]:
@@ -125,34 +151,29 @@ class SpawnedProcess(ChildWatch):
 
         return check_timeout(timeout, "timeout")
 
-    def _wait_for(self, done: Any, timeout: float) -> bool:
-        with self._cond:
-            return bool(self._cond.wait_for(done, timeout))
-
-    def wait(self, timeout: float | None = None) -> int:
-        """Wait for the child to exit and return its ``returncode``.
+    def wait(self, timeout: float | None = None) -> int | None:
+        """Wait for the child to end and return its ``returncode`` (None when
+        its status cannot be known: see :attr:`status_unknown`).
 
         Raises:
-            pytest.fail.Exception: it did not exit in time (the timeline and
-                the tail of its output say what it was doing).
+            WaitFailed: it did not exit in time (the timeline and the tail of
+                its output say what it was doing). An ``AssertionError``.
         """
         __tracebackhide__ = True
         bound = self._bound(timeout)
-        if not self._wait_for(lambda: self._returncode is not None, bound):
+        # "drained": ended, and what it wrote before is read. (Not the channel's
+        # end of file: a daemon it forked may hold the channel open for ever.)
+        if not self._watch.wait_until(lambda s: s.drained, bound):
             self._fail(f"waited {bound:g}s for pid {self.pid} to exit; it is still running")
-        # What it wrote before exiting is in the pipes: wait for the pump's drain
-        # pass, and for its last reports on the channel (bounded).
-        self._wait_for(lambda: self._drained and not self._channel_open, min(bound, 2.0))
-        code = self._returncode
-        assert code is not None
-        return code
+        with self._watch.read() as state:
+            return state.returncode
 
     def expect(self, pattern: str | re.Pattern[str], timeout: float | None = None) -> re.Match[str]:
         """Wait until *pattern* (a regular expression) matches the output after
         the previous match, as pexpect does, and return the match.
 
         Raises:
-            pytest.fail.Exception: no match in time, or the child exited first.
+            WaitFailed: no match in time, or the child exited first.
         """
         __tracebackhide__ = True
         regex = re.compile(pattern) if isinstance(pattern, str) else pattern
@@ -168,26 +189,29 @@ class SpawnedProcess(ChildWatch):
         bound = self._bound(timeout)
         found: list[re.Match[str]] = []
 
-        def matched() -> bool:
-            text = self._combined[self._cursor :].decode("utf-8", "replace")
+        def matched(state: ChildState) -> bool:
+            text = state.combined[self._cursor :].decode("utf-8", "surrogateescape")
             match = regex.search(text)
             if match is not None:
                 found.append(match)
-                self._cursor += len(text[: match.end()].encode("utf-8", "replace"))
+                self._cursor += len(text[: match.end()].encode("utf-8", "surrogateescape"))
                 return True
-            return self._returncode is not None and self._drained
+            return state.drained
 
-        self._wait_for(matched, bound)
+        self._watch.wait_until(matched, bound)
         if found:
             return found[0]
+        with self._watch.read() as state:
+            printed = bool(state.combined)
+            ended = state.ended
         hint = ""
-        if not self.tty and self.instrumented:
+        if not self.tty and self.instrumented and not printed:
             hint = (
                 "\n(stdout is a pipe, so Python block-buffers it: print(..., flush=True), "
                 "env={'PYTHONUNBUFFERED': '1'} or tty=True)"
             )
-        state = "it exited first" if self._returncode is not None else f"waited {bound:g}s"
-        self._fail(f"expected {wanted} in the output of pid {self.pid}; {state}{hint}")
+        state_text = "it exited first" if ended else f"waited {bound:g}s"
+        self._fail(f"expected {wanted} in the output of pid {self.pid}; {state_text}{hint}")
 
     def wait_for_handler(self, sig: object, timeout: float | None = None) -> None:
         """Return as soon as the child has installed a Python handler for *sig*
@@ -195,37 +219,33 @@ class SpawnedProcess(ChildWatch):
 
         Raises:
             ValueError: the child is not a Python target (nothing reports handlers).
-            pytest.fail.Exception: not installed in time, or the child exited first.
+            WaitFailed: not installed in time, or the child exited first.
         """
         __tracebackhide__ = True
         signum = resolve_signal(sig)
         if not self.instrumented:
             raise ValueError(f"wait_for_handler() needs a Python target; pid {self.pid} runs {self.argv!r}")
         bound = self._bound(timeout)
-        self._wait_for(lambda: self._dispositions.get(signum) == "handler" or self._returncode is not None, bound)
-        if self._dispositions.get(signum) == "handler":
-            return
-        state = "it exited first" if self._returncode is not None else f"waited {bound:g}s"
-        self._fail(f"expected pid {self.pid} to install a handler for {signal_name(signum)}; {state}")
+        if self._watch.wait_until(lambda s: s.dispositions.get(signum) == "handler" or s.ended, bound):
+            with self._watch.read() as state:
+                if state.dispositions.get(signum) == "handler":
+                    return
+        with self._watch.read() as state:
+            state_text = "it exited first" if state.ended else f"waited {bound:g}s"
+        self._fail(f"expected pid {self.pid} to install a handler for {signal_name(signum)}; {state_text}")
 
     def _fail(self, message: str) -> NoReturn:
         __tracebackhide__ = True
-        exit_state = "running" if self.is_alive() else self._describe_exit()
+        with self._watch.read() as state:
+            exit_state = state.describe_exit()
+            if state.channel_closed_early:
+                exit_state += " (it closed the instrumentation channel: its later handler calls are not reported)"
         raise self._log.failure(
-            pytest.fail.Exception(
+            WaitFailed(
                 f"{message}\nprocess {self.pid} ({self.target!r}): {exit_state}\n"
-                f"output (last {_TAIL} characters):\n{self.output[-_TAIL:] or '(none)'}",
-                pytrace=False,
+                f"output (last {_TAIL} characters):\n{self.output[-_TAIL:] or '(none)'}"
             )
         )
-
-    def _describe_exit(self) -> str:
-        code = self._returncode
-        if code is None:
-            return "running"
-        if code < 0:
-            return f"killed by {signal_name(-code)}"
-        return f"exited with code {code}"
 
     # -- sending -------------------------------------------------------------------
 
@@ -234,50 +254,52 @@ class SpawnedProcess(ChildWatch):
         how = via or "kill"
         if how not in ("kill", "group", "tty"):
             raise ValueError(f"via={via!r} is not supported for a spawned process: use 'kill', 'group' or 'tty'")
-        if self._returncode is not None:
-            raise ProcessLookupError(
-                f"cannot send {signal_name(signum)} to pid {self.pid}: it already {self._describe_exit()}"
-            )
+        with self._watch.read() as state:
+            if state.ended:
+                raise ProcessLookupError(
+                    f"cannot send {signal_name(signum)} to pid {self.pid}: it already {state.describe_exit()}"
+                )
         bound = self._bound(timeout)
         delivery = Delivery(signum, self.pid, how, on_timeout=lambda t: self._delivery_timeout(delivery, t))
         delivery.default_timeout = bound
         detail = f"via {how}, to pid {self.pid}"
+        raw_terminal = False
+        terminal = self._watch.fd("terminal")
         if how == "tty":
-            if self._terminal is None:
+            if not self.tty or terminal is None:
                 raise ValueError(f"via='tty' needs a process spawned with tty=True; pid {self.pid} has no terminal")
             from .terminal import control_character, settle_input, signals_enabled
 
-            key = control_character(self._terminal.child_fd, signum)
-            if not signals_enabled(self._terminal.child_fd):
+            key = control_character(terminal, signum)
+            if not signals_enabled(terminal):
+                raw_terminal = True
                 detail += " (the terminal is in raw mode: ISIG is off, the key sends no signal)"
         sent = self._log.record("sent", signum, detail=detail, target=self.pid)
-        with self._cond:
-            known = self._dispositions.get(signum) or ("ign" if signum in self._ignored else None)
-            if self.instrumented and known in (None, "dfl") and default_action(signum) in ("ignore", "continue"):
-                known = "ign"
-            orphan_stop = known in (None, "dfl") and default_action(signum) == "stop" and signum != signal.SIGSTOP
-            if self.instrumented and (known == "ign" or orphan_stop):
-                why = "ignored by the child"
-                if orphan_stop:
-                    # POSIX: a stop signal with its default action is discarded for
-                    # an orphaned process group, and the child leads its own session.
-                    why = "discarded by the kernel: the child leads its own session (orphaned process group)"
-                ignored = self._log.record("ignored", signum, pid=self.pid, detail=why)
-                delivery._complete("ignored", None, (sent, ignored))
-            elif how == "tty" and "raw mode" in detail:
-                delivery._complete("sent", None, (sent,))
-            else:
-                self._pending.append((delivery, sent))
-        try:
-            if how == "kill":
-                os.kill(self.pid, signum)
-            elif how == "group":
-                os.killpg(self.pid, signum)
-            else:
-                os.write(self._terminal.child_fd, key)
-                settle_input(self._terminal.child_fd)
-        except ProcessLookupError:
-            pass  # it exited meanwhile: the reaper completes the delivery
+        with self._watch.read() as state:
+            known = state.dispositions.get(signum) or ("ign" if signum in state.ignored else None)
+        if self.instrumented and known in (None, "dfl") and default_action(signum) in ("ignore", "continue"):
+            known = "ign"
+        orphan_stop = known in (None, "dfl") and default_action(signum) == "stop" and signum != signal.SIGSTOP
+        if self.instrumented and (known == "ign" or orphan_stop):
+            why = "ignored by the child"
+            if orphan_stop:
+                # POSIX: a stop signal with its default action is discarded for
+                # an orphaned process group, and the child leads its own session.
+                why = "discarded by the kernel: the child leads its own session (orphaned process group)"
+            ignored = self._log.record("ignored", signum, pid=self.pid, detail=why)
+            delivery._complete("ignored", None, (sent, ignored))
+        elif raw_terminal:
+            delivery._complete("sent", None, (sent,))
+        else:
+            self._watch.expect_pending(delivery, sent)
+        if how == "kill":
+            self._watch.send(signum)  # gone meanwhile: the reaper completes the delivery
+        elif how == "group":
+            self._watch.send_group(signum)
+        else:
+            assert terminal is not None
+            os.write(terminal, key)
+            settle_input(terminal)
         return delivery
 
     def _delivery_timeout(self, delivery: Delivery, timeout: float) -> NoReturn:
@@ -287,7 +309,7 @@ class SpawnedProcess(ChildWatch):
             f"(sent via {delivery.via}) or to exit; it did neither"
         )
 
-    # -- start-up and clean-up ---------------------------------------------------------
+    # -- start-up, input and clean-up ---------------------------------------------------
 
     def wait_started(self, needs_started: bool, timeout: float) -> None:
         """Block until the instrumentation (and, where it can tell, the target) is up.
@@ -297,70 +319,141 @@ class SpawnedProcess(ChildWatch):
         """
         __tracebackhide__ = True
 
-        def up() -> bool:
-            if self._returncode is not None or self._started is False:
+        def up(state: ChildState) -> bool:
+            if state.ended or state.started is False:
                 return True
-            return self._ready and (self._started is True or not needs_started)
+            return state.ready and (state.started is True or not needs_started)
 
-        self._wait_for(up, timeout)
-        if self._started is False or (self._returncode is not None and not self._ready):
+        self._watch.wait_until(up, timeout)
+        with self._watch.read() as state:
+            failed = state.started is False or (state.ended and not state.ready)
+            ready = state.ready or state.ended
+        if failed:
             self.wait(timeout)
-            self._wait_for(lambda: self._drained, min(timeout, 2.0))
-            reason = self._failure or self._describe_exit()
+            with self._watch.read() as state:
+                reason = state.failure or state.describe_exit()
             raise SpawnError(
                 f"spawn({self.target!r}) failed: {reason}\n{self.output[-_TAIL:] or '(no output)'}".rstrip()
             )
-        if not (self._ready or self._returncode is not None):
+        if not ready:
             self._fail(f"waited {timeout:g}s for pid {self.pid} to start")
 
-    def write(self, data: str | bytes) -> None:
+    def write(self, data: str | bytes, timeout: float | None = None) -> None:
         """Write to the child's stdin, or type into its terminal.
 
-        Typed text has reached the terminal's line discipline (echoed, ready
-        for the program to read) when this returns, unless the program left
-        earlier input unread (see "Terminals and job control" in the docs)."""
-        raw = data.encode() if isinstance(data, str) else data
-        fd = self._terminal.child_fd if self._terminal is not None else self._stdin
+        Bounded by *timeout* (``signal_timeout`` if None): a child that does
+        not read its input fails the wait instead of hanging the test. Typed
+        text has reached the terminal's line discipline (echoed, ready for the
+        program to read) when this returns, unless the program left earlier
+        input unread (see "Terminals and job control" in the docs).
+
+        Raises:
+            ValueError: its stdin was closed (:meth:`close_stdin`).
+            WaitFailed: the child did not take the input in time.
+        """
+        __tracebackhide__ = True
+        raw = data.encode() if isinstance(data, str) else bytes(data)
+        fd = self._watch.fd("terminal" if self.tty else "stdin")
         if fd is None:
-            raise ValueError(f"pid {self.pid} has no stdin")
-        os.write(fd, raw)
-        if self._terminal is not None:
+            raise ValueError(f"pid {self.pid} has no stdin (it was closed, or the child has ended)")
+        bound = self._bound(timeout)
+        written = _write_all(fd, raw, bound)
+        if written < len(raw):
+            self._fail(
+                f"waited {bound:g}s to write {len(raw)} bytes to the input of pid {self.pid}; "
+                f"it took {written} (it does not read its input)"
+            )
+        if self.tty:
             from .terminal import settle_input
 
             settle_input(fd)
 
-    def close(self, grace: float = 1.0) -> bool:
-        """Make sure the child and its process group are gone and reaped.
+    def close_stdin(self) -> None:
+        """Close the child's stdin: it reads end of file, as a filter or a
+        language server does when its client goes away. Safe to call twice.
 
-        SIGTERM to the group, up to *grace* seconds, then SIGKILL. Returns True
-        when the child was still running and had to be stopped. Safe to call twice.
+        Raises:
+            ValueError: a terminal child (type Ctrl-D with ``write("\\x04")``).
         """
-        stopped = False
-        if self._returncode is None:
-            stopped = True
-            self._signal_group(signal.SIGTERM)
-            if not self._wait_for(lambda: self._returncode is not None, grace):
-                self._signal_group(signal.SIGKILL)
-                self._wait_for(lambda: self._returncode is not None, max(self._timeout, 5.0))
-        self._signal_group(signal.SIGKILL)  # grandchildren left in its group
-        self._reaper.join(self._timeout)
-        self._wait_for(lambda: self._drained and not self._channel_open, 0.5)
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")  # stop the pump
-        self._pump.join(self._timeout)
-        with self._cond:
-            for name in list(self._fds):
-                with contextlib.suppress(OSError):
-                    self._close_fd(name)
-        for fd in (self._wake_r, self._wake_w):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self._wake_r = self._wake_w = -1
-        if self._terminal is not None:
-            self._terminal.ptyproc.closed = True
-        self.killed_at_teardown = self.killed_at_teardown or stopped
+        if self.tty:
+            raise ValueError(f"pid {self.pid} runs in a terminal: send end of file with write('\\x04')")
+        self._watch.close_stdin()
+
+    def stop(self, grace: float = 1.0) -> int | None:
+        """Stop the child as a service manager does, and return its ``returncode``:
+        SIGTERM (and SIGCONT, so that a stopped child can act on it), up to
+        *grace* seconds, then SIGKILL to whatever of its process group is left.
+        Returns at once when it has already ended. Safe to call twice.
+
+        Raises:
+            ValueError: a negative grace.
+        """
+        from .._options import check_timeout
+
+        if grace != 0:
+            check_timeout(grace, "grace")
+        self.begin_stop()
+        self.finish_stop(monotonic() + grace)
+        with self._watch.read() as state:
+            return state.returncode
+
+    def close(self, grace: float = 1.0) -> bool:
+        """Stop (see :meth:`stop`), reap and release everything; True when the
+        child was still running and had to be stopped. Safe to call twice."""
+        stopped = self.begin_stop()
+        self.finish_stop(monotonic() + grace)
+        self.release()
         return stopped
 
-    def _signal_group(self, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signum)
+    # The three phases of a stop, so that teardown stops every child at once
+    # (one grace period for all, not one each).
+
+    def begin_stop(self) -> bool:
+        """SIGTERM and SIGCONT, when it still runs; True if it did."""
+        if not self.is_alive() or self._stopping is not None:
+            return False
+        self._stopping = monotonic()
+        for signum in (signal.SIGTERM, signal.SIGCONT):  # to its group, while that is provably its own
+            if not self._watch.send_group(signum):
+                self._watch.send(signum)
+        return True
+
+    def finish_stop(self, deadline: float) -> None:
+        """Wait until *deadline* for it to end, then SIGKILL it and its group."""
+        ended: Callable[[ChildState], bool] = lambda s: s.ended  # noqa: E731
+        if not self._watch.wait_until(ended, max(0.0, deadline - monotonic())):
+            if not self._watch.send_group(signal.SIGKILL):  # the leader too, at once
+                self._watch.send(signal.SIGKILL)
+            self._watch.wait_until(ended, max(self._timeout, 5.0))
+        self._watch.send_group(signal.SIGKILL)  # grandchildren left in its group
+        self.killed_at_teardown = self.killed_at_teardown or self._stopping is not None
+
+    def release(self) -> None:
+        """Reap it (its group was signalled) and close every fd and thread."""
+        self._watch.reap()
+        self._watch.close(self._timeout)
+
+
+def _write_all(fd: int, data: bytes, timeout: float) -> int:
+    """Write *data* to *fd* within *timeout* seconds; how much was written."""
+    import select
+
+    if not data:
+        return 0
+    blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)
+    deadline = monotonic() + timeout
+    view, done = memoryview(data), 0
+    try:
+        while done < len(data):
+            try:
+                done += os.write(fd, view[done:])
+                continue
+            except BlockingIOError:
+                pass
+            left = deadline - monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                break
+    finally:
+        os.set_blocking(fd, blocking)
+    return done

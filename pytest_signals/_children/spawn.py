@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import _channel
+from .._compat import monotonic
 from .fork_server import FORK_SERVER
 from .keeper import KEEPER
 from .process import SpawnedProcess
+from .watch import ChildWatch, open_pidfd
 
 if TYPE_CHECKING:
     from .._inproc.guard import SignalGuard
@@ -179,25 +181,39 @@ class Spawner:
         instrumented = kind != "argv"
         channel_r, channel_w = os.pipe() if instrumented else (-1, -1)
         fds: dict[str, int] = {}
-        terminal, forked = None, False
+        forked, pidfd = False, None
         try:
-            if tty:
-                from .terminal import reset_signals, spawn_in_terminal
+            try:
+                if tty:
+                    from .terminal import spawn_in_terminal
 
-                terminal = spawn_in_terminal(argv, env, cwd, channel_w if instrumented else None, reset_signals)
-                pid = terminal.pid
-                fds["terminal"] = terminal.child_fd
-            elif instrumented and self._guard.settings.forks() and FORK_SERVER.serves(env, _environment(None, {})):
-                pid, forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout), True
-            else:
-                pid = self._posix_spawn(argv, env, cwd, channel_w, fds)
-        finally:
+                    pid, fds["terminal"] = spawn_in_terminal(argv, env, cwd, channel_w if instrumented else None)
+                elif instrumented and self._guard.settings.forks() and FORK_SERVER.serves(env, _environment(None, {})):
+                    pid, forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout), True
+                else:
+                    pid = self._posix_spawn(argv, env, cwd, channel_w, fds)
+            finally:
+                if instrumented:
+                    os.close(channel_w)
+        except BaseException:
             if instrumented:
-                os.close(channel_w)
+                os.close(channel_r)
+            raise
         try:
+            if not forked:
+                pidfd = open_pidfd(pid)  # before anything could reap it: it is ours until we do
             KEEPER.watch(pid)  # its process group dies with pytest, even with a SIGKILLed pytest
             if instrumented:
                 fds["channel"] = channel_r
+            watch = ChildWatch(
+                pid,
+                self._guard.log,
+                fds,
+                instrumented,
+                pidfd=pidfd,
+                wait_status=(lambda: FORK_SERVER.wait_status(pid)) if forked else None,
+                on_reaped=lambda: KEEPER.release(pid),
+            )
             return SpawnedProcess(
                 pid=pid,
                 argv=argv,
@@ -206,16 +222,19 @@ class Spawner:
                 instrumented=instrumented,
                 log=self._guard.log,
                 timeout=timeout,
-                fds=fds,
-                terminal=terminal,
-                wait_status=(lambda: FORK_SERVER.wait_status(pid)) if forked else None,
+                watch=watch,
                 forked=forked,
             )
         except BaseException:  # nothing would ever stop it: do it now
-            with contextlib.suppress(OSError):
-                os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                os.waitpid(pid, 0)
+            if pidfd is not None:
+                with contextlib.suppress(OSError):
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+            elif not forked:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+            if not forked:
+                with contextlib.suppress(OSError):
+                    os.waitpid(pid, 0)
             raise
 
     @staticmethod
@@ -234,10 +253,11 @@ class Spawner:
 
     @staticmethod
     def _posix_spawn(argv: list[str], env: dict[str, str], cwd: str | None, channel: int, fds: dict[str, int]) -> int:
-        command = argv
+        command, executable = argv, _which(argv[0], env, cwd)
         if cwd is not None:
             # posix_spawn cannot chdir; a shell that execs keeps the same pid.
             command = ["/bin/sh", "-c", 'cd -- "$0" && exec "$@"', cwd, *argv]
+            executable = "/bin/sh"
         with _stdio_pipes(fds) as (stdin, stdout, stderr):
             actions = [
                 (os.POSIX_SPAWN_DUP2, stdin, 0),
@@ -246,8 +266,8 @@ class Spawner:
             ]
             if channel >= 0:
                 actions.append((os.POSIX_SPAWN_DUP2, channel, _channel.CHANNEL_FD))
-            return os.posix_spawnp(
-                command[0],
+            return os.posix_spawn(
+                executable,
                 command,
                 env,
                 file_actions=actions,
@@ -256,14 +276,19 @@ class Spawner:
                 setsigmask=(),
             )
 
-    def close_all(self) -> list[str]:
-        """Stop and reap every child still running. Returns a note for each one stopped."""
-        notes = []
+    def close_all(self, grace: float = 1.0) -> list[str]:
+        """Stop and reap every child still running, all at once: SIGTERM to
+        each, one grace period for all, then SIGKILL for whoever is left.
+        Returns a note for each one stopped."""
+        running = [proc for proc in self.processes if proc.begin_stop()]
+        deadline = monotonic() + grace
         for proc in self.processes:
-            if proc.close():
-                notes.append(f"pid {proc.pid} ({proc.target!r}) was still running at the end of the test: stopped")
-            KEEPER.release(proc.pid)
-        return notes
+            proc.finish_stop(deadline)
+        for proc in self.processes:
+            proc.release()
+        return [
+            f"pid {proc.pid} ({proc.target!r}) was still running at the end of the test: stopped" for proc in running
+        ]
 
 
 @contextlib.contextmanager
@@ -294,10 +319,15 @@ def _environment(
     removes a variable) and, for Python targets, the instrumentation's."""
     child_env = dict(os.environ)
     for key, value in (overrides or {}).items():
+        if not isinstance(key, str) or not key or "=" in key or "\0" in key:
+            raise ValueError(
+                f"spawn(env=...): {key!r} is not a valid environment variable name "
+                "(a non-empty string without '=' or NUL)"
+            )
         if value is None:
             child_env.pop(key, None)
-        elif not isinstance(value, str) or not isinstance(key, str) or "\0" in key + value or "=" in key:
-            raise ValueError(f"spawn(env=...): {key!r}={value!r} is not a valid environment variable")
+        elif not isinstance(value, str) or "\0" in value:
+            raise ValueError(f"spawn(env=...): the value of {key!r}, {value!r}, is not a string without NUL")
         else:
             child_env[key] = value
     if instrumented:
@@ -339,6 +369,24 @@ def coverage_config() -> str | None:
         COVERED.append(base)
     serialized: str = config.serialize()
     return serialized
+
+
+def _which(command: str, env: Mapping[str, str], cwd: str | None) -> str:
+    """Where *command* is, looked up in the child's PATH (as ``subprocess``
+    does), not pytest's.
+
+    Raises:
+        FileNotFoundError: not found there, naming the command and the PATH searched.
+    """
+    if os.sep in command or (os.altsep and os.altsep in command):
+        return command  # a path (with cwd=, the shell resolves it there)
+    import shutil
+
+    path = env.get("PATH", os.defpath)
+    found = shutil.which(command, path=path)
+    if found is None:
+        raise FileNotFoundError(f"spawn([{command!r}, ...]): no such program in the child's PATH ({path})")
+    return found
 
 
 def _looks_like_path(target: str) -> bool:

@@ -8,8 +8,7 @@ import os
 import signal
 import sys
 import warnings
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from .._signals import signal_name
 
@@ -83,23 +82,20 @@ def signals_enabled(fd: int) -> bool:
 
 
 def spawn_in_terminal(
-    argv: Sequence[str], env: dict[str, str], cwd: str | None, channel: int | None, reset: Callable[[], None]
-) -> Any:
+    argv: Sequence[str], env: dict[str, str], cwd: str | None, channel: int | None
+) -> tuple[int, int]:
     """Start *argv* as the session leader and foreground process group of a new
-    pseudo-terminal. Returns the ``pexpect.spawn`` object (unused delays off)."""
-    import pexpect
-
-    class Spawn(pexpect.spawn):  # type: ignore[type-arg]
-        # pexpect has no pass_fds; its pty backend (ptyprocess) does.
-        def _spawnpty(self, args: Any, **kwargs: Any) -> Any:
-            if channel is not None:
-                kwargs["pass_fds"] = (channel,)
-            return super()._spawnpty(args, **kwargs)  # type: ignore[misc]
+    pseudo-terminal, through ptyprocess's public ``PtyProcess.spawn`` (what
+    pexpect itself calls). Returns the pid and the terminal's master fd, which
+    the caller owns: the ``PtyProcess`` object is told it is closed, so that
+    it never waits for, signals or closes anything once it is collected (a
+    pid it would signal then may no longer be the child's)."""
+    from ptyprocess import PtyProcess
 
     def preexec() -> None:
         if channel is not None:
             os.dup2(channel, 3)
-        reset()
+        reset_signals()
 
     with warnings.catch_warnings():
         # Python 3.12+ warns that forkpty() in a threaded process may deadlock
@@ -107,14 +103,15 @@ def spawn_in_terminal(
         # preexec (dup2, signal.signal, pthread_sigmask) before exec; under
         # filterwarnings=error the warning would fail every tty=True test.
         warnings.simplefilter("ignore", DeprecationWarning)
-        child = Spawn(argv[0], list(argv[1:]), env=env, cwd=cwd, preexec_fn=preexec, echo=True, timeout=None)
-    child.delaybeforesend = None
-    child.delayafterclose = 0
-    child.delayafterterminate = 0
-    ptyproc: Any = child.ptyproc  # type: ignore[attr-defined]
-    ptyproc.delayafterclose = 0
-    ptyproc.delayafterterminate = 0
-    return child
+        ptyproc = PtyProcess.spawn(
+            list(argv), cwd=cwd, env=env, echo=True, preexec_fn=preexec, pass_fds=() if channel is None else (channel,)
+        )
+    try:
+        master = os.dup(ptyproc.fd)
+    finally:
+        ptyproc.fileobj.close()
+        ptyproc.closed = True
+    return int(ptyproc.pid), master
 
 
 def reset_signals() -> None:

@@ -1,35 +1,116 @@
-"""Where a spawned child is watched: reaped, its output read, its reports
-turned into log events.
+"""Where a spawned child is watched: its end learned, its output read, its
+reports turned into log events, and every signal the plugin sends it aimed so
+that it cannot reach another process.
 
-Two threads per child keep it observed without polling: the reaper blocks in
-``waitpid`` and the pump in ``select`` over the child's stdout, stderr (or
-terminal) and its instrumentation channel. When the child exits, the pump
-first reads everything it wrote, then records the exit, so the child's last
-reports always come before ``"exited"`` in the log.
+Two threads per child keep it observed without polling: the reaper blocks
+until the child stops or ends, and the pump blocks in ``select`` over the
+child's stdout, stderr (or terminal) and its instrumentation channel. When the
+child ends, the pump first reads everything it wrote, then records the end, so
+the child's last reports always come before ``"exited"`` in the log.
+
+Never the wrong process. A pid names a process only until it is reaped; then
+the kernel may hand the number, and the process group and session of that
+number, to anything. So the watcher holds on to its child:
+
+* on Linux, by a pidfd (opened by whoever was the parent before it could reap:
+  pytest for an exec'd child, the template for a forked one). Signals to the
+  child go through ``pidfd_send_signal`` and cannot reach a later holder of
+  the number.
+* A direct child's end is learned with ``waitid(..., WNOWAIT)``: it stays a
+  zombie, so its pid, group and session numbers stay taken, until teardown
+  has signalled its group and reaps it (through the pidfd).
+* A forked child is the template's to reap; its group is signalled only after
+  the pidfd has shown that the child has not been reaped yet (the template
+  reaps at once, so a group it outlived is left to the keeper's session
+  sweep, which proves each member's identity).
+
+A status the plugin cannot know is never invented (see ``status.py``): a
+child reaped by someone else (``waitpid(-1)`` in the code under test, SIGCHLD
+set to ``SIG_IGN``), or whose template died, ends with ``returncode`` None and
+``status_unknown`` set.
+
+The rejected alternative, ``waitpid`` and ``killpg`` on the bare pid, is what
+sent SIGKILL to an unrelated process in a pid namespace where pids recycle
+fast.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import select
 import selectors
+import signal
 import threading
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from .. import _channel
 from .._compat import monotonic
 from .._delivery import Delivery
 from .._signals import resolve_signal, signal_name
 from .._threads import start_thread
+from .status import StatusUnknown
 
 if TYPE_CHECKING:
     from .._events import SignalEvent, SignalLog
 
 
-# How long the exit of a terminal child waits for the terminal's end of file
+# How long the end of a terminal child waits for the terminal's end of file
 # (a grandchild that keeps the terminal open would hold it back forever).
 _TERMINAL_GRACE = 1.0
+
+HAS_PIDFD = hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
+
+
+def open_pidfd(pid: int) -> int | None:
+    """A pidfd for *pid*, our own child not yet reaped; None where the
+    platform (macOS, Linux before 5.3) has none."""
+    if not HAS_PIDFD:
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except OSError:  # ENOSYS: a kernel without pidfds, or a seccomp filter
+        return None
+
+
+@dataclasses.dataclass
+class ChildState:
+    """What is known of one child. Read it only through :meth:`ChildWatch.wait_until`
+    or :meth:`ChildWatch.read`, which hold the watcher's lock; only the watcher writes it."""
+
+    returncode: int | None = None  # None while running, and when the status is unknown
+    status_unknown: str | None = None  # why the status cannot be known
+    ended: bool = False  # the child is gone (its status known or not)
+    drained: bool = False  # ended, and everything it wrote was read
+    channel_open: bool = False
+    channel_closed_early: bool = False  # the child closed its instrumentation channel while running
+    ready: bool = False  # the instrumentation is in place
+    started: bool | None = None  # the target was found (None: not told yet)
+    failure: str = ""  # why the target could not be started
+    ignored: frozenset[int] = frozenset()  # signals ignored at start
+    dispositions: dict[int, str] = dataclasses.field(default_factory=dict)
+    top_level_interrupt: bool = False
+    out: bytearray = dataclasses.field(default_factory=bytearray)
+    err: bytearray = dataclasses.field(default_factory=bytearray)
+    combined: bytearray = dataclasses.field(default_factory=bytearray)
+
+    @property
+    def exit_signal(self) -> int | None:
+        code = self.returncode
+        return resolve_signal(-code) if code is not None and code < 0 else None
+
+    def describe_exit(self) -> str:
+        if not self.ended:
+            return "running"
+        if self.status_unknown is not None:
+            return f"ended, exit status unknown ({self.status_unknown})"
+        code = self.returncode
+        assert code is not None
+        if code < 0:
+            return f"killed by {signal_name(-code)}"
+        return f"exited with code {code}"
 
 
 class ChildWatch:
@@ -40,42 +121,139 @@ class ChildWatch:
         pid: int,
         log: SignalLog,
         fds: dict[str, int],
-        terminal: Any,
         instrumented: bool,
+        *,
+        pidfd: int | None = None,
         wait_status: Callable[[], int] | None = None,
+        on_reaped: Callable[[], None] | None = None,
     ) -> None:
         self.pid = pid
-        # waitpid for our own children; the fork server's report for its children
-        self._wait_status = wait_status or (lambda: os.waitpid(pid, os.WUNTRACED)[1])
+        self.pidfd = pidfd
+        self.instrumented = instrumented
+        self.direct = wait_status is None  # our own child (else the template's)
+        self._wait_status = wait_status
+        self._on_reaped = on_reaped
         self._log = log
         self._fds = fds
-        self._terminal = terminal
         self._cond = threading.Condition()
-        self._out = bytearray()
-        self._err = bytearray()
-        self._combined = bytearray()
-        self._returncode: int | None = None
-        self._exit_code: int | None = None
-        self._drained = False
-        self._channel_open = "channel" in fds
-        self._ready = not instrumented
-        self._started: bool | None = None
-        self._failure = ""
-        self._ignored: set[int] = set()
-        self._dispositions: dict[int, str] = {}
-        self._top_level_interrupt = False
-        self._instrumented = instrumented
+        self.state = ChildState(channel_open="channel" in fds, ready=not instrumented)
+        self._reaped = False
         self._pending: list[tuple[Delivery, SignalEvent]] = []  # each with its "sent" event
         self._partial = b""
+        self._exit: tuple[int | None, str | None] | None = None  # (code, unknown reason), once ended
         self._wake_r, self._wake_w = os.pipe()
         self._pump = start_thread(self._pump_loop, f"pytest-signals pump {pid}")
         self._reaper = start_thread(self._reap, f"pytest-signals reaper {pid}")
 
-    @property
-    def exit_signal(self) -> int | None:
-        """The signal that killed the child (``signal.Signals``), or None."""
-        code = self._returncode
-        return resolve_signal(-code) if code is not None and code < 0 else None
+    # -- the small API the process object uses ------------------------------------------
+
+    def wait_until(self, done: Callable[[ChildState], bool], timeout: float) -> bool:
+        """Wait (bounded) until ``done(state)``; its result."""
+        with self._cond:
+            return bool(self._cond.wait_for(lambda: done(self.state), timeout))
+
+    @contextlib.contextmanager
+    def read(self) -> Iterator[ChildState]:
+        """The state, under the watcher's lock."""
+        with self._cond:
+            yield self.state
+
+    def expect_pending(self, delivery: Delivery, sent: SignalEvent) -> None:
+        """*delivery* is answered by the child's next report of its signal, or its end."""
+        with self._cond:
+            self._pending.append((delivery, sent))
+
+    def send(self, signum: int) -> bool:
+        """Send *signum* to the child itself; False when it is gone (nothing sent)."""
+        with self._cond:
+            if self._reaped:
+                return False
+            try:
+                if self.pidfd is not None:
+                    signal.pidfd_send_signal(self.pidfd, signum)
+                elif self.direct or not self.state.ended:
+                    # Our own child, not reaped (a zombie keeps its number); or,
+                    # without pidfds, the template's child it has not reported ended.
+                    os.kill(self.pid, signum)
+                else:
+                    return False
+            except (ProcessLookupError, PermissionError):
+                return False
+            return True
+
+    def send_group(self, signum: int) -> bool:
+        """Send *signum* to the child's process group (it leads one), only while
+        the group's number provably still names the child's group."""
+        with self._cond:
+            if not self._group_is_ours():
+                return False
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.pid, signum)
+                return True
+            return False
+
+    def _group_is_ours(self) -> bool:
+        """Holds the lock. The child, its group's leader, has not been reaped."""
+        if self._reaped:
+            return False
+        if self.direct:
+            return True  # we alone reap it, and only after this
+        if self.pidfd is None:
+            return not self.state.ended and self.state.status_unknown is None
+        try:
+            signal.pidfd_send_signal(self.pidfd, 0)  # ESRCH once the template has reaped it
+        except OSError:
+            return False
+        return True
+
+    def reap(self) -> None:
+        """Release the child's zombie (a direct child), after its group was signalled."""
+        with self._cond:
+            if self._reaped:
+                return
+            self._reaped = True
+            if self.direct:
+                with contextlib.suppress(ChildProcessError, OSError):
+                    if self.pidfd is not None:
+                        os.waitid(os.P_PIDFD, self.pidfd, os.WEXITED | os.WNOHANG)
+                    else:
+                        os.waitpid(self.pid, os.WNOHANG)
+        if self._on_reaped is not None:
+            self._on_reaped()
+
+    def close(self, timeout: float) -> None:
+        """Stop the threads and close every fd (the child has ended). Safe to call twice."""
+        self._reaper.join(timeout)
+        self.wait_until(lambda s: s.drained and not s.channel_open, 0.5)
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"x")  # stop the pump
+        self._pump.join(timeout)
+        with self._cond:
+            for name in list(self._fds):
+                with contextlib.suppress(OSError):
+                    self._close_fd(name)
+            for fd in (self._wake_r, self._wake_w):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            self._wake_r = self._wake_w = -1
+            if self.pidfd is not None and self._reaped:
+                with contextlib.suppress(OSError):
+                    os.close(self.pidfd)
+                self.pidfd = None
+
+    def fd(self, name: str) -> int | None:
+        with self._cond:
+            return self._fds.get(name)
+
+    def close_stdin(self) -> bool:
+        """Close the test's end of the child's stdin: it reads end of file. False if already closed."""
+        with self._cond:
+            if "stdin" not in self._fds:
+                return False
+            self._close_fd("stdin")
+            return True
+
+    # -- deliveries --------------------------------------------------------------------
 
     def _settle(self, kind: str, signum: int | None, handler: str | None, event: SignalEvent | None = None) -> None:
         """Complete pending deliveries that this event answers. Holds the condition."""
@@ -88,42 +266,77 @@ class ChildWatch:
                     return
         elif kind == "exited":
             for delivery, sent in self._pending:
-                outcome = "default" if self.exit_signal == delivery.signal else "exited"
+                outcome = "default" if self.state.exit_signal == delivery.signal else "exited"
                 delivery._complete(outcome, None, (sent,) if event is None else (sent, event))
             self._pending.clear()
 
     # -- the two threads -------------------------------------------------------------
 
     def _reap(self) -> None:
+        try:
+            code: int | None = self._statuses()
+            unknown = None
+        except StatusUnknown as exc:
+            code, unknown = None, str(exc)
+        self._exit = (code, unknown)
+        # The pump reads what the child wrote before it died, then records the
+        # end: its last reports come before "exited" in the log.
+        with contextlib.suppress(OSError):
+            os.write(self._wake_w, b"d")
+
+    def _statuses(self) -> int:
+        """Block until the child ends; its exit code (``-N`` for signal N).
+        Stops are reported on the way. Raises StatusUnknown."""
         while True:
-            try:
-                status = self._wait_status()
-            except ChildProcessError:
-                status = 0
-                break
-            if not os.WIFSTOPPED(status):
-                break
-            stop = os.WSTOPSIG(status)
+            stopped, value = self._next_stop_or_exit()
+            if not stopped:
+                return value
             with self._cond:  # a stop signal's default action: report it, keep waiting
-                self._log.record("default", stop, pid=self.pid, thread="-", detail=f"stopped by {signal_name(stop)}")
+                self._log.record("default", value, pid=self.pid, thread="-", detail=f"stopped by {signal_name(value)}")
                 for i, (delivery, _) in enumerate(self._pending):
-                    if delivery.signal == stop:
+                    if delivery.signal == value:
                         del self._pending[i]
                         delivery._complete("default", None, ())
                         break
                 self._cond.notify_all()
-        code = os.waitstatus_to_exitcode(status)
-        if self._terminal is not None:
-            ptyproc = self._terminal.ptyproc
-            ptyproc.terminated = True
-            ptyproc.status = status
-            ptyproc.exitstatus = code if code >= 0 else None
-            ptyproc.signalstatus = -code if code < 0 else None
-        self._exit_code = code
-        # The pump reads what the child wrote before it died, then records the
-        # exit: its last reports come before "exited" in the log.
+
+    def _next_stop_or_exit(self) -> tuple[bool, int]:
+        """``(True, stop signal)`` for a stop; ``(False, exit code)`` once the child has ended."""
+        if not self.direct:
+            assert self._wait_status is not None
+            try:
+                status = self._wait_status()
+            except (StatusUnknown, ChildProcessError) as exc:
+                self._wait_gone()
+                raise StatusUnknown(str(exc)) from None
+            if os.WIFSTOPPED(status):
+                return True, os.WSTOPSIG(status)
+            return False, os.waitstatus_to_exitcode(status)
+        idtype, ident = (os.P_PIDFD, self.pidfd) if self.pidfd is not None else (os.P_PID, self.pid)
+        try:
+            # WNOWAIT: the child stays a zombie, its numbers taken, until teardown reaps it.
+            result = os.waitid(idtype, ident, os.WEXITED | os.WSTOPPED | os.WNOWAIT)
+        except ChildProcessError:
+            raise StatusUnknown(
+                "something else in the test process reaped it (os.wait or waitpid(-1) in the code "
+                "under test, or SIGCHLD set to SIG_IGN): the kernel hands a status to one waiter only"
+            ) from None
+        assert result is not None
+        if result.si_code in (os.CLD_STOPPED, os.CLD_TRAPPED):
+            with contextlib.suppress(ChildProcessError):
+                os.waitid(idtype, ident, os.WSTOPPED | os.WNOHANG)  # take this stop: the next wait moves on
+            return True, result.si_status
+        if result.si_code == os.CLD_EXITED:
+            return False, result.si_status
+        return False, -result.si_status  # CLD_KILLED, CLD_DUMPED
+
+    def _wait_gone(self) -> None:
+        """The status source is gone while the child may run on: wait for its
+        end through the pidfd (readable once it has ended), where there is one."""
+        if self.pidfd is None:
+            return
         with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"d")
+            select.select([self.pidfd], [], [])
 
     def _output_open(self) -> bool:
         return any(name in self._fds for name in ("stdout", "stderr", "terminal"))
@@ -136,7 +349,7 @@ class ChildWatch:
                 selector.register(self._fds[name], selectors.EVENT_READ, name)
         selector.register(self._wake_r, selectors.EVENT_READ, "wake")
         self._partial = b""
-        exit_deadline: float | None = None  # set while the exit waits for the terminal's last output
+        exit_deadline: float | None = None  # set while the end waits for the terminal's last output
         try:
             while True:
                 timeout = None if exit_deadline is None else max(0.0, exit_deadline - monotonic())
@@ -149,7 +362,7 @@ class ChildWatch:
                     wake = os.read(self._wake_r, 64)
                     if b"x" in wake:
                         return
-                    # The child exited: take everything already in the pipes.
+                    # The child ended: take everything already in the pipes.
                     for other in list(selector.get_map().values()):
                         if other.data != "wake":
                             while self._read(selector, other.fd, other.data):
@@ -164,28 +377,31 @@ class ChildWatch:
             selector.close()
 
     def _record_exit(self) -> None:
-        code = self._exit_code
-        assert code is not None
-        signum = -code if code < 0 else None
+        assert self._exit is not None
+        code, unknown = self._exit
+        signum = -code if code is not None and code < 0 else None
         with self._cond:
-            self._returncode = code
-            event = self._log.record("exited", signum, pid=self.pid, thread="-", detail=self._exit_detail(code))
+            state = self.state
+            state.returncode, state.status_unknown, state.ended = code, unknown, True
+            event = self._log.record("exited", signum, pid=self.pid, thread="-", detail=self._exit_detail())
             self._settle("exited", signum, None, event)
-            self._drained = True
+            state.drained = True
             self._cond.notify_all()
 
-    def _exit_detail(self, code: int) -> str:
+    def _exit_detail(self) -> str:
         """How the child ended, for people. Holds the condition. A child that
         exits on its own after a signal it did not report handling is not
         "another cause": a shell's ``trap 'exit 3' TERM`` is a handler, and
         only a Python child reports its handlers."""
-        if code < 0:
-            return f"killed by {signal_name(-code)}"
+        state = self.state
+        if state.status_unknown is not None or (state.returncode is not None and state.returncode < 0):
+            return state.describe_exit().replace("exited with code", "exit code")
+        code = state.returncode
         unanswered = sorted({delivery.signal for delivery, _ in self._pending})
         if not unanswered:
             return f"exit code {code}"
         after = f"exit code {code} after {', '.join(signal_name(s) for s in unanswered)}"
-        if not self._instrumented:
+        if not self.instrumented:
             return f"{after} (not instrumented: whether a handler ran is unknown)"
         return f"{after} (no Python handler for it ran)"
 
@@ -202,29 +418,32 @@ class ChildWatch:
             with self._cond:
                 self._close_fd(name)
                 if name == "channel":
-                    self._channel_open = False
+                    self.state.channel_open = False
+                    self.state.channel_closed_early = self._exit is None
                 self._cond.notify_all()
             return False
         with self._cond:
+            state = self.state
             if name == "channel":
                 lines = (self._partial + data).split(b"\n")
                 self._partial = lines.pop()
                 for line in lines:
                     self._message(_channel.decode(line))
             else:
-                (self._err if name == "stderr" else self._out).extend(data)
-                self._combined.extend(data)
+                (state.err if name == "stderr" else state.out).extend(data)
+                state.combined.extend(data)
             self._cond.notify_all()
         return True
 
     def _message(self, fields: list[str]) -> None:
         kind, pid = fields[0], int(fields[1])
         rest = fields[2:]
+        state = self.state
         if kind == _channel.EVENT:
             at, event_kind, sig, thread, handler, task, detail, message, ended = rest
             signum = int(sig) if sig else None
             if event_kind == "keyboard_interrupt" and detail == "propagated to the top level" and pid == self.pid:
-                self._top_level_interrupt = True
+                state.top_level_interrupt = True
             self._log.record(
                 event_kind,
                 signum,
@@ -242,21 +461,15 @@ class ChildWatch:
         elif pid != self.pid:
             return
         elif kind == _channel.READY:
-            self._ready = True
+            state.ready = True
         elif kind == _channel.STARTED:
-            self._started = True
+            state.started = True
         elif kind == _channel.FAILED:
-            self._started, self._failure = False, rest[0]
+            state.started, state.failure = False, rest[0]
         elif kind == _channel.IGNORED:
-            self._ignored = {int(s) for s in rest[0].split(",") if s}
+            state.ignored = frozenset(int(s) for s in rest[0].split(",") if s)
         elif kind == _channel.DISPOSITION:
-            self._dispositions[int(rest[0])] = rest[1]
+            state.dispositions[int(rest[0])] = rest[1]
 
     def _close_fd(self, name: str) -> None:
-        fd = self._fds.pop(name)
-        if name == "terminal":
-            # pexpect's file object owns the terminal fd: closing it through the
-            # object keeps it from closing a reused fd number when collected.
-            self._terminal.ptyproc.fileobj.close()
-        else:
-            os.close(fd)
+        os.close(self._fds.pop(name))
