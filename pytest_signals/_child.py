@@ -39,6 +39,7 @@ PRIVATE_NAME = _channel.PRIVATE_NAME
 _OWN_MODULES = (__name__, "pytest_signals._template")
 
 _fd = -1
+_fd_identity = (-1, -1)  # the channel pipe's (st_dev, st_ino)
 _pid = -1
 _virtual: dict[int, object] = {}
 _real_signal = _signal.signal
@@ -48,12 +49,33 @@ _cancels: set[int] = set()  # ids of tasks a cancellation is on its way to (3.10
 
 
 def _send(kind: str, *fields: object) -> None:
+    global _fd
     if _fd < 0:
         return
-    try:  # noqa: SIM105 - contextlib is not loaded in the child
+    try:
+        # Still our pipe? A program that closed its fds (a daemon's closerange)
+        # may have opened a file of its own under this number: never write there.
+        if _identity(_fd) != _fd_identity:
+            _fd = -1  # the program closed the channel: stop reporting, quietly
+            return
         os.write(_fd, _channel.encode(kind, os.getpid(), *fields))
     except OSError:
-        pass
+        _fd = -1
+
+
+def _identity(fd: int) -> "tuple[int, int]":
+    st = os.fstat(fd)
+    return st.st_dev, st.st_ino
+
+
+def _high_fd() -> int:
+    """Where the channel moves at start: high, out of the way of the fds a
+    program opens (which take the lowest free number), below the fd limit."""
+    try:
+        limit = os.sysconf("SC_OPEN_MAX")
+    except (ValueError, OSError):
+        limit = 256
+    return max(min(limit, 1024) - 16, CHANNEL_FD + 1)
 
 
 def _thread_name() -> str:
@@ -307,7 +329,7 @@ def _start_coverage() -> None:
 
 def bootstrap() -> None:
     """Install the instrumentation. Called from the bootstrap sitecustomize."""
-    global _fd, _pid
+    global _fd, _fd_identity, _pid
     environ = os.environ
     boot = environ.pop(ENV_BOOT, None)
     if boot is not None:
@@ -320,10 +342,13 @@ def bootstrap() -> None:
     else:
         environ["PYTHONPATH"] = pythonpath
     try:
-        os.set_inheritable(CHANNEL_FD, False)
+        # The channel leaves fd 3 for the program (a plain start has nothing there).
+        high = os.dup2(CHANNEL_FD, _high_fd(), inheritable=False)
+        os.close(CHANNEL_FD)
+        _fd_identity = _identity(high)
     except OSError:
         return
-    _fd, _pid = CHANNEL_FD, os.getpid()
+    _fd, _pid = high, os.getpid()
     ignored = [s for s in range(1, 65) if _safe_getsignal(s) == 1]
     _send(_channel.IGNORED, ",".join(map(str, ignored)))
     if _real_getsignal(_SIGINT) is _signal.default_int_handler:

@@ -1,0 +1,259 @@
+"""Spawned children: never the wrong process, never a lost byte, never a state
+the test did not ask for; and the stop sequence, input and waits users need.
+Found by trying ``spawn`` as a hostile user would."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX only")
+
+
+def test_a_status_something_else_took_is_unknown_never_invented(pytester: pytest.Pytester, run) -> None:
+    # A command is the test process's own child: code under test that ignores
+    # SIGCHLD (the kernel then discards statuses) or reaps with waitpid(-1)
+    # takes its status. subprocess would say "exit 0"; the plugin says unknown.
+    pytester.makepyfile(
+        """
+        import os, signal, sys
+        CMD = [sys.executable, "-c", "import sys; print('up', flush=True); sys.stdin.read()"]
+
+        def test_sigchld_ignored(spawn, send_signal, signal_log):
+            signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+            proc = spawn(CMD)
+            proc.expect("up")
+            send_signal(signal.SIGTERM, to=proc)
+            assert proc.wait() is None
+            assert proc.returncode is None and not proc.is_alive()
+            assert "SIGCHLD set to SIG_IGN" in proc.status_unknown
+            assert "exit status unknown" in signal_log.exits[0].detail
+            assert "exit status unknown" in repr(proc)
+
+        def test_reaped_by_the_code_under_test(spawn, send_signal):
+            proc = spawn(CMD)
+            proc.expect("up")
+            os.kill(proc.pid, signal.SIGKILL)
+            pid, status = os.waitpid(-1, 0)  # what a "reap every child" loop does
+            assert pid == proc.pid
+            assert proc.wait() is None
+            assert "reaped it" in proc.status_unknown
+
+        def test_after():  # the session's SIGCHLD is back, and later children are known again
+            assert signal.getsignal(signal.SIGCHLD) == signal.SIG_DFL
+        """
+    )
+    run().assert_outcomes(passed=3)
+
+
+def test_a_stopped_child_gets_sigcont_with_sigterm_and_stops_gracefully(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        app="""
+        import os, signal, sys
+        def on_term(signum, frame):
+            with open("terminated", "w") as f:
+                f.write("graceful")
+            os._exit(0)
+        signal.signal(signal.SIGTERM, on_term)
+        print("up", flush=True)
+        while True:
+            signal.pause()
+        """,
+        test_it="""
+        import signal
+        def test_leaves_it_stopped(spawn, send_signal):
+            proc = spawn("app.py")
+            proc.wait_for_handler(signal.SIGTERM)
+            proc.expect("up")
+            assert send_signal(signal.SIGSTOP, to=proc).wait().outcome == "default"
+        """,
+    )
+    result = run("-s")
+    result.assert_outcomes(passed=1)
+    # As systemd does: SIGTERM, then SIGCONT, so the stopped program acts on it (not SIGKILL after the grace).
+    assert (pytester.path / "terminated").read_text() == "graceful"
+
+
+def test_input_is_bounded_closable_and_waits_are_catchable(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        filter="""
+        import sys
+        data = sys.stdin.read()
+        print(f"eof after {len(data)} bytes", flush=True)
+        """,
+        deaf="import signal; print('up', flush=True); signal.pause()",
+        test_it="""
+        import signal
+        import pytest
+        from pytest_signals import WaitFailed
+
+        def test_close_stdin(spawn):
+            proc = spawn("filter.py")
+            proc.write("hello")
+            proc.close_stdin()
+            proc.close_stdin()  # twice is fine
+            proc.expect("eof after 5 bytes")
+            assert proc.wait() == 0
+            with pytest.raises(ValueError, match="has no stdin"):
+                proc.write("more")
+
+        def test_write_to_a_child_that_never_reads(spawn):
+            proc = spawn("deaf.py")
+            proc.expect("up")
+            with pytest.raises(WaitFailed, match="to write 1048576 bytes to the input of pid .*does not read"):
+                proc.write(b"x" * (1 << 20), timeout=0.5)
+
+        def test_wait_is_an_exception_a_helper_can_catch(spawn):
+            proc = spawn("deaf.py")
+            proc.expect("up")
+            try:
+                proc.wait(timeout=0.2)
+            except Exception as exc:  # a helper's fallback
+                assert isinstance(exc, AssertionError)
+                assert "waited 0.2s for pid" in str(exc) and "signal timeline" in str(exc)
+            else:
+                raise AssertionError("wait() returned for a running child")
+
+        def test_stop(spawn):
+            proc = spawn("deaf.py")
+            proc.expect("up")
+            assert proc.stop() == -signal.SIGTERM
+            assert proc.stop() == -signal.SIGTERM  # twice is fine
+
+        def test_stop_escalates_to_sigkill(spawn):
+            proc = spawn(["sh", "-c", "trap '' TERM; echo up; while :; do sleep 1; done"])
+            proc.expect("up")
+            assert proc.stop(grace=0.2) == -signal.SIGKILL
+        """,
+    )
+    run().assert_outcomes(passed=5)
+
+
+def test_expect_keeps_its_place_after_invalid_utf8(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        app="import sys; sys.stdout.buffer.write(b'caf\\xe9 ONE\\nTWO\\n'); sys.stdout.flush()",
+        test_it="""
+        def test_bytes(spawn):
+            proc = spawn("app.py")
+            proc.expect("ONE")
+            proc.expect("TWO")
+            assert proc.wait() == 0
+            assert proc.stdout == "caf\\ufffd ONE\\nTWO\\n"
+        """,
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_a_command_is_found_in_the_childs_path(pytester: pytest.Pytester, run) -> None:
+    tool = pytester.path / "bin" / "mytool"
+    tool.parent.mkdir()
+    tool.write_text("#!/bin/sh\necho mytool ran\n")
+    tool.chmod(0o755)
+    pytester.makepyfile(
+        """
+        import os
+        def test_path(spawn):
+            env = {"PATH": os.path.abspath("bin") + os.pathsep + os.environ["PATH"]}
+            proc = spawn(["mytool"], env=env)
+            proc.expect("mytool ran")
+            assert proc.wait() == 0
+            assert proc.argv == ["mytool"]
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("start", ["exec", "forkserver"])
+def test_the_channel_never_writes_into_a_file_the_program_reused(pytester: pytest.Pytester, start: str) -> None:
+    if start == "forkserver" and not sys.platform.startswith("linux"):
+        pytest.skip("the fork server is Linux's")
+    # A daemon-style program closes every fd above 2 and opens its log: it gets
+    # fd 3, where the channel was at exec. The channel moved out of the way at
+    # start, and checks its pipe is still its pipe before each write.
+    pytester.makepyfile(
+        daemon="""
+        import os, signal
+        os.closerange(3, 1 << 16)
+        log = os.open("daemon.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        assert log == 3, log
+        os.write(log, b"log start\\n")
+        def on_term(signum, frame):
+            os.write(log, b"term\\n")
+            os._exit(0)
+        signal.signal(signal.SIGTERM, on_term)
+        print("up", flush=True)
+        while True:
+            signal.pause()
+        """,
+        test_it="""
+        import signal
+        def test_daemon(spawn, send_signal):
+            proc = spawn("daemon.py")
+            proc.expect("up")
+            assert send_signal(signal.SIGTERM, to=proc).wait().outcome == "exited"
+            assert proc.wait() == 0
+        """,
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--signal-start-method={start}")
+    result.assert_outcomes(passed=1)
+    assert (pytester.path / "daemon.log").read_bytes() == b"log start\nterm\n"
+
+
+def test_the_channel_leaves_fd_3_free_for_the_program(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        app="""
+        import os
+        try:
+            os.fstat(3)
+        except OSError:
+            print("fd 3 is free", flush=True)
+        """,
+        test_it="""
+        def test_fd3(spawn):
+            proc = spawn("app.py")
+            proc.expect("fd 3 is free")
+            assert proc.wait() == 0
+        """,
+    )
+    run().assert_outcomes(passed=1)
+
+
+class _FakeProcess:
+    """Records the order of the stop phases (no processes, no signals)."""
+
+    def __init__(self, calls: list[str], name: str) -> None:
+        self.calls, self.name = calls, name
+        self.pid, self.target = 0, name
+
+    def begin_stop(self) -> bool:
+        self.calls.append(f"term {self.name}")
+        return True
+
+    def finish_stop(self, deadline: float) -> None:
+        self.calls.append(f"wait {self.name} {deadline}")
+
+    def release(self) -> None:
+        self.calls.append(f"release {self.name}")
+
+
+def test_teardown_stops_every_child_at_once_with_one_grace_period(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pytest_signals._children import spawn as spawn_module
+
+    calls: list[str] = []
+    spawner = spawn_module.Spawner.__new__(spawn_module.Spawner)
+    spawner.processes = [_FakeProcess(calls, n) for n in "abc"]  # type: ignore[list-item]
+    monkeypatch.setattr(spawn_module, "monotonic", lambda: 100.0)
+    notes = spawner.close_all(grace=1.0)
+    assert calls == [
+        "term a",
+        "term b",
+        "term c",
+        "wait a 101.0",
+        "wait b 101.0",
+        "wait c 101.0",
+        "release a",
+        "release b",
+        "release c",
+    ]
+    assert len(notes) == 3
