@@ -27,10 +27,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from pytest_signals._children.spawn import Spawner
 from pytest_signals._inproc.guard import SignalGuard
 from pytest_signals._inproc.send import SignalSender
 from pytest_signals._options import Settings
-from pytest_signals._spawn import Spawner
 
 CHILD = """
 import os, select, signal

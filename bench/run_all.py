@@ -36,10 +36,10 @@ import bench_loop
 import bench_overhead
 import bench_spawn
 
+from pytest_signals._children.spawn import Spawner
 from pytest_signals._inproc.guard import SignalGuard
 from pytest_signals._inproc.send import SignalSender
 from pytest_signals._options import Settings
-from pytest_signals._spawn import Spawner
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS: list[tuple[str, str, str, str, str, bool]] = []
