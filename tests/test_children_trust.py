@@ -257,3 +257,95 @@ def test_teardown_stops_every_child_at_once_with_one_grace_period(monkeypatch: p
         "release c",
     ]
     assert len(notes) == 3
+
+
+def test_a_path_that_is_not_python_source_runs_as_that_program_or_is_refused(pytester: pytest.Pytester, run) -> None:
+    notes = pytester.path / "notes.txt"
+    notes.write_text("not python\n")
+    pytester.makepyfile(
+        """
+        import sys
+        import pytest
+
+        def test_the_interpreter_itself(spawn):
+            proc = spawn(sys.executable, "-c", "print('hello from -c')")
+            proc.expect("hello from -c")
+            assert proc.wait() == 0
+            assert not proc.instrumented
+
+        def test_a_file_that_is_neither(spawn):
+            with pytest.raises(ValueError, match=r"not a Python script .* spawn\\(\\[sys.executable, './no"):
+                spawn("./notes.txt")
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+def test_the_pid_of_a_spawned_child_is_that_child(pytester: pytest.Pytester, run) -> None:
+    # People porting Popen code write the pid: it gets the same delivery as the process.
+    pytester.makepyfile(
+        app="""
+        import signal
+        def on_term(signum, frame):
+            raise SystemExit(3)
+        signal.signal(signal.SIGTERM, on_term)
+        print("up", flush=True)
+        while True:
+            signal.pause()
+        """,
+        test_it="""
+        import signal
+        def test_pid(spawn, send_signal):
+            proc = spawn("app.py")
+            proc.wait_for_handler(signal.SIGTERM)
+            delivery = send_signal(signal.SIGTERM, to=proc.pid).wait()
+            assert delivery.outcome == "handled" and delivery.handler == "__main__.on_term"
+            assert proc.wait() == 3
+            try:
+                send_signal(signal.SIGTERM, to=proc.pid)  # its number may be anyone's now
+            except ProcessLookupError as exc:
+                assert "already exited with code 3" in str(exc)
+            else:
+                raise AssertionError("a signal went to the pid of a child that had ended")
+        """,
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_a_plain_test_waits_for_a_childs_event_synchronously(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        service="""
+        import asyncio, signal
+        async def worker():
+            await asyncio.Event().wait()
+        async def main():
+            task = asyncio.create_task(worker(), name="worker")
+            loop = asyncio.get_running_loop()
+            loop.add_signal_handler(signal.SIGTERM, task.cancel)
+            print("up", flush=True)
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+        asyncio.run(main())
+        """,
+        test_it="""
+        import signal
+        import pytest
+        from pytest_signals import WaitFailed
+
+        def test_cancelled(spawn, send_signal):
+            proc = spawn("service.py")
+            proc.wait_for_handler(signal.SIGTERM)
+            proc.expect("up")
+            send_signal(signal.SIGTERM, to=proc)
+            event = proc.wait_for_event("cancelled", task="worker")
+            assert event.task == "worker" and event.pid == proc.pid
+            assert proc.wait() == 0
+            with pytest.raises(WaitFailed, match="to report a handled SIGUSR1 event; it ended first"):
+                proc.wait_for_event("handled", signal.SIGUSR1)
+            with pytest.raises(ValueError, match="unknown event kind 'nope'"):
+                proc.wait_for_event("nope")
+        """,
+    )
+    run().assert_outcomes(passed=1)

@@ -22,7 +22,7 @@ from .._signals import default_action, resolve_signal, signal_name
 from .watch import ChildState, ChildWatch
 
 if TYPE_CHECKING:
-    from .._events import SignalLog
+    from .._events import SignalEvent, SignalLog
 
 _TAIL = 2000
 
@@ -233,6 +233,43 @@ class SpawnedProcess:
         with self._watch.read() as state:
             state_text = "it exited first" if state.ended else f"waited {bound:g}s"
         self._fail(f"expected pid {self.pid} to install a handler for {signal_name(signum)}; {state_text}")
+
+    def wait_for_event(
+        self, kind: str, signal: object = None, *, task: str | None = None, timeout: float | None = None
+    ) -> SignalEvent:
+        """Block (bounded) until this child reports an event of *kind* (and
+        *signal*, and *task* name), and return it; one already in the log is
+        returned at once. The synchronous form of ``signal_log.wait_for``, with
+        the same matching::
+
+            send_signal(signal.SIGTERM, to=proc)
+            proc.wait_for_event("cancelled", task="worker")
+
+        Raises:
+            ValueError: an unknown kind or signal.
+            WaitFailed: nothing matched in time, or the child ended first.
+        """
+        __tracebackhide__ = True
+        self._log.filter(kind, signal)  # checks kind and signal before waiting
+        bound = self._bound(timeout)
+        found: list[SignalEvent] = []
+
+        def seen(state: ChildState) -> bool:
+            for event in self._log.filter(kind, signal, process=self.pid):
+                if task is None or event.task == task:
+                    found.append(event)
+                    return True
+            return state.drained
+
+        self._watch.wait_until(seen, bound)
+        if found:
+            return found[0]
+        what = " ".join(
+            str(x) for x in (kind, None if signal is None else signal_name(resolve_signal(signal)), task) if x
+        )
+        with self._watch.read() as state:
+            state_text = "it ended first" if state.ended else f"waited {bound:g}s"
+        self._fail(f"expected pid {self.pid} to report a {what} event; {state_text}")
 
     def _fail(self, message: str) -> NoReturn:
         __tracebackhide__ = True

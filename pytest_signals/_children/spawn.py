@@ -106,7 +106,9 @@ class Spawner:
 
         Args:
             target: ``"pkg.module:function"``, ``"pkg.module"``, a path to a
-                ``.py`` file, or a list of strings (any program, not instrumented).
+                ``.py`` file (run by the test's interpreter, instrumented), a
+                path to any other executable file (run as that program, like
+                a list), or a list of strings (any program, not instrumented).
             args: become the child's ``sys.argv[1:]``.
             tty: run it in a pseudo-terminal, as that terminal's foreground job.
             env: variables added to (or, with None, removed from) the environment.
@@ -135,6 +137,7 @@ class Spawner:
             _ensure_bytecode()
         proc = self._start(argv, target, child_env, workdir, tty, kind, bound)
         self.processes.append(proc)
+        self._guard.spawned[proc.pid] = proc
         if kind != "argv":
             proc.wait_started(kind in ("module", "function"), bound)
         return proc
@@ -150,7 +153,15 @@ class Spawner:
             full = path if os.path.isabs(path) else os.path.join(cwd or os.getcwd(), path)
             if not os.path.isfile(full):
                 raise FileNotFoundError(f"spawn({path!r}): no such file (looked in {os.path.dirname(full)})")
-            return [python, path, *args], {}, "file"
+            if path.endswith(".py"):
+                return [python, path, *args], {}, "file"
+            if os.access(full, os.X_OK):  # a program (the interpreter itself, a shell script): run it
+                return [path, *args], {}, "argv"
+            raise ValueError(
+                f"spawn({path!r}): not a Python script (no .py suffix) and not an executable program. "
+                f"Run a script without the suffix through the interpreter, as a list: "
+                f"spawn([sys.executable, {path!r}, ...])"
+            )
         if not isinstance(target, str):
             raise ValueError(
                 f"spawn({target!r}): the target must be 'pkg.module:function', 'pkg.module', "

@@ -58,6 +58,10 @@ class SignalGuard:
         self._observer: SignalObserver | None = None
         self._loop_hooks: LoopHooks | None = None
         self.active = False
+        # The processes this test spawned, by pid: send_signal(to=pid) of one
+        # is that process (its delivery waits for its handler, and it cannot
+        # reach a later holder of the number).
+        self.spawned: dict[int, object] = {}
         self._reported_deaths = 0
         self._phase_start = 0
 

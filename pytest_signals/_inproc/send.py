@@ -65,10 +65,10 @@ class SignalSender:
             sig: ``signal.Signals``, a number or a name (``"SIGTERM"``, ``"TERM"``).
             to: None or ``os.getpid()`` for the test process (or the id of one
                 of its threads); the pid of a process the test started (a
-                descendant of the test process); or a process from ``spawn``
-                (then the returned Delivery completes when the child reports a
-                handler ran, or exits). Pid 1, pytest's ancestors and any other
-                process are refused.
+                descendant of the test process); or a process from ``spawn``,
+                or its pid (then the returned Delivery completes when the child
+                reports a handler ran, or exits). Pid 1, pytest's ancestors and
+                any other process are refused.
             via: ``"raise"`` (``signal.raise_signal``, the default for the test
                 process) or ``"kill"`` (``os.kill``); for a spawned process
                 ``"kill"`` (default), ``"group"`` (its process group) or
@@ -85,6 +85,8 @@ class SignalSender:
         __tracebackhide__ = True
         signum = resolve_signal(sig)
         wait = self._guard.settings.timeout if timeout is None else check_timeout(timeout, "timeout")
+        if isinstance(to, int) and not isinstance(to, bool) and to in self._guard.spawned:
+            to = self._guard.spawned[to]  # the pid of a child this test spawned: that child
         deliver = getattr(to, "deliver", None)
         if deliver is not None:  # a SpawnedProcess
             self._guard.check_active("send_signal")
