@@ -17,6 +17,29 @@ MARKER_LINE = (
 )
 
 
+LEAVES_LINE = (
+    "leaves_signal_state(reason=None): the test leaves signal state changed on purpose (a CLI's "
+    "main() installs its handlers for good). pytest-signals protects it as sends_signal does and "
+    "still restores the state afterwards, without a SignalLeakWarning (nor a signal_strict failure)."
+)
+
+
+def leaves_state(item: pytest.Item) -> bool:
+    """Whether *item* is marked ``leaves_signal_state``.
+
+    Raises:
+        ValueError: a positional argument other than the reason, or an unknown keyword.
+    """
+    mark = item.get_closest_marker("leaves_signal_state")
+    if mark is None:
+        return False
+    unknown = set(mark.kwargs) - {"reason"}
+    if unknown or len(mark.args) > 1 or (mark.args and not isinstance(mark.args[0], str)):
+        given = ", ".join([*map(repr, mark.args), *(f"{k}={v!r}" for k, v in mark.kwargs.items())])
+        raise ValueError(f"@pytest.mark.leaves_signal_state takes only reason='...', got ({given})")
+    return True
+
+
 def marker_signals(markers: Iterable[pytest.Mark]) -> tuple[list[int], list[str]]:
     """Signals named by ``sends_signal`` marks, and the names this platform lacks.
 

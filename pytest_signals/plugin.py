@@ -17,7 +17,7 @@ import pytest
 
 from ._compat import first_function_fixture
 from ._inproc.protect import GUARD_KEY, add_timeline_section, protected
-from ._marker import MARKER_LINE, marker_signals
+from ._marker import LEAVES_LINE, MARKER_LINE, leaves_state, marker_signals
 from ._options import Settings, add_options, read_settings
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_LINE)
+    config.addinivalue_line("markers", LEAVES_LINE)
     config.stash[SETTINGS_KEY] = read_settings(config)
 
 
@@ -64,10 +65,14 @@ def pytest_report_header(config: pytest.Config) -> str:
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     markers = list(metafunc.definition.iter_markers("sends_signal"))
-    if not markers:
+    leaves = metafunc.definition.get_closest_marker("leaves_signal_state") is not None
+    if not markers and not leaves:
         return
     try:
-        marker_signals(markers)
+        if markers:
+            marker_signals(markers)
+        if leaves:
+            leaves_state(metafunc.definition)
     except ValueError as exc:
         raise pytest.Collector.CollectError(f"{metafunc.definition.nodeid}: {exc}") from None
 
@@ -79,7 +84,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         if GUARD_FIXTURE in names:
             names.remove(GUARD_FIXTURE)
-        elif item.get_closest_marker("sends_signal") is None:
+        elif not any(item.get_closest_marker(name) for name in ("sends_signal", "leaves_signal_state")):
             continue
         # First among the function-scoped fixtures: set up before the test's own
         # fixtures and torn down after them (one that sends signals while it
@@ -140,7 +145,9 @@ def _signal_guard(request: pytest.FixtureRequest) -> Iterator[SignalGuard]:
         add_timeline_section(item, guard, "teardown", failing)
         if problems:
             pytest.fail("\n".join(problems), pytrace=False)
-        if verdict.leaks:
+        if verdict.leaks and leaves_state(item):
+            pass  # on purpose: restored, and nothing to warn about
+        elif verdict.leaks:
             message = "test left signal state changed (restored now):\n  " + "\n  ".join(verdict.leaks)
             if guard.settings.strict:
                 pytest.fail(f"{message}\n(signal_strict is on)", pytrace=False)

@@ -1,4 +1,4 @@
-"""The sends_signal marker."""
+"""The sends_signal and leaves_signal_state markers."""
 
 from __future__ import annotations
 
@@ -84,3 +84,59 @@ def test_class_and_module_markers_protect(pytester: pytest.Pytester, run) -> Non
     )
     result = run()
     result.assert_outcomes(failed=3, passed=1)
+
+
+def test_leaves_signal_state_restores_without_a_warning(pytester: pytest.Pytester, run) -> None:
+    # A CLI's main() installs its handlers for good: the normal shape of a CLI test.
+    pytester.makepyfile(
+        cli="""
+        import signal
+        def main():
+            signal.signal(signal.SIGTERM, lambda s, f: None)
+            signal.signal(signal.SIGHUP, lambda s, f: None)
+            return 0
+        """,
+        test_it="""
+        import signal
+        import pytest
+        import cli
+
+        @pytest.mark.leaves_signal_state(reason="main() installs its handlers for good")
+        def test_main():
+            assert cli.main() == 0
+
+        @pytest.mark.leaves_signal_state
+        def test_main_with_the_fixtures(signal_log):
+            assert cli.main() == 0
+            assert len(signal_log.filter("installed")) == 2
+
+        def test_after():
+            assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+            assert signal.getsignal(signal.SIGHUP) in (signal.SIG_DFL, signal.SIG_IGN)
+
+        def test_unmarked_still_warns(signal_log):
+            cli.main()
+        """,
+    )
+    result = run("--signal-strict")
+    result.assert_outcomes(passed=4, errors=1)  # the unmarked one passes its call and fails its teardown
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_unmarked_still_warns*"])
+
+
+def test_leaves_signal_state_rejects_bad_arguments(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        @pytest.mark.leaves_signal_state(True)
+        def test_bad():
+            pass
+        """
+    )
+    result = run()
+    result.stdout.fnmatch_lines(["*@pytest.mark.leaves_signal_state takes only reason='...', got (True)*"])
+    assert result.ret != 0
+
+
+def test_leaves_signal_state_is_registered(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.leaves_signal_state(reason=None): *"])
