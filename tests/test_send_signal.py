@@ -253,3 +253,49 @@ def test_used_after_its_test_is_an_error(pytester: pytest.Pytester, run) -> None
         """
     )
     run().assert_outcomes(passed=2)
+
+
+def test_tracebacks_show_the_tests_line_and_the_users_code_not_the_plugin(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import signal
+
+        def on_term(signum, frame):
+            raise RuntimeError("boom in handler")
+
+        def interrupt_me(send_signal):
+            send_signal(signal.SIGINT)  # the user's helper
+
+        def test_handler_raises(send_signal):
+            signal.signal(signal.SIGTERM, on_term)
+            send_signal(signal.SIGTERM)
+
+        def test_keyboard_interrupt_escapes(send_signal):
+            interrupt_me(send_signal)
+        """
+    )
+    result = run()
+    result.assert_outcomes(failed=2)
+    text = result.stdout.str()
+    assert "All traceback entries are hidden" not in text
+    # No traceback entry of the plugin's ("pytest_signals/...py:N: in ..."). (The handler's
+    # frame argument, shown among its arguments, is the frame it interrupted: ours.)
+    assert not [line for line in text.splitlines() if "pytest_signals" in line and ": in " in line]
+    result.stdout.fnmatch_lines(
+        [
+            "*def test_handler_raises(send_signal):",
+            ">       send_signal(signal.SIGTERM)",
+            "*def on_term(signum, frame):",
+            '>       raise RuntimeError("boom in handler")',
+            "E       RuntimeError: boom in handler",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*def test_keyboard_interrupt_escapes(send_signal):",
+            ">       interrupt_me(send_signal)",
+            "*def interrupt_me(send_signal):",
+            ">       send_signal(signal.SIGINT)  # the user's helper",
+            "E       Failed: KeyboardInterrupt from a SIGINT that this test sent to its own process escaped the test.*",
+        ]
+    )

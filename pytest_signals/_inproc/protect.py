@@ -64,7 +64,9 @@ class phase:
             if isinstance(exc, KeyboardInterrupt) and guard.caused_by_test(exc):
                 if guard.runner_interrupted:  # asyncio's internals add nothing
                     raise pytest.fail.Exception(keyboard_interrupt_message(runner=True)) from None
-                raise pytest.fail.Exception(keyboard_interrupt_message()) from exc
+                # The KeyboardInterrupt's own traceback: the test's line, then the code that
+                # raised it (the plugin's frames are hidden); not a chain ending in a hook.
+                raise pytest.fail.Exception(keyboard_interrupt_message()).with_traceback(exc.__traceback__) from None
             deaths = guard.unreported_deaths()  # an exception in flight reports them
             if deaths and exc is None:
                 failed = True
