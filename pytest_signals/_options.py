@@ -1,4 +1,5 @@
-"""Settings: ``signal_timeout``, ``signal_strict`` and ``signal_report``, each a command-line
+"""Settings: ``signal_timeout``, ``signal_strict``, ``signal_report``,
+``signal_start_method`` and ``signal_output_memory``, each a command-line
 option and an ini key with one help text. The command line wins over the ini
 file; a bad value is a ``pytest.UsageError`` that names the setting and where
 it came from.
@@ -7,6 +8,7 @@ it came from.
 from __future__ import annotations
 
 import math
+import re
 import sys
 from dataclasses import dataclass
 
@@ -28,6 +30,11 @@ START_HELP = (
 REPORT_HELP = (
     "End the run with a signal coverage summary: for each signal, how many tests sent it and how it was "
     "received, and the handlers installed that no test delivered a signal to. Works under xdist."
+)
+DEFAULT_OUTPUT_MEMORY = 32 * 1024 * 1024
+OUTPUT_MEMORY_HELP = (
+    "Bytes of a spawned child's output kept in memory (K, M and G are binary: 1M = 1,048,576); "
+    "above it the output moves to an anonymous temporary file. Default 32M."
 )
 
 
@@ -59,6 +66,27 @@ def _check_seconds(seconds: float, value: object, source: str) -> float:
     return seconds
 
 
+_SIZE = re.compile(r"(\d+)\s*(?:([KMG])(?:iB)?)?", re.IGNORECASE)
+_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+
+
+def parse_size(text: object, source: str) -> int:
+    """A number of bytes, 0 or more, with an optional binary suffix (``512K``,
+    ``32M``, ``1GiB``), or a ValueError naming *source* and the value."""
+    match = _SIZE.fullmatch(str(text).strip())
+    if match is None:
+        raise ValueError(f"{source}={text!r} is not a number of bytes (such as 1048576, 512K, 32M or 1G)")
+    return int(match[1]) * _UNITS[(match[2] or "").lower()]
+
+
+def format_size(size: int) -> str:
+    """*size* in the largest binary unit that divides it: ``32MiB``, ``1000B``."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size and size % scale == 0:
+            return f"{size // scale}{unit}"
+    return f"{size}B"
+
+
 @dataclass(frozen=True)
 class Settings:
     """The active settings, and where each came from."""
@@ -69,14 +97,18 @@ class Settings:
     strict_source: str = "default"
     report: bool = False
     start_method: str = "auto"
+    output_memory: int = DEFAULT_OUTPUT_MEMORY
 
     def header(self) -> str:
         strict = "on" if self.strict else "off"
         report = ", report=on" if self.report else ""
         start = "" if self.start_method == "auto" else f", start_method={self.start_method}"
+        memory = ""
+        if self.output_memory != DEFAULT_OUTPUT_MEMORY:
+            memory = f", output_memory={format_size(self.output_memory)}"
         return (
             f"signals: timeout={self.timeout:g}s ({self.timeout_source}), "
-            f"strict={strict} ({self.strict_source}){report}{start}"
+            f"strict={strict} ({self.strict_source}){report}{start}{memory}"
         )
 
     def forks(self) -> bool:
@@ -100,11 +132,15 @@ def add_options(parser: pytest.Parser) -> None:
         "--signal-start-method", dest="signal_start_method", metavar="METHOD", default=None, help=START_HELP
     )
     group.addoption("--signal-report", dest="signal_report", action="store_true", default=None, help=REPORT_HELP)
+    group.addoption(
+        "--signal-output-memory", dest="signal_output_memory", metavar="BYTES", default=None, help=OUTPUT_MEMORY_HELP
+    )
     parser.addini("signal_timeout", TIMEOUT_HELP, default=None)
     # Switches are pytest's bools (true/false, yes/no, on/off, 1/0); None: not set.
     parser.addini("signal_strict", STRICT_HELP, type="bool", default=None)
     parser.addini("signal_report", REPORT_HELP, type="bool", default=None)
     parser.addini("signal_start_method", START_HELP, default=None)
+    parser.addini("signal_output_memory", OUTPUT_MEMORY_HELP, default=None)
 
 
 def read_settings(config: pytest.Config) -> Settings:
@@ -135,7 +171,16 @@ def read_settings(config: pytest.Config) -> Settings:
             f"pytest-signals: signal_start_method={start_method!r} is not one of {', '.join(START_METHODS)} "
             f"(from {source})"
         )
-    return Settings(timeout, strict, timeout_source, strict_source, report, start_method)
+    output_memory, source = config.getoption("signal_output_memory"), "--signal-output-memory"
+    if output_memory is None:
+        output_memory, source = config.getini("signal_output_memory"), "signal_output_memory in the ini file"
+    memory = DEFAULT_OUTPUT_MEMORY
+    if output_memory is not None:
+        try:
+            memory = parse_size(output_memory, "signal_output_memory")
+        except ValueError as exc:
+            raise pytest.UsageError(f"pytest-signals: {exc} (from {source})") from None
+    return Settings(timeout, strict, timeout_source, strict_source, report, start_method, memory)
 
 
 def _read_flag(config: pytest.Config, name: str) -> tuple[bool, str]:

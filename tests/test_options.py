@@ -1,8 +1,10 @@
-"""signal_timeout and signal_strict: command line, ini file, header, bad values."""
+"""The settings: command line, ini file, header, bad values."""
 
 from __future__ import annotations
 
 import pytest
+
+from pytest_signals._options import DEFAULT_OUTPUT_MEMORY, format_size, parse_size
 
 
 def test_header_shows_defaults(pytester: pytest.Pytester, run) -> None:
@@ -98,6 +100,18 @@ def test_timeout_bounds_the_wait(pytester: pytest.Pytester, run) -> None:
         ([], "signal_strict = maybe", "signal_strict in the ini file is not a boolean (use true or false): *'maybe'*"),
         ([], "signal_strict =", "signal_strict in the ini file is not a boolean*"),
         ([], "signal_report = sometimes", "signal_report in the ini file is not a boolean*'sometimes'*"),
+        (
+            ["--signal-output-memory=lots"],
+            "",
+            "signal_output_memory='lots' is not a number of bytes (such as 1048576, 512K, 32M or 1G) "
+            "(from --signal-output-memory)",
+        ),
+        (
+            [],
+            "signal_output_memory = 32MB",
+            "signal_output_memory='32MB' is not a number of bytes*(from signal_output_memory in the ini file)",
+        ),
+        ([], "signal_output_memory = -1", "signal_output_memory='-1' is not a number of bytes*"),
     ],
 )
 def test_bad_values_are_usage_errors(pytester: pytest.Pytester, run, args: list[str], ini: str, message: str) -> None:
@@ -106,3 +120,25 @@ def test_bad_values_are_usage_errors(pytester: pytest.Pytester, run, args: list[
     result = run(*args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines([f"*pytest-signals: {message}*"])
+
+
+def test_output_memory_in_the_header_when_chosen(pytester: pytest.Pytester, run) -> None:
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\nsignal_output_memory = 512K\n")
+    pytester.makepyfile("def test_x(): pass")
+    run().stdout.fnmatch_lines(["signals: *, output_memory=512KiB"])
+    run("--signal-output-memory=1G").stdout.fnmatch_lines(["signals: *, output_memory=1GiB"])
+    result = run("--signal-output-memory=32M")
+    result.stdout.fnmatch_lines(["signals: timeout=*"])
+    result.stdout.no_fnmatch_line("signals: *output_memory*")
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("0", 0), ("1000", 1000), (" 64k ", 65536), ("32M", DEFAULT_OUTPUT_MEMORY), ("32MiB", 32 << 20), ("1g", 1 << 30)],
+)
+def test_output_memory_sizes(text: str, size: int) -> None:
+    assert parse_size(text, "signal_output_memory") == size
+
+
+def test_output_memory_is_shown_in_the_largest_unit() -> None:
+    assert [format_size(n) for n in (0, 1000, 4096, 32 << 20, 3 << 30)] == ["0B", "1000B", "4KiB", "32MiB", "3GiB"]
