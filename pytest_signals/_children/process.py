@@ -14,11 +14,12 @@ import os
 import re
 import signal
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
 
 from .._compat import monotonic
 from .._delivery import Delivery
 from .._signals import default_action, resolve_signal, signal_name
+from .output import Found
 from .watch import ChildState, ChildWatch
 
 if TYPE_CHECKING:
@@ -37,6 +38,13 @@ class WaitFailed(AssertionError):
     The message says what was expected, what was observed, and the timeline."""
 
     __module__ = "pytest_signals"  # as users import it
+
+
+class Expected(NamedTuple):
+    """What :meth:`SpawnedProcess.expect_any` found: which pattern, and its match."""
+
+    which: int  # the index of the pattern that matched
+    match: re.Match[str]
 
 
 class SpawnedProcess:
@@ -123,19 +131,19 @@ class SpawnedProcess:
     def stdout(self) -> str:
         """Everything the child wrote to stdout so far (in tty mode, the terminal's output)."""
         with self._watch.read() as state:
-            return (state.combined if self.tty else state.out).decode("utf-8", "replace")
+            return state.output.text("stdout")
 
     @property
     def stderr(self) -> str:
         """Everything the child wrote to stderr so far (empty in tty mode: see ``output``)."""
         with self._watch.read() as state:
-            return state.err.decode("utf-8", "replace")
+            return state.output.text("stderr")
 
     @property
     def output(self) -> str:
         """stdout and stderr interleaved as they arrived (the terminal's output in tty mode)."""
         with self._watch.read() as state:
-            return state.combined.decode("utf-8", "replace")
+            return state.output.text("output")
 
     @property
     def events(self) -> list[Any]:
@@ -170,48 +178,126 @@ class SpawnedProcess:
 
     def expect(self, pattern: str | re.Pattern[str], timeout: float | None = None) -> re.Match[str]:
         """Wait until *pattern* (a regular expression) matches the output after
-        the previous match, as pexpect does, and return the match.
+        the previous match, as pexpect does, and return the match. Positions
+        in the match (``start()``, ``end()``) are within the text it searched.
 
         Raises:
             WaitFailed: no match in time, or the child exited first.
         """
         __tracebackhide__ = True
-        regex = re.compile(pattern) if isinstance(pattern, str) else pattern
-        return self._expect(regex, repr(regex.pattern), timeout)
+        regex = _pattern(pattern)
+        return self._expect("any", [regex], 1, timeout)[0].match
 
     def expect_exact(self, text: str, timeout: float | None = None) -> re.Match[str]:
         """:meth:`expect` for plain text: ``"Terminated (1)!"`` matches itself."""
         __tracebackhide__ = True
-        return self._expect(re.compile(re.escape(text)), f"the text {text!r}", timeout)
+        if not isinstance(text, str):
+            raise TypeError(f"expect_exact() takes a str, got {text!r}")
+        regex = re.compile(re.escape(text))
+        return self._expect("any", [regex], 1, timeout, {regex: f"the text {text!r}"})[0].match
 
-    def _expect(self, regex: re.Pattern[str], wanted: str, timeout: float | None) -> re.Match[str]:
+    def expect_any(
+        self, patterns: list[str | re.Pattern[str]] | tuple[str | re.Pattern[str], ...], timeout: float | None = None
+    ) -> Expected:
+        """Wait for the first of several *patterns* after the previous match:
+        the leftmost match wins (a tie goes to the earlier pattern). Returns
+        ``(which, match)``, *which* the index of the pattern that matched::
+
+            which, match = proc.expect_any(["ready", "error: (.*)"])
+
+        Raises:
+            WaitFailed: none matched in time, or the child exited first.
+        """
         __tracebackhide__ = True
+        found = self._expect("any", [_pattern(p) for p in _patterns(patterns)], 1, timeout)[0]
+        return Expected(found.pattern, found.match)
+
+    def expect_all(
+        self, patterns: list[str | re.Pattern[str]] | tuple[str | re.Pattern[str], ...], timeout: float | None = None
+    ) -> list[re.Match[str]]:
+        """Wait until every one of *patterns* has matched after the previous
+        match, in any order (interleaved logs of several workers); the matches,
+        in the order of *patterns*. The next ``expect`` starts after the one
+        that ends last.
+
+        Raises:
+            WaitFailed: some did not match in time (the message names them).
+        """
+        __tracebackhide__ = True
+        regexes = [_pattern(p) for p in _patterns(patterns)]
+        return [found.match for found in self._expect("all", regexes, len(regexes), timeout)]
+
+    def expect_count(
+        self, pattern: str | re.Pattern[str], count: int, timeout: float | None = None
+    ) -> list[re.Match[str]]:
+        """Wait for *count* matches of *pattern* after the previous match
+        ("3 workers booted"); the matches, in order.
+
+        Raises:
+            ValueError: a count below 1.
+            WaitFailed: fewer matched in time (the message says how many).
+        """
+        __tracebackhide__ = True
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"expect_count(count={count!r}): the count must be a whole number, at least 1")
+        return [found.match for found in self._expect("count", [_pattern(pattern)], count, timeout)]
+
+    def _expect(
+        self,
+        mode: str,
+        regexes: list[re.Pattern[str]],
+        count: int,
+        timeout: float | None,
+        names: dict[re.Pattern[str], str] | None = None,
+    ) -> tuple[Found, ...]:
+        __tracebackhide__ = True
+
+        def _describe(regex: re.Pattern[str]) -> str:
+            return (names or {}).get(regex) or repr(regex.pattern)
+
         bound = self._bound(timeout)
-        found: list[re.Match[str]] = []
+        with self._watch.read() as state:
+            output = state.output
+            if mode == "all":
+                search = output.search_all(regexes)
+            elif mode == "count":
+                search = output.search_count(regexes[0], count)
+            else:
+                search = output.search_any(regexes)
 
         def matched(state: ChildState) -> bool:
-            text = state.combined[self._cursor :].decode("utf-8", "surrogateescape")
-            match = regex.search(text)
-            if match is not None:
-                found.append(match)
-                self._cursor += len(text[: match.end()].encode("utf-8", "surrogateescape"))
-                return True
-            return state.drained
+            return search.poll() is not None or state.drained
 
         self._watch.wait_until(matched, bound)
-        if found:
-            return found[0]
         with self._watch.read() as state:
-            printed = bool(state.combined)
+            result = search.final()
+            if result is not None:
+                return result
             ended = state.ended
-        hint = ""
+            printed = state.output.length("stdout") > 0
+            missing = search.missing
+            counted = search.counted
+            earlier = [(p, output.find_before_cursor(p)) for p in missing]
+            cursor = output.cursor
+        wanted = " and ".join(_describe(p) for p in missing) if mode == "all" else " or ".join(map(_describe, regexes))
+        if mode == "count":
+            wanted = f"{count} matches of {wanted} (found {counted})"
+        lines = [
+            f"expected {wanted} in the output of pid {self.pid}; "
+            + ("it exited first" if ended else f"waited {bound:g}s")
+        ]
+        for regex, found in earlier:
+            if found is not None:
+                lines.append(
+                    f"{_describe(regex)} did appear, at byte {found.start}, but before the previous match "
+                    f"ended (byte {cursor}): expect() looks only after it"
+                )
         if not self.tty and self.instrumented and not printed:
-            hint = (
-                "\n(stdout is a pipe, so Python block-buffers it: print(..., flush=True), "
+            lines.append(
+                "(nothing on stdout yet: a pipe makes Python block-buffer it: print(..., flush=True), "
                 "env={'PYTHONUNBUFFERED': '1'} or tty=True)"
             )
-        state_text = "it exited first" if ended else f"waited {bound:g}s"
-        self._fail(f"expected {wanted} in the output of pid {self.pid}; {state_text}{hint}")
+        self._fail("\n".join(lines))
 
     def wait_for_handler(self, sig: object, timeout: float | None = None) -> None:
         """Return as soon as the child has installed a Python handler for *sig*
@@ -277,10 +363,11 @@ class SpawnedProcess:
             exit_state = state.describe_exit()
             if state.channel_closed_early:
                 exit_state += " (it closed the instrumentation channel: its later handler calls are not reported)"
+            tail = state.output.tail(_TAIL)
         raise self._log.failure(
             WaitFailed(
                 f"{message}\nprocess {self.pid} ({self.target!r}): {exit_state}\n"
-                f"output (last {_TAIL} characters):\n{self.output[-_TAIL:] or '(none)'}"
+                f"output (last {_TAIL} characters):\n{tail or '(none)'}"
             )
         )
 
@@ -369,9 +456,8 @@ class SpawnedProcess:
             self.wait(timeout)
             with self._watch.read() as state:
                 reason = state.failure or state.describe_exit()
-            raise SpawnError(
-                f"spawn({self.target!r}) failed: {reason}\n{self.output[-_TAIL:] or '(no output)'}".rstrip()
-            )
+                tail = state.output.tail(_TAIL)
+            raise SpawnError(f"spawn({self.target!r}) failed: {reason}\n{tail or '(no output)'}".rstrip())
         if not ready:
             self._fail(f"waited {timeout:g}s for pid {self.pid} to start")
 
@@ -494,3 +580,21 @@ def _write_all(fd: int, data: bytes, timeout: float) -> int:
     finally:
         os.set_blocking(fd, blocking)
     return done
+
+
+def _pattern(pattern: object) -> re.Pattern[str]:
+    if isinstance(pattern, re.Pattern):
+        if not isinstance(pattern.pattern, str):
+            raise TypeError(f"expect() takes str patterns (the output is decoded text), got {pattern!r}")
+        return pattern
+    if isinstance(pattern, str):
+        return re.compile(pattern)
+    if isinstance(pattern, (list, tuple)):
+        raise TypeError(f"expect() takes one pattern; for any of several use expect_any({pattern!r})")
+    raise TypeError(f"expect() takes a str or a compiled str pattern, got {pattern!r}")
+
+
+def _patterns(patterns: object) -> list[object]:
+    if isinstance(patterns, (str, re.Pattern)) or not isinstance(patterns, (list, tuple)) or not patterns:
+        raise TypeError(f"expected a non-empty list of patterns, got {patterns!r}")
+    return list(patterns)

@@ -224,6 +224,7 @@ class Spawner:
                 pidfd=pidfd,
                 wait_status=(lambda: FORK_SERVER.wait_status(pid)) if forked else None,
                 on_reaped=lambda: KEEPER.release(pid),
+                output_memory=self._guard.settings.output_memory,
             )
             return SpawnedProcess(
                 pid=pid,

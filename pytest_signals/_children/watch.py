@@ -49,8 +49,10 @@ from typing import TYPE_CHECKING
 from .. import _channel
 from .._compat import monotonic
 from .._delivery import Delivery
+from .._options import DEFAULT_OUTPUT_MEMORY
 from .._signals import resolve_signal, signal_name
 from .._threads import start_thread
+from .output import Output, Stream
 from .status import StatusUnknown
 
 if TYPE_CHECKING:
@@ -60,6 +62,8 @@ if TYPE_CHECKING:
 # How long the end of a terminal child waits for the terminal's end of file
 # (a grandchild that keeps the terminal open would hold it back forever).
 _TERMINAL_GRACE = 1.0
+
+_STREAMS: dict[str, Stream] = {"stdout": "stdout", "stderr": "stderr", "terminal": "terminal"}
 
 HAS_PIDFD = hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
 
@@ -92,9 +96,7 @@ class ChildState:
     ignored: frozenset[int] = frozenset()  # signals ignored at start
     dispositions: dict[int, str] = dataclasses.field(default_factory=dict)
     top_level_interrupt: bool = False
-    out: bytearray = dataclasses.field(default_factory=bytearray)
-    err: bytearray = dataclasses.field(default_factory=bytearray)
-    combined: bytearray = dataclasses.field(default_factory=bytearray)
+    output: Output = dataclasses.field(default_factory=lambda: Output(DEFAULT_OUTPUT_MEMORY))
 
     @property
     def exit_signal(self) -> int | None:
@@ -126,6 +128,7 @@ class ChildWatch:
         pidfd: int | None = None,
         wait_status: Callable[[], int] | None = None,
         on_reaped: Callable[[], None] | None = None,
+        output_memory: int = DEFAULT_OUTPUT_MEMORY,
     ) -> None:
         self.pid = pid
         self.pidfd = pidfd
@@ -136,7 +139,7 @@ class ChildWatch:
         self._log = log
         self._fds = fds
         self._cond = threading.Condition()
-        self.state = ChildState(channel_open="channel" in fds, ready=not instrumented)
+        self.state = ChildState(channel_open="channel" in fds, ready=not instrumented, output=Output(output_memory))
         self._reaped = False
         self._pending: list[tuple[Delivery, SignalEvent]] = []  # each with its "sent" event
         self._partial = b""
@@ -430,8 +433,9 @@ class ChildWatch:
                 for line in lines:
                     self._message(_channel.decode(line))
             else:
-                (state.err if name == "stderr" else state.out).extend(data)
-                state.combined.extend(data)
+                state.output.append(
+                    "stderr" if name == "stderr" else "terminal" if name == "terminal" else "stdout", data
+                )
             self._cond.notify_all()
         return True
 
