@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from .. import _channel
 from .fork_server import FORK_SERVER
-from .keeper import KEEPER
+from .keeper import KEEPER, open_pidfd
 from .process import SpawnedProcess
 
 if TYPE_CHECKING:
@@ -194,8 +194,15 @@ class Spawner:
         finally:
             if instrumented:
                 os.close(channel_w)
+        kept = None
         try:
-            KEEPER.watch(pid)  # its process group dies with pytest, even with a SIGKILLed pytest
+            pidfd = open_pidfd(pid, FORK_SERVER.pid if forked else os.getpid())  # before anything reaps it
+            try:
+                kept = KEEPER.watch(pid, pidfd)  # it and its session die with pytest, even a SIGKILLed pytest
+            finally:
+                if pidfd is not None:
+                    os.close(pidfd)
+            reap = (lambda: FORK_SERVER.wait_status(pid)) if forked else (lambda: os.waitpid(pid, os.WUNTRACED)[1])
             if instrumented:
                 fds["channel"] = channel_r
             return SpawnedProcess(
@@ -208,7 +215,7 @@ class Spawner:
                 timeout=timeout,
                 fds=fds,
                 terminal=terminal,
-                wait_status=(lambda: FORK_SERVER.wait_status(pid)) if forked else None,
+                wait_status=KEEPER.reaping(kept, reap),  # released the moment it is reaped
                 forked=forked,
             )
         except BaseException:  # nothing would ever stop it: do it now
@@ -216,6 +223,8 @@ class Spawner:
                 os.killpg(pid, signal.SIGKILL)
             with contextlib.suppress(OSError):
                 os.waitpid(pid, 0)
+            if kept is not None:
+                KEEPER.release(kept)
             raise
 
     @staticmethod
@@ -262,7 +271,6 @@ class Spawner:
         for proc in self.processes:
             if proc.close():
                 notes.append(f"pid {proc.pid} ({proc.target!r}) was still running at the end of the test: stopped")
-            KEEPER.release(proc.pid)
         return notes
 
 
