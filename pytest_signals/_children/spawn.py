@@ -21,9 +21,9 @@ from typing import TYPE_CHECKING
 from .. import _channel
 from .._compat import monotonic
 from .fork_server import FORK_SERVER
-from .keeper import KEEPER
+from .keeper import KEEPER, open_pidfd
 from .process import SpawnedProcess
-from .watch import ChildWatch, open_pidfd
+from .watch import ChildWatch
 
 if TYPE_CHECKING:
     from .._inproc.guard import SignalGuard
@@ -210,10 +210,11 @@ class Spawner:
             if instrumented:
                 os.close(channel_r)
             raise
+        kept = None
         try:
-            if not forked:
-                pidfd = open_pidfd(pid)  # before anything could reap it: it is ours until we do
-            KEEPER.watch(pid)  # its process group dies with pytest, even with a SIGKILLed pytest
+            # A pidfd before anything could reap it (for a forked child: checked to be the template's child).
+            pidfd = open_pidfd(pid, FORK_SERVER.pid if forked else os.getpid())
+            kept = ticket = KEEPER.watch(pid, pidfd)  # it and its session die with pytest, even a SIGKILLed pytest
             if instrumented:
                 fds["channel"] = channel_r
             watch = ChildWatch(
@@ -223,7 +224,7 @@ class Spawner:
                 instrumented,
                 pidfd=pidfd,
                 wait_status=(lambda: FORK_SERVER.wait_status(pid)) if forked else None,
-                on_reaped=lambda: KEEPER.release(pid),
+                on_reaped=lambda: KEEPER.release(ticket),  # the moment its numbers are free
                 output_memory=self._guard.settings.output_memory,
             )
             return SpawnedProcess(
@@ -241,12 +242,16 @@ class Spawner:
             if pidfd is not None:
                 with contextlib.suppress(OSError):
                     signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                with contextlib.suppress(OSError):
+                    os.close(pidfd)
             elif not forked:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
             if not forked:
                 with contextlib.suppress(OSError):
                     os.waitpid(pid, 0)
+            if kept is not None:
+                KEEPER.release(kept)
             raise
 
     @staticmethod

@@ -65,19 +65,6 @@ _TERMINAL_GRACE = 1.0
 
 _STREAMS: dict[str, Stream] = {"stdout": "stdout", "stderr": "stderr", "terminal": "terminal"}
 
-HAS_PIDFD = hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")
-
-
-def open_pidfd(pid: int) -> int | None:
-    """A pidfd for *pid*, our own child not yet reaped; None where the
-    platform (macOS, Linux before 5.3) has none."""
-    if not HAS_PIDFD:
-        return None
-    try:
-        return os.pidfd_open(pid)
-    except OSError:  # ENOSYS: a kernel without pidfds, or a seccomp filter
-        return None
-
 
 @dataclasses.dataclass
 class ChildState:
@@ -215,12 +202,13 @@ class ChildWatch:
             if self._reaped:
                 return
             self._reaped = True
-            if self.direct:
-                with contextlib.suppress(ChildProcessError, OSError):
-                    if self.pidfd is not None:
-                        os.waitid(os.P_PIDFD, self.pidfd, os.WEXITED | os.WNOHANG)
-                    else:
-                        os.waitpid(self.pid, os.WNOHANG)
+            if not self.direct:
+                return
+            with contextlib.suppress(ChildProcessError, OSError):
+                if self.pidfd is not None:
+                    os.waitid(os.P_PIDFD, self.pidfd, os.WEXITED | os.WNOHANG)
+                else:
+                    os.waitpid(self.pid, os.WNOHANG)
         if self._on_reaped is not None:
             self._on_reaped()
 
@@ -282,6 +270,8 @@ class ChildWatch:
         except StatusUnknown as exc:
             code, unknown = None, str(exc)
         self._exit = (code, unknown)
+        if not self.direct and self._on_reaped is not None:
+            self._on_reaped()  # the template reaps at once: the child's numbers are free now
         # The pump reads what the child wrote before it died, then records the
         # end: its last reports come before "exited" in the log.
         with contextlib.suppress(OSError):
