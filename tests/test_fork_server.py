@@ -147,3 +147,40 @@ def test_a_dead_template_means_new_interpreters(pytester: pytest.Pytester, run) 
         """
     )
     run("--signal-start-method=forkserver").assert_outcomes(passed=1)
+
+
+# A child that says who it is, or (given "block") waits to be stopped, bounded.
+WHO = """
+import os, signal, sys
+if sys.argv[1] == "block":
+    signal.sigtimedwait([signal.SIGUSR1], 60)
+    sys.exit(3)
+print(sys.argv[1], os.getpid(), flush=True)
+"""
+
+
+def test_a_failed_fork_server_spawn_leaves_no_fd_open(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        who=WHO,
+        test_fds="""
+        import os, signal, pytest
+        from pytest_signals._children.fork_server import FORK_SERVER, ForkServerError
+
+        def open_fds():
+            where = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
+            return sorted(int(fd) for fd in os.listdir(where))
+
+        def test_no_leak(spawn):
+            assert spawn("who.py", "first").wait() == 0
+            before = open_fds()
+            os.kill(FORK_SERVER.pid, signal.SIGSTOP)  # the spawn below times out
+            try:
+                with pytest.raises(ForkServerError):
+                    spawn("who.py", "block", timeout=0.2)
+                after = open_fds()
+            finally:
+                os.kill(FORK_SERVER.pid, signal.SIGCONT)
+            assert after == before, f"open before the failed spawn: {before}; after: {after}"
+        """,
+    )
+    run("--signal-start-method=forkserver").assert_outcomes(passed=1)

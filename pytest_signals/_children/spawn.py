@@ -191,6 +191,10 @@ class Spawner:
                 pid, forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout), True
             else:
                 pid = self._posix_spawn(argv, env, cwd, channel_w, fds)
+        except BaseException:
+            if instrumented:
+                os.close(channel_r)
+            raise
         finally:
             if instrumented:
                 os.close(channel_w)
