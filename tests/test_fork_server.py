@@ -4,6 +4,7 @@ indistinguishable from a new interpreter for the code under test."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -159,6 +160,39 @@ print(sys.argv[1], os.getpid(), flush=True)
 """
 
 
+def test_a_reply_after_spawn_gave_up_never_goes_to_the_next_spawn(pytester: pytest.Pytester, run) -> None:
+    """The template answers a request whose spawn() had already given up: that
+    child is stopped and reported, and the next spawn gets its own child."""
+    pytester.makepyfile(
+        who=WHO,
+        test_late="""
+        import os, signal, pytest
+        from pytest_signals._children.fork_server import FORK_SERVER, ForkServerError
+
+        def test_late_reply(spawn):
+            first = spawn("who.py", "first")
+            assert first.wait() == 0 and first.forked
+            os.kill(FORK_SERVER.pid, signal.SIGSTOP)  # it cannot answer until SIGCONT
+            try:
+                with pytest.raises(ForkServerError, match="did not answer within 0.5s"):
+                    spawn("who.py", "block", timeout=0.5)
+            finally:
+                os.kill(FORK_SERVER.pid, signal.SIGCONT)
+            second = spawn("who.py", "second")
+            assert second.wait() == 0 and second.forked
+            assert second.stdout == f"second {second.pid}\\n"
+        """,
+    )
+    result = run("--signal-start-method=forkserver")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*processes stopped at teardown*",
+            "test_late.py::test_late_reply: a child forked after its spawn() had given up (pid *) was stopped",
+        ]
+    )
+
+
 def test_a_failed_fork_server_spawn_leaves_no_fd_open(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(
         who=WHO,
@@ -184,3 +218,153 @@ def test_a_failed_fork_server_spawn_leaves_no_fd_open(pytester: pytest.Pytester,
         """,
     )
     run("--signal-start-method=forkserver").assert_outcomes(passed=1)
+
+
+def test_requests_over_64_kib(pytester: pytest.Pytester, run) -> None:
+    """Every request carries the whole environment: a big one (a CI's, or a
+    long variable) and long arguments reach the forked child whole."""
+    pytester.makepyfile(
+        big="""
+        import os, sys
+        big = sum(len(v) for k, v in os.environ.items() if k.startswith("BIG_"))
+        print(len(sys.argv[1]), len(os.environ["LONG"]), big, flush=True)
+        """,
+        test_big="""
+        def test_big_request(spawn):
+            env = {f"BIG_{n}": "e" * 65536 for n in range(16)}  # 1 MiB
+            proc = spawn("big.py", "a" * 200_000, env={**env, "LONG": "v" * 70_000})
+            assert proc.wait() == 0 and proc.forked, proc.output
+            assert proc.stdout == "200000 70000 1048576\\n"
+            again = spawn("big.py", "small", env={"LONG": "short"})  # the stream is still in step
+            assert again.wait() == 0 and again.stdout == "5 5 0\\n"
+        """,
+    )
+    run("--signal-start-method=forkserver").assert_outcomes(passed=1)
+
+
+# Inner tests that call FORK_SERVER directly, without the spawn fixture's watcher.
+DIRECT = """
+import os, select, signal, sys
+import pytest
+from pytest_signals._children import spawn as spawn_module
+from pytest_signals._children.fork_server import FORK_SERVER
+
+def fork(script):
+    env = spawn_module._environment(None, {})
+    assert FORK_SERVER.serves(env, env)
+    pipes = [os.pipe() for _ in range(4)]
+    theirs = [pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]]
+    request = {"kind": "file", "argv": [sys.executable, str(script)], "env": env, "cwd": None}
+    child = FORK_SERVER.spawn(request, theirs, 30)
+    for fd in theirs:
+        os.close(fd)
+    return child, pipes[1][0]
+
+def read_line(fd):
+    line = b""
+    while not line.endswith(b"\\n"):
+        assert select.select([fd], [], [], 30)[0], f"the child wrote {line!r}, then nothing for 30s"
+        chunk = os.read(fd, 100)
+        assert chunk, f"the child closed its stdout after {line!r}"
+        line += chunk
+    return line.decode()
+
+def kill(child):
+    signal.pidfd_send_signal(child.pidfd, signal.SIGKILL)
+    assert select.select([child.pidfd], [], [], 30)[0], f"pid {child.pid} still runs 30s after SIGKILL"
+    os.close(child.pidfd)
+"""
+
+PIDFD = """
+def test_pidfd(tmp_path):
+    (tmp_path / "up.py").write_text("import os, sys; print(os.getpid(), flush=True); sys.stdin.read()")
+    child, stdout = fork(tmp_path / "up.py")
+    assert read_line(stdout) == f"{child.pid}\\n"
+    with open(f"/proc/self/fdinfo/{child.pidfd}") as info:
+        assert f"Pid:\\t{child.pid}\\n" in info.read()
+    assert not os.get_inheritable(child.pidfd)
+    kill(child)
+    status = FORK_SERVER.wait_status(child.pid)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="pidfds are Linux only")
+def test_spawn_returns_the_pid_and_a_pidfd_for_it(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(test_pidfd=DIRECT + PIDFD)
+    run("--signal-start-method=forkserver").assert_outcomes(passed=1)
+
+
+DEAD_TEMPLATE = """
+from pytest_signals._children.status import StatusUnknown
+
+def test_unknown(tmp_path):
+    (tmp_path / "up.py").write_text("import sys; print('up', flush=True); sys.stdin.read()")
+    child, stdout = fork(tmp_path / "up.py")
+    assert read_line(stdout) == "up\\n"
+    template = FORK_SERVER.pid
+    os.kill(template, signal.SIGKILL)
+    try:
+        with pytest.raises(StatusUnknown) as raised:
+            FORK_SERVER.wait_status(child.pid)
+    finally:
+        kill(child)
+    reason = str(raised.value)
+    assert f"template (pid {template})" in reason and f"pid {child.pid}" in reason, reason
+    assert "killed" in reason, reason
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="pidfds are Linux only")
+def test_a_dead_template_leaves_statuses_unknown(pytester: pytest.Pytester, run) -> None:
+    """When the template dies, the status of a child it had not reported is
+    unknown, never an invented exit code 0."""
+    pytester.makepyfile(test_dead=DIRECT + DEAD_TEMPLATE)
+    run("--signal-start-method=forkserver").assert_outcomes(passed=1)
+
+
+def test_the_template_is_not_a_child_of_pytest(pytester: pytest.Pytester) -> None:
+    """Code under test that reaps every child of the test process
+    (``waitpid(-1)``) never meets the template."""
+    pytester.makepyfile(
+        who=WHO,
+        test_reap="""
+        import os, subprocess
+        from pytest_signals._children.fork_server import FORK_SERVER
+        from pytest_signals._children.keeper import KEEPER
+
+        def children_of(parent):
+            if not os.path.isdir("/proc/self"):
+                ps = subprocess.run(["ps", "-A", "-o", "pid=", "-o", "ppid="], capture_output=True, text=True)
+                return {int(pid) for pid, ppid in map(str.split, ps.stdout.splitlines()) if int(ppid) == parent}
+            found = set()
+            for entry in filter(str.isdigit, os.listdir("/proc")):
+                try:
+                    with open(f"/proc/{entry}/stat") as stat:
+                        ppid = int(stat.read().rpartition(")")[2].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                if ppid == parent:
+                    found.add(int(entry))
+            return found
+
+        def test_reap_everything(spawn):
+            proc = spawn("who.py", "x")
+            assert proc.wait() == 0 and proc.forked
+            reaped = []
+            try:
+                while True:
+                    pid, _ = os.waitpid(-1, os.WNOHANG)
+                    if pid == 0:  # children left, none of them exited
+                        break
+                    reaped.append(pid)
+            except ChildProcessError:
+                pass  # no child at all
+            assert reaped == []
+            # The keeper is still pytest's child (keeper.py): nothing else may be.
+            left = children_of(os.getpid()) - {KEEPER.pid}
+            assert not left, f"children of pytest besides the keeper: {left}; the template is {FORK_SERVER.pid}"
+        """,
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--signal-start-method=forkserver", timeout=120)
+    result.assert_outcomes(passed=1)

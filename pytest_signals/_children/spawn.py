@@ -234,7 +234,10 @@ class Spawner:
     ) -> int:
         request: dict[str, object] = {"kind": kind, "argv": argv, "env": env, "cwd": cwd}
         with _stdio_pipes(fds) as (stdin, stdout, stderr):
-            return FORK_SERVER.spawn(request, [stdin, stdout, stderr, channel], timeout)
+            child = FORK_SERVER.spawn(request, [stdin, stdout, stderr, channel], timeout)
+        if child.pidfd is not None:
+            fds["pidfd"] = child.pidfd  # closed with the other fds when the process is closed
+        return child.pid
 
     @staticmethod
     def _posix_spawn(argv: list[str], env: dict[str, str], cwd: str | None, channel: int, fds: dict[str, int]) -> int:
@@ -267,6 +270,7 @@ class Spawner:
             if proc.close():
                 notes.append(f"pid {proc.pid} ({proc.target!r}) was still running at the end of the test: stopped")
             KEEPER.release(proc.pid)
+        notes.extend(FORK_SERVER.late_notes(self._guard.settings.timeout))
         return notes
 
 
