@@ -8,7 +8,9 @@ indistinguishable from a fresh ``python target`` for the code under test:
 
 * its own session, default dispositions and an empty signal mask, no wakeup fd;
 * stdin, stdout, stderr and the instrumentation channel on fds 0-3, nothing else;
-* the requested environment, working directory, ``sys.argv`` and ``sys.path[0]``;
+* the requested environment (``TZ`` read again), working directory,
+  ``sys.argv`` and ``sys.path[0]``, and the test process's umask and resource
+  limits as they are at the ``spawn``;
 * a fresh ``__main__``, and ``sys.modules`` as a fresh start has it: the
   preloaded modules are hidden and come back, each with the modules it
   imported, when the program imports them (without running them again);
@@ -27,6 +29,7 @@ pytest closes the socket (or dies). The wire format is described in
 
 import json
 import os
+import resource
 import select
 import signal
 import socket
@@ -188,13 +191,20 @@ def _child(
         for target, fd in enumerate(fds):  # received fds are all above 3
             os.dup2(fd, target)
         os.closerange(CHILD_FDS, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
-        if request["cwd"] is not None:
-            os.chdir(request["cwd"])
+        # The world of the test process now, as an exec'd child inherits it.
+        os.umask(request["umask"])
+        for number, (soft, hard) in request["rlimits"].items():
+            if resource.getrlimit(int(number)) != (soft, hard):
+                resource.setrlimit(int(number), (soft, hard))
+        os.chdir(request["cwd"])
         environ = request["env"]
         for key in list(os.environ):
             if key not in environ:
                 del os.environ[key]
         os.environ.update(environ)
+        clock = sys.modules.get("time")
+        if clock is not None:  # TZ is read when time is first imported: as it was in the template
+            clock.tzset()
         kind, argv = request["kind"], request["argv"]
         sys.orig_argv[:] = argv
         if kind == "file":

@@ -23,6 +23,11 @@ print([signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPI
 print(sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])), signal.set_wakeup_fd(-1))
 print(os.getpid() == os.getpgid(0) == os.getsid(0))
 print(sorted(int(fd) for fd in os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else "-")
+import resource, time
+umask = os.umask(0)
+os.umask(umask)
+print(oct(umask), [(n, resource.getrlimit(getattr(resource, n))) for n in dir(resource) if n.startswith("RLIMIT_")])
+print(time.tzname, time.timezone, sum(len(v) for k, v in os.environ.items() if k.startswith("BIG_")))
 atexit.register(print, "atexit ran")
 left_open = open("left-open.txt", "w")  # never closed: the exit flushes it
 left_open.write(f"written by {sys.argv[1]}")
@@ -38,17 +43,31 @@ elif ending == "error":
 """
 
 TEST_PROBE = """
-import json, os, pytest
+import json, os, resource, pytest
 
-@pytest.mark.parametrize("ending", ["normal", "keyboard-interrupt", "system-exit", "error"])
-def test_probe(spawn, ending, request):
-    proc = spawn("sub/probe.py", ending, env={"PROBE": "yes"})
-    code = proc.wait()
+ENDINGS = ["normal", "keyboard-interrupt", "system-exit", "error"]
+BIG = {f"BIG_{n}": "e" * 65536 for n in range(16)}  # 1 MiB, in values exec accepts
+
+@pytest.mark.parametrize("ending", ENDINGS)
+def test_probe(spawn, ending, request, monkeypatch):
+    # Each test sets up another world than the one the template started in.
+    n = ENDINGS.index(ending)
+    root = request.config.rootpath
+    monkeypatch.chdir(root / "work" / ending)
+    umask = os.umask((0o022, 0o027, 0o077, 0o002)[n])
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, 300) - n, hard))
+    try:
+        proc = spawn(root / "sub" / "probe.py", ending, env={"PROBE": "yes", "TZ": f"T{'ABCD'[n]}Z-{n}", **BIG})
+        code = proc.wait()
+    finally:
+        os.umask(umask)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
     method = request.config.getoption("signal_start_method")
     assert proc.forked is (method == "forkserver")
     with open("left-open.txt") as left_open:
         written = left_open.read()
-    with open(f"{method}-{ending}.json", "w") as out:
+    with open(root / f"{method}-{ending}.json", "w") as out:
         json.dump([proc.stdout, proc.stderr, code, written], out)
 """
 
@@ -58,8 +77,13 @@ ENDINGS = ["normal", "keyboard-interrupt", "system-exit", "error"]
 def test_forked_children_are_indistinguishable_from_new_interpreters(pytester: pytest.Pytester, run) -> None:
     """The same program, forked from the template and started as a new
     interpreter: same output, same traceback, same exit, same modules, fds,
-    dispositions, session, argv, path, __main__."""
+    dispositions, session, argv, path, __main__; the working directory, umask,
+    resource limits, time zone and environment the test set up."""
+    if os.sysconf("SC_ARG_MAX") < 2 * 1024 * 1024:
+        pytest.skip("exec takes less than the 1 MiB environment this test sends")
     pytester.mkdir("sub")
+    for ending in ENDINGS:
+        (pytester.path / "work" / ending).mkdir(parents=True)
     (pytester.path / "sub" / "probe.py").write_text(PROBE)
     pytester.makepyfile(test_probe=TEST_PROBE)
     for method in ("forkserver", "exec"):
@@ -126,6 +150,36 @@ def test_a_different_start_up_environment_gets_a_new_interpreter(pytester: pytes
             assert proc.wait() == 0 and proc.forked
             proc = spawn("mod", env={"UNRELATED": "1"})
             assert proc.wait() == 0 and proc.forked
+            proc = spawn("mod", env={"LC_TIME": "POSIX" if os.environ.get("LC_TIME") == "C" else "C"})
+            assert proc.wait() == 0
+            assert not proc.forked  # the locale: every LC_* variable is the template's or a new interpreter's
+        """,
+    )
+    run("--signal-start-method=forkserver").assert_outcomes(passed=1)
+
+
+def test_a_hard_limit_above_the_templates_gets_a_new_interpreter(pytester: pytest.Pytester, run) -> None:
+    """A fork can lower a hard limit, never raise it (without CAP_SYS_RESOURCE):
+    a child that needs one above the template's starts as a new interpreter.
+    (Only a privileged test can raise its own hard limit again, so the
+    template's record is made lower instead.)"""
+    pytester.makepyfile(
+        limit="""
+        import resource
+        print(resource.getrlimit(resource.RLIMIT_NOFILE), flush=True)
+        """,
+        test_limit="""
+        import resource
+        from pytest_signals._children.fork_server import FORK_SERVER
+
+        def test_raised_hard_limit(spawn):
+            first = spawn("limit.py")
+            assert first.wait() == 0 and first.forked
+            soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            FORK_SERVER._limits[resource.RLIMIT_NOFILE] = (soft, hard - 1)  # as if it had started with a lower one
+            second = spawn("limit.py")
+            assert second.wait() == 0 and not second.forked
+            assert second.stdout == first.stdout == f"{(soft, hard)}\\n"
         """,
     )
     run("--signal-start-method=forkserver").assert_outcomes(passed=1)

@@ -4,8 +4,9 @@ as new interpreters (the pytest side; the template is ``_template.py``).
 A fresh interpreter that imports asyncio costs tens of milliseconds; a fork of
 a template that already has costs about one. The template is started on the
 first ``spawn`` that can use it, with the environment such a child gets, and
-serves every later one whose start-up environment (``PYTHON*`` variables and
-the locale) is the same. Others, terminal children, and every child on platforms where forking is not
+serves every later one whose start-up environment (``PYTHON*`` and ``LC_*``
+variables, ``LANG``) is the same and whose resource limits a fork can reach.
+Others, terminal children, and every child on platforms where forking is not
 the choice (``signal_start_method``), start as a new interpreter.
 
 The template is not pytest's child: it forks once at its start and the first
@@ -53,18 +54,51 @@ from .._threads import start_thread
 from .status import StatusUnknown
 
 _TEMPLATE_MAIN = os.path.join(os.path.dirname(os.path.dirname(__file__)), "_bootstrap", "template.py")
-_START_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE")
 _PER_SPAWN = ("PYTEST_SIGNALS_CHANNEL", "PYTEST_SIGNALS_MODULE", "PYTEST_SIGNALS_FUNCTION")
 _MAX_FDS = 16  # per read; one reply carries at most one
 _NO_SIGPIPE = getattr(socket, "MSG_NOSIGNAL", 0)  # a test may have set SIGPIPE to SIG_DFL
 _CLOEXEC = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
 _KILL_GRACE = 1.0  # to send a "kill" after a spawn gave up: a few bytes, into a socket the template reads
+_RLIMITS: list[int] = []  # resource's RLIMIT_* numbers, once read
 _SILENT_DEATH = "ended without a last word (killed: SIGKILL, the OOM killer; or it crashed)"
 
 
 def startup_environment(env: Mapping[str, str]) -> dict[str, str]:
     """What an interpreter reads from *env* when it starts."""
-    return {k: v for k, v in env.items() if k.startswith("PYTHON") or k in _START_VARIABLES}
+    return {k: v for k, v in env.items() if k.startswith(("PYTHON", "LC_")) or k == "LANG"}
+
+
+def read_umask() -> int:
+    """The test process's umask. Linux shows it; elsewhere it can only be read
+    by setting it, for an instant (to the strictest value, so that a file
+    another thread creates meanwhile is never more open than intended)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o777)
+    os.umask(mask)
+    return mask
+
+
+def read_rlimits() -> dict[int, tuple[int, int]]:
+    """Every resource limit of the test process that can be read: (soft, hard)."""
+    import resource
+
+    if not _RLIMITS:
+        _RLIMITS.extend(sorted({getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")}))
+    limits = {}
+    for number in _RLIMITS:
+        with contextlib.suppress(ValueError, OSError):
+            limits[number] = resource.getrlimit(number)
+    return limits
+
+
+def _at_most(value: int, bound: int) -> bool:
+    import resource
+
+    infinity = resource.RLIM_INFINITY  # -1 on Linux, the largest value elsewhere
+    return bound == infinity or (value != infinity and value <= bound)
 
 
 class ForkServerError(RuntimeError):
@@ -88,6 +122,7 @@ class ForkServer:
         self._owner = -1
         self._sock: socket.socket | None = None
         self._startup: dict[str, str] = {}
+        self._limits: dict[int, tuple[int, int]] = {}  # the template's: a fork can lower a hard limit, not raise it
         self._lock = threading.Lock()  # one request at a time
         self._cond = threading.Condition()
         self._next_id = 0
@@ -104,15 +139,22 @@ class ForkServer:
     def serves(self, env: Mapping[str, str], baseline: Mapping[str, str]) -> bool:
         """Whether a child with *env* can be forked from the template, which is
         started (on first use) with *baseline*, the environment of a child
-        spawned without ``env=``."""
+        spawned without ``env=``, and with the test process's resource limits."""
         if self._owner != os.getpid():
             self._baseline = dict(baseline)
             return startup_environment(env) == startup_environment(baseline)
-        return not self._dead and startup_environment(env) == self._startup
+        if self._dead or startup_environment(env) != self._startup:
+            return False
+        for number, (_, hard) in read_rlimits().items():
+            template = self._limits.get(number)
+            if template is None or not _at_most(hard, template[1]):
+                return False  # only a new interpreter, started from here, has that hard limit
+        return True
 
     def spawn(self, request: dict[str, object], fds: list[int], timeout: float) -> Forked:
         """Fork a child for *request* (``kind``, ``argv``, ``env``, ``cwd``)
-        with *fds* as its fds 0-3.
+        with *fds* as its fds 0-3. It also gets the test process's current
+        working directory (when ``cwd`` is None), umask and resource limits.
 
         Raises:
             ForkServerError: the template did not answer within *timeout* (the
@@ -127,7 +169,9 @@ class ForkServer:
                 self._start(self._baseline or env, deadline, timeout)
             self._next_id += 1
             rid = self._next_id
-            message = {**request, "op": "spawn", "id": rid}
+            message = {**request, "op": "spawn", "id": rid, "umask": read_umask(), "rlimits": read_rlimits()}
+            if message["cwd"] is None:
+                message["cwd"] = os.getcwd()
             self._send(message, fds, deadline, timeout)
             with self._cond:
                 self._cond.wait_for(lambda: rid in self._replies or self._dead, max(0.0, deadline - monotonic()))
@@ -226,6 +270,7 @@ class ForkServer:
     def _start(self, env: Mapping[str, str], deadline: float, bound: float) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         template_env = {k: v for k, v in env.items() if k not in _PER_SPAWN}
+        limits = read_rlimits()  # the template's, inherited
         try:
             first = os.posix_spawn(
                 sys.executable,
@@ -256,6 +301,7 @@ class ForkServer:
         with self._cond:
             self._sock, self._owner, self._dead, self._death = ours, os.getpid(), False, ""
             self._startup = startup_environment(env)
+            self._limits = limits
             for table in (self._replies, self._statuses, self._abandoned, self._late, self._overdue):
                 table.clear()
         start_thread(self._dispatch, "pytest-signals fork server", (ours,))
