@@ -8,7 +8,9 @@ indistinguishable from a fresh ``python target`` for the code under test:
 
 * its own session, default dispositions and an empty signal mask, no wakeup fd;
 * stdin, stdout, stderr and the instrumentation channel on fds 0-3, nothing else;
-* the requested environment, working directory, ``sys.argv`` and ``sys.path[0]``;
+* the requested environment (``TZ`` read again), working directory,
+  ``sys.argv`` and ``sys.path[0]``, and the test process's umask and resource
+  limits as they are at the ``spawn``;
 * a fresh ``__main__``, and ``sys.modules`` as a fresh start has it: the
   preloaded modules are hidden and come back, each with the modules it
   imported, when the program imports them (without running them again);
@@ -16,13 +18,18 @@ indistinguishable from a fresh ``python target`` for the code under test:
   run, streams flushed, ``SystemExit`` and uncaught exceptions printed, and
   death by SIGINT after an uncaught ``KeyboardInterrupt``.
 
-The template reaps its children and reports every status (stops included) to
-pytest, which cannot ``waitpid`` a process that is not its own child. It exits
-when pytest closes the socket (or dies).
+The template is not pytest's child (``_bootstrap/template.py`` forks once and
+the first process exits), so code under test that reaps every child of pytest
+never meets it. It reaps its own children and reports every status (stops
+included) to pytest, which cannot ``waitpid`` them; with each child's pid it
+sends a pidfd (Linux), opened before it could reap the child. It exits when
+pytest closes the socket (or dies). The wire format is described in
+``_children/fork_server.py``.
 """
 
 import json
 import os
+import resource
 import select
 import signal
 import socket
@@ -32,8 +39,10 @@ from typing import Any
 from ._preload import Reveal, Tracer
 
 CONTROL_FD = 3
+CHILD_FDS = 4  # stdin, stdout, stderr, the instrumentation channel
 PRELOAD = ("asyncio",)
-_MAX_FDS = 4
+_MAX_FDS = 16  # per read; one request carries CHILD_FDS
+_pidfds = [hasattr(os, "pidfd_open")]  # until pidfd_open fails once (before Linux 5.3, a sandbox)
 
 
 def serve(base: set[str], tracer: Tracer) -> None:
@@ -45,39 +54,111 @@ def serve(base: set[str], tracer: Tracer) -> None:
     gc.collect()
     gc.freeze()  # forks leave the template's objects (and their pages) alone
     control = socket.socket(fileno=CONTROL_FD)
+    try:
+        _serve(control, base, tracer.deps)
+    except BaseException as exc:  # its last word, for the status of every child it had not reported
+        try:  # noqa: SIM105 - contextlib would be one more module to hide
+            control.sendall(f"D {exc!r}".replace("\n", " ").encode() + b"\n")
+        except OSError:
+            pass
+        raise
+
+
+def _serve(control: socket.socket, base: set[str], deps: dict[str, set[str]]) -> None:
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     signal.set_wakeup_fd(wake_w)
-    buffer = b""
+    buffer = bytearray()
+    received: list[int] = []  # fds in the order they came, each request taking its own
+    forked: dict[int, int] = {}  # pid -> request id, until reaped
     while True:
         watched: list[Any] = [control, wake_r]
         readable = select.select(watched, [], [])[0]
         if wake_r in readable:
             os.read(wake_r, 512)
-            _reap(control)
+            _reap(control, forked)
         if control not in readable:
             continue
-        data, fds, _, _ = socket.recv_fds(control, 1 << 16, _MAX_FDS)
+        data, fds, flags, _ = socket.recv_fds(control, 1 << 16, _MAX_FDS)
+        received.extend(fds)  # they come with the first byte of their request
+        if flags & socket.MSG_CTRUNC:
+            raise RuntimeError("the file descriptors of a request were cut off (MSG_CTRUNC)")
         if not data:
             return  # pytest is gone: its keeper takes care of the children
         buffer += data
-        received = list(fds)
         while True:
-            size, sep, rest = buffer.partition(b"\n")
-            if not sep or len(rest) < int(size):
+            header_end = buffer.find(b"\n")
+            if header_end < 0:
                 break
-            request, buffer = json.loads(rest[: int(size)]), rest[int(size) :]
-            child_fds, received = received[:_MAX_FDS], received[_MAX_FDS:]
-            pid = os.fork()
-            if pid == 0:
-                _child(request, child_fds, base, tracer.deps, control)
-            for fd in child_fds:
-                os.close(fd)
-            control.sendall(f"P {pid}\n".encode())
+            size, count = (int(field) for field in buffer[:header_end].split())
+            end = header_end + 1 + size
+            if len(buffer) < end:
+                break
+            request = json.loads(buffer[header_end + 1 : end])
+            del buffer[:end]
+            if len(received) < count:
+                raise RuntimeError(f"request {request.get('id')} came without its {count} file descriptors")
+            request_fds, received = received[:count], received[count:]
+            _handle(request, request_fds, control, forked, base, deps)
 
 
-def _reap(control: socket.socket) -> None:
+def _handle(
+    request: dict[str, Any],
+    fds: list[int],
+    control: socket.socket,
+    forked: dict[int, int],
+    base: set[str],
+    deps: dict[str, set[str]],
+) -> None:
+    rid = request["id"]
+    if request["op"] == "kill":
+        # Its spawn() gave up. Not reaped yet, the pid is still that child's
+        # (and its group's, once the child has made it).
+        for pid, forked_for in list(forked.items()):
+            if forked_for == rid:
+                for kill in (os.kill, os.killpg):
+                    try:  # noqa: SIM105 - contextlib would be one more module to hide
+                        kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+        return
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        for fd in fds:
+            os.close(fd)
+        control.sendall(f"E {rid} {exc}".replace("\n", " ").encode() + b"\n")
+        return
+    if pid == 0:
+        _child(request, fds, base, deps, control)
+    forked[pid] = rid
+    for fd in fds:
+        os.close(fd)
+    pidfd = _pidfd(pid)
+    reply = f"P {rid} {pid} {0 if pidfd is None else 1}\n".encode()
+    if pidfd is None:
+        control.sendall(reply)
+        return
+    try:
+        sent = socket.send_fds(control, [reply], [pidfd])
+    finally:
+        os.close(pidfd)
+    control.sendall(reply[sent:])
+
+
+def _pidfd(pid: int) -> int | None:
+    """A pidfd for *pid*, a child not reaped yet: it can only ever name that child."""
+    if not _pidfds[0]:
+        return None
+    try:
+        return os.pidfd_open(pid)
+    except OSError:
+        _pidfds[0] = False
+        return None
+
+
+def _reap(control: socket.socket, forked: dict[int, int]) -> None:
     while True:
         try:
             pid, status = os.waitpid(-1, os.WNOHANG | os.WUNTRACED)
@@ -85,6 +166,8 @@ def _reap(control: socket.socket) -> None:
             return
         if pid == 0:
             return
+        if not os.WIFSTOPPED(status):
+            forked.pop(pid, None)
         control.sendall(f"X {pid} {status}\n".encode())
 
 
@@ -107,14 +190,21 @@ def _child(
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         for target, fd in enumerate(fds):  # received fds are all above 3
             os.dup2(fd, target)
-        os.closerange(_MAX_FDS, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
-        if request["cwd"] is not None:
-            os.chdir(request["cwd"])
+        os.closerange(CHILD_FDS, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
+        # The world of the test process now, as an exec'd child inherits it.
+        os.umask(request["umask"])
+        for number, (soft, hard) in request["rlimits"].items():
+            if resource.getrlimit(int(number)) != (soft, hard):
+                resource.setrlimit(int(number), (soft, hard))
+        os.chdir(request["cwd"])
         environ = request["env"]
         for key in list(os.environ):
             if key not in environ:
                 del os.environ[key]
         os.environ.update(environ)
+        clock = sys.modules.get("time")
+        if clock is not None:  # TZ is read when time is first imported: as it was in the template
+            clock.tzset()
         kind, argv = request["kind"], request["argv"]
         sys.orig_argv[:] = argv
         if kind == "file":

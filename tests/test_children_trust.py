@@ -5,6 +5,7 @@ Found by trying ``spawn`` as a hostile user would."""
 from __future__ import annotations
 
 import sys
+import types
 
 import pytest
 
@@ -248,7 +249,9 @@ def test_teardown_stops_every_child_at_once_with_one_grace_period(monkeypatch: p
     calls: list[str] = []
     spawner = spawn_module.Spawner.__new__(spawn_module.Spawner)
     spawner.processes = [_FakeProcess(calls, n) for n in "abc"]  # type: ignore[list-item]
+    spawner._guard = types.SimpleNamespace(settings=types.SimpleNamespace(timeout=1.0))  # type: ignore[assignment]
     monkeypatch.setattr(spawn_module, "monotonic", lambda: 100.0)
+    monkeypatch.setattr(spawn_module.FORK_SERVER, "late_notes", lambda timeout: [])
     notes = spawner.close_all(grace=1.0)
     assert calls == [
         "term a",

@@ -4,41 +4,114 @@ as new interpreters (the pytest side; the template is ``_template.py``).
 A fresh interpreter that imports asyncio costs tens of milliseconds; a fork of
 a template that already has costs about one. The template is started on the
 first ``spawn`` that can use it, with the environment such a child gets, and
-serves every later one whose start-up environment (``PYTHON*`` variables and
-the locale) is the same. Others, terminal children, and every child on
-platforms where forking is not the choice (``signal_start_method``), start as
-a new interpreter.
+serves every later one whose start-up environment (``PYTHON*`` and ``LC_*``
+variables, ``LANG``) is the same and whose resource limits a fork can reach.
+Others, terminal children, and every child on platforms where forking is not
+the choice (``signal_start_method``), start as a new interpreter.
 
-The template, not pytest, is the children's parent: it reaps them and reports
-each status here, where :meth:`ForkServer.wait_status` hands it to the child's
-watcher in place of ``waitpid``.
+The template is not pytest's child: it forks once at its start and the first
+process exits, so code under test that reaps every child (``waitpid(-1)``)
+never meets it. It is the parent of the children it forks: it reaps them and
+reports each status here, where :meth:`ForkServer.wait_status` hands it to the
+child's watcher in place of ``waitpid``; and, on Linux, it opens a pidfd for
+each child before it could reap it, so the pidfd it sends with its reply can
+only ever name that child.
+
+The wire format, over one stream socket. pytest sends requests: a line
+``"<size> <number of fds>"``, then *size* bytes of JSON with ``op``
+(``"spawn"`` or ``"kill"``) and the request's ``id``; the fds (SCM_RIGHTS)
+ride with the request's first byte. The template sends lines:
+
+* ``T pid``: its own pid, first;
+* ``P id pid 0|1``: the child forked for request *id*, with its pidfd
+  attached when the last field is 1;
+* ``E id reason``: no child for request *id* (fork failed);
+* ``X pid status``: a status of one of its children (stops included);
+* ``D reason``: its last word, when it fails.
+
+A ``spawn`` that gives up waiting (its timeout) sends ``kill`` for its
+request: the template stops that child and its group once it has forked it
+(it has not reaped it, so the pid is still that child's). Such a late child is
+never handed to anyone; :meth:`ForkServer.late_notes` says what became of it.
 """
 
 from __future__ import annotations
 
+import array
 import contextlib
 import json
 import os
+import select
 import signal
 import socket
 import sys
 import threading
 from collections.abc import Mapping
+from typing import NamedTuple
 
+from .._compat import monotonic
 from .._threads import start_thread
+from .status import StatusUnknown
 
 _TEMPLATE_MAIN = os.path.join(os.path.dirname(os.path.dirname(__file__)), "_bootstrap", "template.py")
-_START_VARIABLES = ("LANG", "LC_ALL", "LC_CTYPE")
 _PER_SPAWN = ("PYTEST_SIGNALS_CHANNEL", "PYTEST_SIGNALS_MODULE", "PYTEST_SIGNALS_FUNCTION")
+_MAX_FDS = 16  # per read; one reply carries at most one
+_NO_SIGPIPE = getattr(socket, "MSG_NOSIGNAL", 0)  # a test may have set SIGPIPE to SIG_DFL
+_CLOEXEC = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+_KILL_GRACE = 1.0  # to send a "kill" after a spawn gave up: a few bytes, into a socket the template reads
+_RLIMITS: list[int] = []  # resource's RLIMIT_* numbers, once read
+_SILENT_DEATH = "ended without a last word (killed: SIGKILL, the OOM killer; or it crashed)"
 
 
 def startup_environment(env: Mapping[str, str]) -> dict[str, str]:
     """What an interpreter reads from *env* when it starts."""
-    return {k: v for k, v in env.items() if k.startswith("PYTHON") or k in _START_VARIABLES}
+    return {k: v for k, v in env.items() if k.startswith(("PYTHON", "LC_")) or k == "LANG"}
+
+
+def read_umask() -> int:
+    """The test process's umask. Linux shows it; elsewhere it can only be read
+    by setting it, for an instant (to the strictest value, so that a file
+    another thread creates meanwhile is never more open than intended)."""
+    with contextlib.suppress(OSError, ValueError), open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o777)
+    os.umask(mask)
+    return mask
+
+
+def read_rlimits() -> dict[int, tuple[int, int]]:
+    """Every resource limit of the test process that can be read: (soft, hard)."""
+    import resource
+
+    if not _RLIMITS:
+        _RLIMITS.extend(sorted({getattr(resource, name) for name in dir(resource) if name.startswith("RLIMIT_")}))
+    limits = {}
+    for number in _RLIMITS:
+        with contextlib.suppress(ValueError, OSError):
+            limits[number] = resource.getrlimit(number)
+    return limits
+
+
+def _at_most(value: int, bound: int) -> bool:
+    import resource
+
+    infinity = resource.RLIM_INFINITY  # -1 on Linux, the largest value elsewhere
+    return bound == infinity or (value != infinity and value <= bound)
 
 
 class ForkServerError(RuntimeError):
     pass
+
+
+class Forked(NamedTuple):
+    """A child the template forked for :meth:`ForkServer.spawn`."""
+
+    pid: int
+    pidfd: int | None
+    """A pidfd for the child, which the caller owns (and closes); None where
+    pidfds are not available (before Linux 5.3, macOS)."""
 
 
 class ForkServer:
@@ -49,60 +122,157 @@ class ForkServer:
         self._owner = -1
         self._sock: socket.socket | None = None
         self._startup: dict[str, str] = {}
+        self._limits: dict[int, tuple[int, int]] = {}  # the template's: a fork can lower a hard limit, not raise it
         self._lock = threading.Lock()  # one request at a time
         self._cond = threading.Condition()
-        self._replies: list[str] = []
+        self._next_id = 0
+        self._replies: dict[int, Forked | str] = {}  # request id -> the child, or why there is none
         self._statuses: dict[int, list[int]] = {}
+        self._abandoned: set[int] = set()  # requests whose spawn() gave up, not answered yet
+        self._late: dict[int, int] = {}  # pid -> request id: forked after its spawn() gave up, not reaped yet
+        self._overdue: set[int] = set()  # request ids already reported as not settled
+        self._notes: list[str] = []
         self._dead = False
+        self._death = ""  # how the template ended, for people
         self._baseline: dict[str, str] = {}
 
     def serves(self, env: Mapping[str, str], baseline: Mapping[str, str]) -> bool:
         """Whether a child with *env* can be forked from the template, which is
         started (on first use) with *baseline*, the environment of a child
-        spawned without ``env=``."""
+        spawned without ``env=``, and with the test process's resource limits."""
         if self._owner != os.getpid():
             self._baseline = dict(baseline)
             return startup_environment(env) == startup_environment(baseline)
-        return not self._dead and startup_environment(env) == self._startup
+        if self._dead or startup_environment(env) != self._startup:
+            return False
+        for number, (_, hard) in read_rlimits().items():
+            template = self._limits.get(number)
+            if template is None or not _at_most(hard, template[1]):
+                return False  # only a new interpreter, started from here, has that hard limit
+        return True
 
-    def spawn(self, request: dict[str, object], fds: list[int], timeout: float) -> int:
-        """Fork a child for *request* with *fds* as its fds 0-3; return its pid."""
+    def spawn(self, request: dict[str, object], fds: list[int], timeout: float) -> Forked:
+        """Fork a child for *request* (``kind``, ``argv``, ``env``, ``cwd``)
+        with *fds* as its fds 0-3. It also gets the test process's current
+        working directory (when ``cwd`` is None), umask and resource limits.
+
+        Raises:
+            ForkServerError: the template did not answer within *timeout* (the
+                child it forks later is stopped: see :meth:`late_notes`),
+                could not fork, or is gone.
+        """
         env = request["env"]
         assert isinstance(env, dict)
+        deadline = monotonic() + timeout
         with self._lock:
             if self._owner != os.getpid():
-                self._start(self._baseline or env)
-            assert self._sock is not None
-            payload = json.dumps(request).encode()
-            message = f"{len(payload)}\n".encode() + payload
-            sent = socket.send_fds(self._sock, [message], fds)
-            if sent < len(message):
-                self._sock.sendall(message[sent:])
+                self._start(self._baseline or env, deadline, timeout)
+            self._next_id += 1
+            rid = self._next_id
+            message = {**request, "op": "spawn", "id": rid, "umask": read_umask(), "rlimits": read_rlimits()}
+            if message["cwd"] is None:
+                message["cwd"] = os.getcwd()
+            self._send(message, fds, deadline, timeout)
             with self._cond:
-                if not self._cond.wait_for(lambda: self._replies or self._dead, timeout):
-                    raise ForkServerError(f"the fork server (pid {self.pid}) did not answer within {timeout:g}s")
-                if not self._replies:
-                    raise ForkServerError(f"the fork server (pid {self.pid}) is gone")
-                reply = self._replies.pop(0)
-        return int(reply)
+                self._cond.wait_for(lambda: rid in self._replies or self._dead, max(0.0, deadline - monotonic()))
+                reply = self._replies.pop(rid, None)
+                dead, death = self._dead, self._death
+                if reply is None and not dead:
+                    self._abandoned.add(rid)
+            if reply is None:
+                if dead:
+                    raise ForkServerError(f"the fork server's template (pid {self.pid}) {death}")
+                with contextlib.suppress(ForkServerError):  # unsent, the pidfd sent with the reply stops it
+                    self._send({"op": "kill", "id": rid}, [], monotonic() + _KILL_GRACE, _KILL_GRACE)
+                raise ForkServerError(f"the fork server's template (pid {self.pid}) did not answer within {timeout:g}s")
+        if isinstance(reply, str):
+            raise ForkServerError(f"the fork server's template (pid {self.pid}) could not fork: {reply}")
+        return reply
 
     def wait_status(self, pid: int) -> int:
-        """Block until the template reports a status for *pid* (as ``waitpid``)."""
+        """Block until the template reports a status for *pid* (as ``waitpid``
+        with ``WUNTRACED``).
+
+        Raises:
+            StatusUnknown: the template is gone and had not reported it.
+        """
         with self._cond:
             self._cond.wait_for(lambda: self._statuses.get(pid) or self._dead)
             pending = self._statuses.get(pid)
             if not pending:
-                raise ChildProcessError(f"the fork server is gone; the status of pid {pid} is lost")
+                raise StatusUnknown(
+                    f"the fork server's template (pid {self.pid}) {self._death}, before it reported how pid {pid} ended"
+                )
             status = pending.pop(0)
             if not pending and not os.WIFSTOPPED(status):
                 del self._statuses[pid]
             return status
 
-    def _start(self, env: Mapping[str, str]) -> None:
+    def late_notes(self, timeout: float) -> list[str]:
+        """What became of the children forked after their ``spawn()`` had
+        given up, for the report: waits up to *timeout* for each to be stopped
+        and reaped. Each note is returned once."""
+        with self._cond:
+
+            def unsettled() -> set[int]:
+                return (self._abandoned | set(self._late.values())) - self._overdue
+
+            if unsettled() and not self._dead:
+                self._cond.wait_for(lambda: not unsettled() or self._dead, timeout)
+            notes, self._notes = self._notes, []
+            end = f"the template {self._death}" if self._dead else f"not settled {timeout:g}s later"
+            for _ in self._abandoned - self._overdue:
+                notes.append(f"a spawn() gave up on the fork server's template (pid {self.pid}), never answered: {end}")
+            for pid, rid in sorted(self._late.items()):
+                if rid not in self._overdue:
+                    notes.append(f"a child forked after its spawn() had given up (pid {pid}) was sent SIGKILL: {end}")
+            self._overdue |= unsettled()
+            return notes
+
+    # -- the wire --------------------------------------------------------------------
+
+    def _send(self, message: dict[str, object], fds: list[int], deadline: float, bound: float) -> None:
+        """Write one request, its *fds* attached, by *deadline*. A request cut
+        short leaves the stream out of step: the template is then shut down."""
+        sock = self._sock
+        assert sock is not None
+        payload = json.dumps(message).encode()
+        data = memoryview(f"{len(payload)} {len(fds)}\n".encode() + payload)
+        ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+        poller = select.poll()
+        poller.register(sock, select.POLLOUT)
+        started = False
+        while data:
+            remaining = deadline - monotonic()
+            if remaining <= 0 or not poller.poll(remaining * 1000):
+                problem = f"did not read a request within {bound:g}s"
+                if started:
+                    self._shut_down(f"was shut down: it {problem}")
+                raise ForkServerError(f"the fork server's template (pid {self.pid}) {problem}")
+            try:
+                sent = sock.sendmsg([data], ancillary, socket.MSG_DONTWAIT | _NO_SIGPIPE)
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                with self._cond:
+                    self._cond.wait_for(lambda: self._dead, bound)  # its reader names how it ended
+                    death = self._death or _SILENT_DEATH
+                raise ForkServerError(f"the fork server's template (pid {self.pid}) {death} ({exc})") from None
+            data, ancillary, started = data[sent:], [], True
+
+    def _shut_down(self, why: str) -> None:
+        with self._cond:
+            self._death = self._death or why
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)  # the reader sees the end; the template, end of file
+
+    def _start(self, env: Mapping[str, str], deadline: float, bound: float) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         template_env = {k: v for k, v in env.items() if k not in _PER_SPAWN}
+        limits = read_rlimits()  # the template's, inherited
         try:
-            self.pid = os.posix_spawn(
+            first = os.posix_spawn(
                 sys.executable,
                 [sys.executable, _TEMPLATE_MAIN],
                 template_env,
@@ -117,36 +287,165 @@ class ForkServer:
             )
         finally:
             theirs.close()
-        self._sock, self._owner, self._dead = ours, os.getpid(), False
-        self._startup = startup_environment(env)
-        self._replies.clear()
-        self._statuses.clear()
+        try:
+            self.pid = _first_message(ours, deadline, bound)
+        except BaseException as exc:
+            ours.close()
+            with contextlib.suppress(OSError):
+                os.killpg(first, signal.SIGKILL)  # the first process and the template, if it got that far
+            with self._cond:  # later children start as new interpreters
+                self._owner, self._dead, self._death = os.getpid(), True, f"did not start ({exc})"
+            raise
+        finally:
+            _reap_first(first, deadline)
+        with self._cond:
+            self._sock, self._owner, self._dead, self._death = ours, os.getpid(), False, ""
+            self._startup = startup_environment(env)
+            self._limits = limits
+            for table in (self._replies, self._statuses, self._abandoned, self._late, self._overdue):
+                table.clear()
         start_thread(self._dispatch, "pytest-signals fork server", (ours,))
 
     def _dispatch(self, sock: socket.socket) -> None:
-        pending = b""
+        pending = bytearray()
+        fds: list[int] = []  # received, each waiting for the reply it came with
+        death = _SILENT_DEATH
         try:
             while True:
-                data = sock.recv(1 << 16)
+                data, flags = _receive(sock, fds)
+                if flags & socket.MSG_CTRUNC:
+                    raise _ProtocolError("a reply's file descriptors were cut off (MSG_CTRUNC)")
                 if not data:
                     break
-                *lines, pending = (pending + data).split(b"\n")
+                pending += data
+                *lines, rest = pending.split(b"\n")
+                pending = bytearray(rest)
                 with self._cond:
-                    for line in lines:
-                        kind, *fields = line.decode().split()
-                        if kind == "P":
-                            self._replies.append(fields[0])
-                        elif kind == "X":
-                            self._statuses.setdefault(int(fields[0]), []).append(int(fields[1]))
-                    self._cond.notify_all()
+                    try:
+                        for line in lines:
+                            try:
+                                self._on_message(line.decode(), fds)
+                            except (ValueError, IndexError):
+                                raise _ProtocolError(f"it sent {bytes(line[:80])!r}, a malformed message") from None
+                    finally:
+                        self._cond.notify_all()
         except OSError:
             pass
+        except _ProtocolError as exc:
+            death = f"was shut down: {exc}"
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
         finally:
+            for fd in fds:
+                os.close(fd)
             with self._cond:
                 self._dead = True
+                self._death = self._death or death
                 self._cond.notify_all()
-            with contextlib.suppress(OSError):
-                os.waitpid(self.pid, 0)
+
+    def _on_message(self, line: str, fds: list[int]) -> None:
+        """One line from the template. Holds the condition."""
+        kind, _, rest = line.partition(" ")
+        fields = rest.split(" ")
+        if kind == "P":
+            rid, pid = int(fields[0]), int(fields[1])
+            if fields[2] == "1" and not fds:
+                raise _ProtocolError(f"the reply {line!r} came without its pidfd")
+            pidfd = fds.pop(0) if fields[2] == "1" else None
+            if rid not in self._abandoned:
+                self._replies[rid] = Forked(pid, pidfd)
+                return
+            # Its spawn() gave up: the template stops it and its group (the
+            # "kill" that followed the request); the pidfd does it sooner.
+            self._abandoned.discard(rid)
+            self._late[pid] = rid
+            if pidfd is not None:
+                with contextlib.suppress(OSError):
+                    signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+                os.close(pidfd)
+        elif kind == "E":
+            rid = int(fields[0])
+            if rid in self._abandoned:
+                self._abandoned.discard(rid)
+            else:
+                self._replies[rid] = rest.partition(" ")[2]
+        elif kind == "X":
+            pid, status = int(fields[0]), int(fields[1])
+            if pid not in self._late:
+                self._statuses.setdefault(pid, []).append(status)
+            elif not os.WIFSTOPPED(status):
+                self._late.pop(pid)
+                self._notes.append(_late_note(pid, status))
+        elif kind == "D":
+            self._death = f"failed: {rest}"
+        else:
+            raise _ProtocolError(f"it sent {line[:80]!r}, which is no message of the fork server")
+
+
+class _ProtocolError(Exception):
+    pass
+
+
+def _receive(sock: socket.socket, fds: list[int]) -> tuple[bytes, int]:
+    """Read from *sock*; the fds that came along join *fds*, none of them
+    inherited by the children pytest execs. (``socket.recv_fds`` ignores its
+    flags before Python 3.12.)"""
+    data, ancillary, flags, _ = sock.recvmsg(1 << 16, socket.CMSG_LEN(_MAX_FDS * 4), _CLOEXEC)
+    for level, kind, payload in ancillary:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            received = array.array("i")
+            received.frombytes(payload[: len(payload) - len(payload) % received.itemsize])
+            for fd in received:
+                if not _CLOEXEC:
+                    os.set_inheritable(fd, False)
+                fds.append(fd)
+    return data, flags
+
+
+def _late_note(pid: int, status: int) -> str:
+    what = f"a child forked after its spawn() had given up (pid {pid})"
+    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL:
+        return f"{what} was stopped"
+    code = os.waitstatus_to_exitcode(status)
+    ended = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+    return f"{what} ended before it could be stopped ({ended})"
+
+
+def _first_message(sock: socket.socket, deadline: float, bound: float) -> int:
+    """The template's pid, which it sends first (it is the first process's child)."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    line = b""
+    while not line.endswith(b"\n"):
+        remaining = deadline - monotonic()
+        if remaining <= 0 or not poller.poll(remaining * 1000):
+            raise ForkServerError(f"the fork server's template did not start within {bound:g}s")
+        chunk = sock.recv(64)  # nothing follows this line until pytest sends a request
+        if not chunk:
+            raise ForkServerError(f"the fork server's template exited as it started (it sent {line!r})")
+        line += chunk
+    kind, _, pid = line.decode().strip().partition(" ")
+    if kind != "T" or not pid.isdigit():
+        raise ForkServerError(f"the fork server's template started with {line!r}, not its pid")
+    return int(pid)
+
+
+def _reap_first(pid: int, deadline: float) -> None:
+    """Reap the template's first process, which only forks and exits."""
+    pidfd = None
+    if hasattr(os, "pidfd_open"):
+        with contextlib.suppress(OSError):
+            pidfd = os.pidfd_open(pid)
+    if pidfd is not None:
+        try:
+            poller = select.poll()
+            poller.register(pidfd, select.POLLIN)
+            if not poller.poll(max(0.0, deadline - monotonic()) * 1000):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)  # bounded: it is done either way
+        finally:
+            os.close(pidfd)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
 
 
 FORK_SERVER = ForkServer()

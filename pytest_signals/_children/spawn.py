@@ -212,8 +212,11 @@ class Spawner:
             raise
         kept = None
         try:
-            # A pidfd before anything could reap it (for a forked child: checked to be the template's child).
-            pidfd = open_pidfd(pid, FORK_SERVER.pid if forked else os.getpid())
+            # A pidfd before anything could reap it: the template's for a forked
+            # child (it opened it before it could reap); else pytest's own.
+            pidfd = fds.pop("pidfd", None) if forked else None
+            if pidfd is None:
+                pidfd = open_pidfd(pid, FORK_SERVER.pid if forked else os.getpid())
             kept = ticket = KEEPER.watch(pid, pidfd)  # it and its session die with pytest, even a SIGKILLed pytest
             if instrumented:
                 fds["channel"] = channel_r
@@ -266,7 +269,10 @@ class Spawner:
     ) -> int:
         request: dict[str, object] = {"kind": kind, "argv": argv, "env": env, "cwd": cwd}
         with _stdio_pipes(fds) as (stdin, stdout, stderr):
-            return FORK_SERVER.spawn(request, [stdin, stdout, stderr, channel], timeout)
+            child = FORK_SERVER.spawn(request, [stdin, stdout, stderr, channel], timeout)
+        if child.pidfd is not None:
+            fds["pidfd"] = child.pidfd  # the watcher's, to signal and wait through
+        return child.pid
 
     @staticmethod
     def _posix_spawn(argv: list[str], env: dict[str, str], cwd: str | None, channel: int, fds: dict[str, int]) -> int:
@@ -303,9 +309,11 @@ class Spawner:
             proc.finish_stop(deadline)
         for proc in self.processes:
             proc.release()
-        return [
+        notes = [
             f"pid {proc.pid} ({proc.target!r}) was still running at the end of the test: stopped" for proc in running
         ]
+        notes.extend(FORK_SERVER.late_notes(self._guard.settings.timeout))
+        return notes
 
 
 @contextlib.contextmanager
