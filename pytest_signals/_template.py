@@ -42,6 +42,7 @@ CONTROL_FD = 3
 CHILD_FDS = 4  # stdin, stdout, stderr, the instrumentation channel
 PRELOAD = ("asyncio",)
 _MAX_FDS = 16  # per read; one request carries CHILD_FDS
+_doomed: set[int] = set()  # ids of requests whose spawn() gave up (their child is reaped at once)
 _pidfds = [hasattr(os, "pidfd_open")]  # until pidfd_open fails once (before Linux 5.3, a sandbox)
 
 
@@ -71,13 +72,14 @@ def _serve(control: socket.socket, base: set[str], deps: dict[str, set[str]]) ->
     signal.set_wakeup_fd(wake_w)
     buffer = bytearray()
     received: list[int] = []  # fds in the order they came, each request taking its own
-    forked: dict[int, int] = {}  # pid -> request id, until reaped
+    forked: dict[int, int] = {}  # pid -> request id, until it ended
+    held: set[int] = set()  # ended, kept as zombies (numbers taken) until pytest releases them
     while True:
         watched: list[Any] = [control, wake_r]
         readable = select.select(watched, [], [])[0]
         if wake_r in readable:
             os.read(wake_r, 512)
-            _reap(control, forked)
+            _reap(control, forked, held)
         if control not in readable:
             continue
         data, fds, flags, _ = socket.recv_fds(control, 1 << 16, _MAX_FDS)
@@ -100,7 +102,7 @@ def _serve(control: socket.socket, base: set[str], deps: dict[str, set[str]]) ->
             if len(received) < count:
                 raise RuntimeError(f"request {request.get('id')} came without its {count} file descriptors")
             request_fds, received = received[:count], received[count:]
-            _handle(request, request_fds, control, forked, base, deps)
+            _handle(request, request_fds, control, forked, held, base, deps)
 
 
 def _handle(
@@ -108,13 +110,26 @@ def _handle(
     fds: list[int],
     control: socket.socket,
     forked: dict[int, int],
+    held: set[int],
     base: set[str],
     deps: dict[str, set[str]],
 ) -> None:
     rid = request["id"]
+    if request["op"] == "release":
+        # pytest has signalled what was left of the child's group: reap it now.
+        pid = request["pid"]
+        if pid in held:
+            held.discard(pid)
+            try:  # noqa: SIM105 - contextlib would be one more module to hide
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        control.sendall(f"R {pid}\n".encode())  # reaped (or never held): its numbers are free
+        return
     if request["op"] == "kill":
         # Its spawn() gave up. Not reaped yet, the pid is still that child's
         # (and its group's, once the child has made it).
+        _doomed.add(rid)  # nobody will release it: reaped as soon as it ends
         for pid, forked_for in list(forked.items()):
             if forked_for == rid:
                 for kill in (os.kill, os.killpg):
@@ -158,16 +173,38 @@ def _pidfd(pid: int) -> int | None:
         return None
 
 
-def _reap(control: socket.socket, forked: dict[int, int]) -> None:
-    while True:
+def _reap(control: socket.socket, forked: dict[int, int], held: set[int]) -> None:
+    """Report each child's stops and its end. An ended child is not reaped
+    (``WNOWAIT``): a zombie keeps its pid, group and session numbers taken, so
+    that pytest can still signal what is left of its group, until it sends
+    "release". One ``waitid`` per child, not ``waitpid(-1)``, which would reap."""
+    for pid in list(forked):
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG | os.WUNTRACED)
+            result = os.waitid(os.P_PID, pid, os.WEXITED | os.WSTOPPED | os.WNOHANG | os.WNOWAIT)
         except ChildProcessError:
-            return
-        if pid == 0:
-            return
-        if not os.WIFSTOPPED(status):
             forked.pop(pid, None)
+            continue
+        if result is None:
+            continue
+        code = result.si_code
+        if code in (os.CLD_STOPPED, os.CLD_TRAPPED):
+            try:  # noqa: SIM105 - contextlib would be one more module to hide
+                os.waitid(os.P_PID, pid, os.WSTOPPED | os.WNOHANG)  # take this stop: the next wait moves on
+            except ChildProcessError:
+                pass
+            status = (result.si_status << 8) | 0x7F  # as waitpid reports a stop
+        else:
+            if forked.pop(pid, None) in _doomed:
+                try:  # noqa: SIM105 - contextlib would be one more module to hide
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass
+            else:
+                held.add(pid)
+            if code == os.CLD_EXITED:
+                status = (result.si_status & 0xFF) << 8
+            else:  # CLD_KILLED, CLD_DUMPED
+                status = result.si_status | (0x80 if code == os.CLD_DUMPED else 0)
         control.sendall(f"X {pid} {status}\n".encode())
 
 

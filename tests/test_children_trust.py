@@ -4,6 +4,7 @@ Found by trying ``spawn`` as a hostile user would."""
 
 from __future__ import annotations
 
+import os
 import sys
 import types
 
@@ -242,6 +243,9 @@ class _FakeProcess:
     def release(self) -> None:
         self.calls.append(f"release {self.name}")
 
+    def teardown_notes(self, stopped: bool) -> list[str]:
+        return [f"{self.name} stopped"] if stopped else []
+
 
 def test_teardown_stops_every_child_at_once_with_one_grace_period(monkeypatch: pytest.MonkeyPatch) -> None:
     from pytest_signals._children import spawn as spawn_module
@@ -425,3 +429,84 @@ def test_unread_output_is_kept_once_within_the_bound(pytester: pytest.Pytester, 
         """,
     )
     run("--signal-output-memory=1M").assert_outcomes(passed=1)
+
+
+ENTRYPOINT_APP = """
+import os, signal, sys
+def on_term(signum, frame):
+    print("app got SIGTERM", flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+print("app up", os.getpid(), flush=True)
+while True:
+    signal.pause()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the session sweep reads /proc (Linux)")
+def test_teardown_reaches_descendants_that_left_the_group_and_names_them(pytester: pytest.Pytester, run) -> None:
+    # A supervisor starts its worker in a process group of its own (preexec_fn=os.setpgrp, as
+    # tini does): killing the child's group misses it; its session does not.
+    pytester.makepyfile(
+        supervisor="""
+        import os, signal, subprocess, sys
+        code = "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('up', flush=True); signal.pause()"
+        worker = subprocess.Popen(
+            [sys.executable, "-c", code], preexec_fn=os.setpgrp, stdout=subprocess.PIPE, text=True
+        )
+        worker.stdout.readline()
+        print("worker", worker.pid, flush=True)
+        signal.pause()
+        """,
+        test_it="""
+        import os
+        def test_leaves_a_supervisor(spawn):
+            proc = spawn("supervisor.py")
+            worker = int(proc.expect(r"worker (\\d+)").group(1))
+            assert os.getpgid(worker) != proc.pid and os.getsid(worker) == proc.pid
+            with open("worker.pid", "w") as f:
+                f.write(str(worker))
+        """,
+    )
+    result = run("-rA")
+    result.assert_outcomes(passed=1)
+    worker = int((pytester.path / "worker.pid").read_text())
+    result.stdout.fnmatch_lines(
+        [f"*pid {worker} (*-c import signal*), a descendant of pid *, was still running: SIGKILL*"]
+    )
+    try:
+        os.kill(worker, 0)
+    except ProcessLookupError:
+        pass
+    else:  # the pid may be anyone's by now, but only if it was reaped: it is a zombie or gone
+        with open(f"/proc/{worker}/stat") as stat:
+            assert stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"), "the worker survived teardown"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the session sweep reads /proc (Linux)")
+@pytest.mark.parametrize("entrypoint", ["python3 app.py", "exec python3 app.py"])
+def test_the_shell_entrypoint_pitfall_is_reported(pytester: pytest.Pytester, run, entrypoint: str) -> None:
+    # The most common Docker signal bug: sh runs the app without exec, SIGTERM kills sh,
+    # the app never gets it. The test passes (exit -15), but teardown says what happened.
+    pytester.makepyfile(app=ENTRYPOINT_APP)
+    script = pytester.path / "entrypoint.sh"
+    script.write_text(f"#!/bin/sh\n{entrypoint.replace('python3', sys.executable)}\n")
+    script.chmod(0o755)
+    pytester.makepyfile(
+        test_it="""
+        import signal
+        def test_stop(spawn, send_signal):
+            proc = spawn("./entrypoint.sh")
+            proc.expect("app up")
+            send_signal(signal.SIGTERM, to=proc)
+            proc.wait()
+        """
+    )
+    result = run("-rA")
+    result.assert_outcomes(passed=1)
+    pitfall = "*never got it from the test: an entrypoint that runs the program without exec does not pass signals on*"
+    if entrypoint.startswith("exec"):
+        assert "does not pass signals on" not in result.stdout.str()
+    else:
+        outlived = "*, a descendant of pid *, was still running: SIGKILL. It outlived pid *, which ended after"
+        result.stdout.fnmatch_lines([f"{outlived} the test's SIGTERM{pitfall}"])

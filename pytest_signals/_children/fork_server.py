@@ -58,6 +58,7 @@ _PER_SPAWN = ("PYTEST_SIGNALS_CHANNEL", "PYTEST_SIGNALS_MODULE", "PYTEST_SIGNALS
 _MAX_FDS = 16  # per read; one reply carries at most one
 _NO_SIGPIPE = getattr(socket, "MSG_NOSIGNAL", 0)  # a test may have set SIGPIPE to SIG_DFL
 _CLOEXEC = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
+_RELEASE_BOUND = 5.0  # for the template to reap a released child (a zombie: at once)
 _KILL_GRACE = 1.0  # to send a "kill" after a spawn gave up: a few bytes, into a socket the template reads
 _RLIMITS: list[int] = []  # resource's RLIMIT_* numbers, once read
 _SILENT_DEATH = "ended without a last word (killed: SIGKILL, the OOM killer; or it crashed)"
@@ -130,6 +131,7 @@ class ForkServer:
         self._statuses: dict[int, list[int]] = {}
         self._abandoned: set[int] = set()  # requests whose spawn() gave up, not answered yet
         self._late: dict[int, int] = {}  # pid -> request id: forked after its spawn() gave up, not reaped yet
+        self._released: set[int] = set()  # pids the template reaped on release, until release() sees it
         self._overdue: set[int] = set()  # request ids already reported as not settled
         self._notes: list[str] = []
         self._dead = False
@@ -188,6 +190,24 @@ class ForkServer:
         if isinstance(reply, str):
             raise ForkServerError(f"the fork server's template (pid {self.pid}) could not fork: {reply}")
         return reply
+
+    def release(self, pid: int) -> None:
+        """The template may reap *pid*, which ended and whose group pytest has
+        signalled: until then its zombie keeps its numbers taken."""
+        with self._lock:
+            if self._owner != os.getpid() or self._dead:
+                return
+            with contextlib.suppress(ForkServerError):  # gone: its zombies went with it
+                self._send({"op": "release", "id": 0, "pid": pid}, [], monotonic() + _KILL_GRACE, _KILL_GRACE)
+            with self._cond:  # its answer, once reaped: the next holder of the number is not this child
+                self._cond.wait_for(lambda: pid in self._released or self._dead, _RELEASE_BOUND)
+                self._released.discard(pid)
+
+    @property
+    def alive(self) -> bool:
+        """The template runs (so a child it holds has not been reaped by anyone else)."""
+        with self._cond:
+            return self._owner == os.getpid() and not self._dead
 
     def wait_status(self, pid: int) -> int:
         """Block until the template reports a status for *pid* (as ``waitpid``
@@ -302,7 +322,7 @@ class ForkServer:
             self._sock, self._owner, self._dead, self._death = ours, os.getpid(), False, ""
             self._startup = startup_environment(env)
             self._limits = limits
-            for table in (self._replies, self._statuses, self._abandoned, self._late, self._overdue):
+            for table in (self._replies, self._statuses, self._abandoned, self._late, self._overdue, self._released):
                 table.clear()
         start_thread(self._dispatch, "pytest-signals fork server", (ours,))
 
@@ -376,6 +396,8 @@ class ForkServer:
             elif not os.WIFSTOPPED(status):
                 self._late.pop(pid)
                 self._notes.append(_late_note(pid, status))
+        elif kind == "R":
+            self._released.add(int(fields[0]))
         elif kind == "D":
             self._death = f"failed: {rest}"
         else:

@@ -86,8 +86,10 @@ class SpawnedProcess:
         self._log = log
         self._timeout = timeout
         self._watch = watch
-        self._cursor = 0
         self._stopping: float | None = None  # when the stop sequence sent SIGTERM
+        # Descendants teardown killed, (pid, command line): what was left of its session.
+        self.stopped_descendants: list[tuple[int, str]] = []
+        self._orphaned_by_exit = False  # they outlived the child, which had ended before teardown
 
     def __repr__(self) -> str:
         with self._watch.read() as state:
@@ -542,14 +544,36 @@ class SpawnedProcess:
         return True
 
     def finish_stop(self, deadline: float) -> None:
-        """Wait until *deadline* for it to end, then SIGKILL it and its group."""
+        """Wait until *deadline* for it to end, then SIGKILL it and what is
+        left of its group and session (see :attr:`stopped_descendants`)."""
         ended: Callable[[ChildState], bool] = lambda s: s.ended  # noqa: E731
+        ended_before = not self.is_alive()
         if not self._watch.wait_until(ended, max(0.0, deadline - monotonic())):
             if not self._watch.send_group(signal.SIGKILL):  # the leader too, at once
                 self._watch.send(signal.SIGKILL)
             self._watch.wait_until(ended, max(self._timeout, 5.0))
-        self._watch.send_group(signal.SIGKILL)  # grandchildren left in its group
+        swept = self._watch.sweep_session()  # every member, whatever its group (Linux)
+        self._watch.send_group(signal.SIGKILL)  # grandchildren left in its group (elsewhere)
+        self.stopped_descendants.extend(swept)
+        self._orphaned_by_exit = ended_before and bool(swept)
         self.killed_at_teardown = self.killed_at_teardown or self._stopping is not None
+
+    def teardown_notes(self, stopped: bool) -> list[str]:
+        """What teardown did to this child and its descendants, for the report."""
+        notes = []
+        if stopped:
+            notes.append(f"pid {self.pid} ({self.target!r}) was still running at the end of the test: stopped")
+        sent = sorted({e.signal for e in self._log.filter("sent") if e.target == self.pid and e.signal is not None})
+        for pid, command in self.stopped_descendants:
+            note = f"pid {pid} ({command or '?'}), a descendant of pid {self.pid}, was still running: SIGKILL"
+            if self._orphaned_by_exit and sent:
+                names = ", ".join(signal_name(s) for s in sent)
+                note += (
+                    f". It outlived pid {self.pid}, which ended after the test's {names}, and never got it "
+                    "from the test: an entrypoint that runs the program without exec does not pass signals on"
+                )
+            notes.append(note)
+        return notes
 
     def release(self) -> None:
         """Reap it (its group was signalled) and close every fd and thread."""

@@ -229,6 +229,8 @@ class Spawner:
                 wait_status=(lambda: FORK_SERVER.wait_status(pid)) if forked else None,
                 on_reaped=lambda: KEEPER.release(ticket),  # the moment its numbers are free
                 output_memory=self._guard.settings.output_memory,
+                release=(lambda: FORK_SERVER.release(pid)) if forked else None,
+                holder_alive=(lambda: FORK_SERVER.alive) if forked else None,
             )
             return SpawnedProcess(
                 pid=pid,
@@ -309,9 +311,7 @@ class Spawner:
             proc.finish_stop(deadline)
         for proc in self.processes:
             proc.release()
-        notes = [
-            f"pid {proc.pid} ({proc.target!r}) was still running at the end of the test: stopped" for proc in running
-        ]
+        notes = [note for proc in self.processes for note in proc.teardown_notes(proc in running)]
         notes.extend(FORK_SERVER.late_notes(self._guard.settings.timeout))
         return notes
 

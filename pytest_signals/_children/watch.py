@@ -116,6 +116,8 @@ class ChildWatch:
         wait_status: Callable[[], int] | None = None,
         on_reaped: Callable[[], None] | None = None,
         output_memory: int = DEFAULT_OUTPUT_MEMORY,
+        release: Callable[[], None] | None = None,
+        holder_alive: Callable[[], bool] | None = None,
     ) -> None:
         self.pid = pid
         self.pidfd = pidfd
@@ -123,6 +125,8 @@ class ChildWatch:
         self.direct = wait_status is None  # our own child (else the template's)
         self._wait_status = wait_status
         self._on_reaped = on_reaped
+        self._release = release  # a forked child: lets the template reap it
+        self._holder_alive = holder_alive  # a forked child: whether its template still holds it
         self._log = log
         self._fds = fds
         self._cond = threading.Condition()
@@ -182,33 +186,51 @@ class ChildWatch:
                 return True
             return False
 
+    def sweep_session(self) -> list[tuple[int, str]]:
+        """SIGKILL what is left of the child's session (it leads one): members
+        in its group and those that left the group but kept the session (a
+        worker started with ``setpgrp``, tini's child). Each member's identity
+        is proven through a pidfd (``_remote.keeper.kill_session``). Only while
+        the child is not reaped, on Linux; returns (pid, command line) of each
+        descendant killed, the child itself left out."""
+        with self._cond:
+            if self.pidfd is None or not self._group_is_ours():
+                return []
+            from .._remote.keeper import kill_session
+
+            return [(pid, command) for pid, command in kill_session(self.pid, self.pidfd) if pid != self.pid]
+
     def _group_is_ours(self) -> bool:
         """Holds the lock. The child, its group's leader, has not been reaped."""
         if self._reaped:
             return False
         if self.direct:
             return True  # we alone reap it, and only after this
+        # The template holds it as a zombie until reap() releases it, while it lives.
+        if self._holder_alive is not None and not self._holder_alive():
+            return False
         if self.pidfd is None:
-            return not self.state.ended and self.state.status_unknown is None
+            return self.state.status_unknown is None
         try:
-            signal.pidfd_send_signal(self.pidfd, 0)  # ESRCH once the template has reaped it
+            signal.pidfd_send_signal(self.pidfd, 0)  # ESRCH once reaped (its template died)
         except OSError:
             return False
         return True
 
     def reap(self) -> None:
-        """Release the child's zombie (a direct child), after its group was signalled."""
+        """Release the child's zombie (ours, or the template's), after its group was signalled."""
         with self._cond:
             if self._reaped:
                 return
             self._reaped = True
-            if not self.direct:
-                return
-            with contextlib.suppress(ChildProcessError, OSError):
-                if self.pidfd is not None:
-                    os.waitid(os.P_PIDFD, self.pidfd, os.WEXITED | os.WNOHANG)
-                else:
-                    os.waitpid(self.pid, os.WNOHANG)
+            if self.direct:
+                with contextlib.suppress(ChildProcessError, OSError):
+                    if self.pidfd is not None:
+                        os.waitid(os.P_PIDFD, self.pidfd, os.WEXITED | os.WNOHANG)
+                    else:
+                        os.waitpid(self.pid, os.WNOHANG)
+        if not self.direct and self._release is not None:
+            self._release()  # the template reaps it now
         if self._on_reaped is not None:
             self._on_reaped()
 
@@ -270,8 +292,7 @@ class ChildWatch:
         except StatusUnknown as exc:
             code, unknown = None, str(exc)
         self._exit = (code, unknown)
-        if not self.direct and self._on_reaped is not None:
-            self._on_reaped()  # the template reaps at once: the child's numbers are free now
+
         # The pump reads what the child wrote before it died, then records the
         # end: its last reports come before "exited" in the log.
         with contextlib.suppress(OSError):
