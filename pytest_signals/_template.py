@@ -228,6 +228,8 @@ def _child(
         for target, fd in enumerate(fds):  # received fds are all above 3
             os.dup2(fd, target)
         os.closerange(CHILD_FDS, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
+        if request.get("tty"):
+            _take_terminal()
         # The world of the test process now, as an exec'd child inherits it.
         os.umask(request["umask"])
         for number, (soft, hard) in request["rlimits"].items():
@@ -272,6 +274,24 @@ def _child(
         os.write(2, f"pytest-signals: the fork server could not start the child: {exc!r}\n".encode())
         os._exit(1)
     _run(kind, argv, main)
+
+
+def _take_terminal() -> None:
+    """fds 0-2 are a pseudo-terminal's slave side: make it the controlling
+    terminal of this new session (whose group is then its foreground job),
+    and buffer stdio as a fresh interpreter does on a terminal (line by line;
+    the template's were made for /dev/null)."""
+    import fcntl
+    import termios
+
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    # CPython line-buffers stdin and stdout on a terminal unless stdio is
+    # unbuffered (-u, PYTHONUNBUFFERED), which the template's write_through shows.
+    stdout: Any = sys.stdout
+    if stdout is not None and not stdout.write_through:
+        for stream in (sys.stdin, sys.stdout):
+            if stream is not None:
+                stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
 
 
 def _run(kind: str, argv: list[str], main: Any) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import sys
+
 import pytest
 
 CLI = """
@@ -268,3 +271,62 @@ def test_ctrl_c_output_is_the_same_with_and_without_instrumentation(
         """,
     )
     run().assert_outcomes(passed=1)
+
+
+TTY_PROBE = r"""
+import json, os, signal, sys, termios
+facts = {
+    "isatty": [os.isatty(fd) for fd in (0, 1, 2)],
+    "same terminal": len({os.ttyname(fd) for fd in (0, 1, 2)}) == 1,
+    "session leader": os.getsid(0) == os.getpid() == os.getpgrp(),
+    "foreground job": os.tcgetpgrp(0) == os.getpgrp(),
+    "controlling terminal": os.path.realpath(os.ttyname(0)) == os.path.realpath(os.ctermid()) or os.ctermid(),
+    "size": tuple(os.get_terminal_size(0)),
+    "echo": bool(termios.tcgetattr(0)[3] & termios.ECHO),
+    "isig": bool(termios.tcgetattr(0)[3] & termios.ISIG),
+    "line buffered": [sys.stdin.line_buffering, sys.stdout.line_buffering, sys.stderr.line_buffering],
+    "encoding": [sys.stdin.encoding, sys.stdout.encoding, sys.stdout.errors],
+    "dispositions": [str(signal.getsignal(s)) for s in (signal.SIGINT, signal.SIGTSTP, signal.SIGHUP, signal.SIGTTOU)],
+    "mask": sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])),
+    "dev tty": os.open("/dev/tty", os.O_RDWR) >= 0,
+    "TERM": os.environ.get("TERM"),
+}
+print("FACTS " + json.dumps(facts, sort_keys=True), flush=True)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server is Linux's")
+@pytest.mark.parametrize("unbuffered", [False, True])
+def test_terminal_children_forked_from_the_template_get_the_same_terminal(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch, unbuffered: bool
+) -> None:
+    """tty=True children start from the warm template too: the same terminal,
+    session, foreground job, size, modes and stdio buffering as a new interpreter."""
+    if unbuffered:
+        monkeypatch.setenv("PYTHONUNBUFFERED", "1")
+    else:
+        monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
+    pytester.makepyfile(probe=TTY_PROBE)
+    pytester.makepyfile(
+        test_probe="""
+        import json
+        def test_probe(spawn, request):
+            proc = spawn("probe.py", tty=True)
+            facts = proc.expect(r"FACTS (.*)\\r?\\n").group(1)
+            assert proc.wait() == 0
+            method = request.config.getoption("signal_start_method")
+            assert proc.forked is (method == "forkserver")
+            with open(f"{method}.json", "w") as out:
+                out.write(facts)
+        """
+    )
+    for method in ("forkserver", "exec"):
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--signal-start-method={method}")
+        result.assert_outcomes(passed=1)
+    forked = json.loads((pytester.path / "forkserver.json").read_text())
+    fresh = json.loads((pytester.path / "exec.json").read_text())
+    assert forked == fresh
+    assert forked["isatty"] == [True, True, True]
+    assert forked["foreground job"]
+    assert forked["session leader"]
+    assert forked["line buffered"][1] is not unbuffered

@@ -195,11 +195,14 @@ class Spawner:
         forked, pidfd = False, None
         try:
             try:
-                if tty:
+                warm = instrumented and self._guard.settings.forks() and FORK_SERVER.serves(env, _environment(None, {}))
+                if tty and warm:
+                    pid, forked = self._fork_in_terminal(argv, kind, env, cwd, channel_w, fds, timeout), True
+                elif tty:
                     from .terminal import spawn_in_terminal
 
                     pid, fds["terminal"] = spawn_in_terminal(argv, env, cwd, channel_w if instrumented else None)
-                elif instrumented and self._guard.settings.forks() and FORK_SERVER.serves(env, _environment(None, {})):
+                elif warm:
                     pid, forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout), True
                 else:
                     pid = self._posix_spawn(argv, env, cwd, channel_w, fds)
@@ -272,6 +275,36 @@ class Spawner:
         request: dict[str, object] = {"kind": kind, "argv": argv, "env": env, "cwd": cwd}
         with _stdio_pipes(fds) as (stdin, stdout, stderr):
             child = FORK_SERVER.spawn(request, [stdin, stdout, stderr, channel], timeout)
+        if child.pidfd is not None:
+            fds["pidfd"] = child.pidfd  # the watcher's, to signal and wait through
+        return child.pid
+
+    @staticmethod
+    def _fork_in_terminal(
+        argv: list[str],
+        kind: str,
+        env: dict[str, str],
+        cwd: str | None,
+        channel: int,
+        fds: dict[str, int],
+        timeout: float,
+    ) -> int:
+        """Fork a terminal child from the template: a new pseudo-terminal whose
+        other side is the child's stdin, stdout and stderr and, once the child
+        leads a session of its own, its controlling terminal (the template
+        makes it so), as ptyprocess sets one up for a new interpreter."""
+        from .terminal import open_terminal
+
+        master, slave = open_terminal()
+        try:
+            request: dict[str, object] = {"kind": kind, "argv": argv, "env": env, "cwd": cwd, "tty": True}
+            child = FORK_SERVER.spawn(request, [slave, slave, slave, channel], timeout)
+        except BaseException:
+            os.close(master)
+            raise
+        finally:
+            os.close(slave)  # the child has its own: the terminal ends (EIO) when the child's side closes
+        fds["terminal"] = master
         if child.pidfd is not None:
             fds["pidfd"] = child.pidfd  # the watcher's, to signal and wait through
         return child.pid

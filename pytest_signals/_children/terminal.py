@@ -114,6 +114,24 @@ def spawn_in_terminal(
     return int(ptyproc.pid), master
 
 
+def open_terminal(rows: int = 24, columns: int = 80) -> tuple[int, int]:
+    """A new pseudo-terminal, ``(master, slave)``, as ptyprocess opens one:
+    *rows* x *columns*, echo on (the line discipline's default), neither end
+    inheritable."""
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    try:
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+    except BaseException:
+        os.close(master)
+        os.close(slave)
+        raise
+    return master, slave
+
+
 def reset_signals() -> None:
     """Default dispositions and an empty mask: what a fresh program expects.
 
