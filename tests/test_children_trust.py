@@ -510,3 +510,65 @@ def test_the_shell_entrypoint_pitfall_is_reported(pytester: pytest.Pytester, run
     else:
         outlived = "*, a descendant of pid *, was still running: SIGKILL. It outlived pid *, which ended after"
         result.stdout.fnmatch_lines([f"{outlived} the test's SIGTERM{pitfall}"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server and pidfds are Linux's")
+def test_a_dead_template_leaves_its_children_running_stoppable_and_their_status_unknown(
+    pytester: pytest.Pytester,
+) -> None:
+    # The OOM killer takes the template: its children run on, orphans. Never
+    # "exited with code 0": they are still running, still reachable through
+    # their pidfds, stopped at teardown, and their status is unknown, with why.
+    pytester.makepyfile(
+        app="""
+        import signal
+        print("up", flush=True)
+        while True:
+            signal.pause()
+        """,
+        test_it="""
+        import os, signal
+        from pytest_signals._children.fork_server import FORK_SERVER
+
+        def kill_the_template():
+            pidfd = os.pidfd_open(FORK_SERVER.pid)
+            os.kill(FORK_SERVER.pid, signal.SIGKILL)
+            import select
+            assert select.select([pidfd], [], [], 10)[0], "the template outlived SIGKILL"
+            os.close(pidfd)
+
+        def test_signalled(spawn, send_signal):
+            proc = spawn("app.py")
+            proc.expect("up")
+            assert proc.forked
+            kill_the_template()
+            assert proc.is_alive()
+            send_signal(signal.SIGTERM, to=proc)  # through its pidfd: it is that child
+            assert proc.wait() is None
+            assert "template" in proc.status_unknown and proc.returncode is None
+
+        def test_left_running(spawn):
+            proc = spawn("app.py")
+            proc.expect("up")
+            assert proc.forked
+            kill_the_template()
+            assert proc.is_alive()
+            with open("pid", "w") as f:
+                f.write(str(proc.pid))
+        """,
+    )
+    for name in ("signalled", "left_running"):  # a session each: a dead template is not replaced
+        result = pytester.runpytest_subprocess(
+            "-p", "no:cacheprovider", "--signal-start-method=forkserver", "-rA", "-k", name
+        )
+        result.assert_outcomes(passed=1)
+        assert "exited with code 0" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["*pid * ('app.py') was still running at the end of the test: stopped*"])
+    pid = int((pytester.path / "pid").read_text())
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        pass
+    else:
+        with open(f"/proc/{pid}/stat") as stat:
+            assert stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"), "the orphan survived teardown"
