@@ -572,3 +572,26 @@ def test_a_dead_template_leaves_its_children_running_stoppable_and_their_status_
     else:
         with open(f"/proc/{pid}/stat") as stat:
             assert stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"), "the orphan survived teardown"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="survivors are read from /proc (Linux)")
+def test_the_buggy_entrypoint_example_fails_naming_the_app(pytester: pytest.Pytester) -> None:
+    from pathlib import Path
+
+    examples = Path(__file__).parent.parent / "examples"
+    pytester.makepyfile(test_entrypoint_example=(examples / "test_entrypoint_example.py").read_text())
+    (pytester.path / "entrypoint").mkdir()
+    for name in ("app.py", "entrypoint.sh", "entrypoint_exec.sh"):
+        (pytester.path / "entrypoint" / name).write_text((examples / "entrypoint" / name).read_text())
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--runxfail", "-k", "test_entrypoint_stops_the_app"
+    )
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "E   *AssertionError: pid * (*entrypoint.sh*) killed by SIGTERM, but processes it started still run:",
+            "E         pid *: * */entrypoint/app.py",
+            "E   *The test's SIGTERM went to pid * only, and it did not pass it on: a shell entrypoint that runs "
+            "the program without exec*",
+        ]
+    )

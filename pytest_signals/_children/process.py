@@ -359,6 +359,50 @@ class SpawnedProcess:
             state_text = "it ended first" if state.ended else f"waited {bound:g}s"
         self._fail(f"expected pid {self.pid} to report a {what} event; {state_text}")
 
+    def survivors(self) -> list[tuple[int, str]]:
+        """The processes the child started that still run in its session,
+        as ``(pid, command line)``: what a container runtime would still
+        have to kill. Read on Linux (``/proc``) while the child, alive or
+        ended, has not been reaped (until teardown).
+
+        Raises:
+            RuntimeError: where it cannot be known (not Linux, or after teardown).
+        """
+        members = self._watch.session_members()
+        if members is None:
+            raise RuntimeError(
+                f"the descendants of pid {self.pid} cannot be listed here (it needs Linux's /proc, "
+                "and a child not yet reaped)"
+            )
+        return members
+
+    def assert_no_survivors(self) -> None:
+        """Assert that nothing the child started outlives it: for a container
+        entrypoint, a supervisor or a shell script, every process it started
+        ended with it. The failure names each survivor, with its command line,
+        and the signals the test sent to the child, which it never passed on.
+
+        Raises:
+            AssertionError: some still run (see :meth:`survivors`).
+        """
+        __tracebackhide__ = True
+        left = self.survivors()
+        if not left:
+            return
+        sent = sorted({e.signal for e in self._log.filter("sent") if e.target == self.pid and e.signal is not None})
+        with self._watch.read() as state:
+            how = state.describe_exit()
+        lines = [f"pid {self.pid} ({self.target!r}) {how}, but processes it started still run:"]
+        lines += [f"  pid {pid}: {command or '?'}" for pid, command in left]
+        if sent and how != "running":
+            names = ", ".join(signal_name(s) for s in sent)
+            lines.append(
+                f"The test's {names} went to pid {self.pid} only, and it did not pass it on: a shell "
+                "entrypoint that runs the program without exec (use `exec prog`, or an init that passes "
+                "signals to the whole group: dumb-init, tini -g)"
+            )
+        raise self._log.failure(AssertionError("\n".join(lines)))
+
     def _fail(self, message: str) -> NoReturn:
         __tracebackhide__ = True
         with self._watch.read() as state:

@@ -200,6 +200,20 @@ class ChildWatch:
 
             return [(pid, command) for pid, command in kill_session(self.pid, self.pidfd) if pid != self.pid]
 
+    def session_members(self) -> list[tuple[int, str]] | None:
+        """(pid, command line) of the processes still in the child's session,
+        the child left out; None where that cannot be read (not Linux, or the
+        child was reaped: its session's number proves nothing then)."""
+        with self._cond:
+            if not self._group_is_ours():
+                return None
+            from .._remote import keeper as remote
+
+            if not remote.proc_is_ours():
+                return None
+            members = [pid for pid in remote.session_members(self.pid) if pid != self.pid]
+            return [(pid, remote.command_line(pid)) for pid in sorted(members)]
+
     def _group_is_ours(self) -> bool:
         """Holds the lock. The child, its group's leader, has not been reaped."""
         if self._reaped:

@@ -227,6 +227,11 @@ def _alive(pidfd: int) -> bool:
     return True
 
 
+def command_line(pid: int) -> str:
+    """The command line of *pid*, its arguments joined by spaces ("" when gone)."""
+    return _command_line(pid)
+
+
 def _command_line(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as file:
