@@ -225,6 +225,8 @@ def _child(
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        for signum in request.get("ignore", ()):  # as its launcher (nohup, cmd &) left them
+            signal.signal(signum, signal.SIG_IGN)
         for target, fd in enumerate(fds):  # received fds are all above 3
             os.dup2(fd, target)
         os.closerange(CHILD_FDS, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)

@@ -595,3 +595,38 @@ def test_the_buggy_entrypoint_example_fails_naming_the_app(pytester: pytest.Pyte
             "the program without exec*",
         ]
     )
+
+
+@pytest.mark.parametrize("how", ["exec", "forkserver", "tty-exec", "tty-forkserver", "command"])
+def test_a_child_can_start_with_signals_ignored_as_nohup_and_cmd_amp_leave_them(
+    pytester: pytest.Pytester, how: str
+) -> None:
+    if "forkserver" in how and not sys.platform.startswith("linux"):
+        pytest.skip("the fork server is Linux's")
+    pytester.makepyfile(
+        probe="""
+        import signal
+        names = ("SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM")
+        print("DISPOSITIONS", [signal.getsignal(getattr(signal, n)) == signal.SIG_IGN for n in names], flush=True)
+        signal.pause()
+        """,
+        test_it=f"""
+        import signal, sys
+        import pytest
+        def test_ignored(spawn, send_signal):
+            tty = {"tty" in how!r}
+            if {how!r} == "command":
+                proc = spawn([sys.executable, "probe.py"], ignore=("SIGHUP", signal.SIGINT), cwd=".")
+            else:
+                proc = spawn("probe.py", tty=tty, ignore=("SIGHUP", signal.SIGINT))
+            line = proc.expect(r"DISPOSITIONS (.*)").group(1)
+            assert line.startswith("[True, True, False, False]"), line
+            if proc.instrumented:
+                assert send_signal(signal.SIGHUP, to=proc).outcome == "ignored"
+            with pytest.raises(ValueError, match="SIGKILL cannot be ignored"):
+                spawn("probe.py", ignore=["SIGKILL"])
+        """,
+    )
+    method = "exec" if how in ("exec", "tty-exec", "command") else "forkserver"
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--signal-start-method={method}")
+    result.assert_outcomes(passed=1)

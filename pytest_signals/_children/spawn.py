@@ -14,7 +14,7 @@ import os
 import re
 import signal
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -101,6 +101,7 @@ class Spawner:
         env: Mapping[str, str | None] | None = None,
         cwd: str | os.PathLike[str] | None = None,
         timeout: float | None = None,
+        ignore: Iterable[object] = (),
     ) -> SpawnedProcess:
         """Start *target* and return its :class:`SpawnedProcess`.
 
@@ -114,6 +115,10 @@ class Spawner:
             env: variables added to (or, with None, removed from) the environment.
             cwd: the child's working directory.
             timeout: bound of the start-up wait; ``signal_timeout`` if None.
+            ignore: signals the child starts with ignored, as its launcher
+                left them: ``("SIGHUP",)`` as under ``nohup``, ``("SIGINT",
+                "SIGQUIT")`` as for a shell's ``cmd &``. Every other signal
+                starts with its default action.
 
         Raises:
             ValueError: a malformed target or argument.
@@ -131,11 +136,12 @@ class Spawner:
         workdir = None if cwd is None else os.fspath(cwd)
         if workdir is not None and not os.path.isdir(workdir):
             raise FileNotFoundError(f"spawn(cwd={workdir!r}): no such directory")
+        ignored = _ignored(ignore)
         argv, extra_env, kind = self._command(target, [os.fspath(a) for a in args], workdir)
         child_env = _environment(env, extra_env, instrumented=kind != "argv")
         if kind != "argv":
             _ensure_bytecode()
-        proc = self._start(argv, target, child_env, workdir, tty, kind, bound)
+        proc = self._start(argv, target, child_env, workdir, tty, kind, bound, ignored)
         self.processes.append(proc)
         self._guard.spawned[proc.pid] = proc
         if kind != "argv":
@@ -188,6 +194,7 @@ class Spawner:
         tty: bool,
         kind: str,
         timeout: float,
+        ignore: tuple[int, ...] = (),
     ) -> SpawnedProcess:
         instrumented = kind != "argv"
         channel_r, channel_w = os.pipe() if instrumented else (-1, -1)
@@ -197,15 +204,18 @@ class Spawner:
             try:
                 warm = instrumented and self._guard.settings.forks() and FORK_SERVER.serves(env, _environment(None, {}))
                 if tty and warm:
-                    pid, forked = self._fork_in_terminal(argv, kind, env, cwd, channel_w, fds, timeout), True
+                    pid = self._fork_in_terminal(argv, kind, env, cwd, channel_w, fds, timeout, ignore)
+                    forked = True
                 elif tty:
                     from .terminal import spawn_in_terminal
 
-                    pid, fds["terminal"] = spawn_in_terminal(argv, env, cwd, channel_w if instrumented else None)
+                    pid, fds["terminal"] = spawn_in_terminal(
+                        argv, env, cwd, channel_w if instrumented else None, ignore
+                    )
                 elif warm:
-                    pid, forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout), True
+                    pid, forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout, ignore), True
                 else:
-                    pid = self._posix_spawn(argv, env, cwd, channel_w, fds)
+                    pid = self._posix_spawn(argv, env, cwd, channel_w, fds, ignore)
             finally:
                 if instrumented:
                     os.close(channel_w)
@@ -271,8 +281,9 @@ class Spawner:
         channel: int,
         fds: dict[str, int],
         timeout: float,
+        ignore: tuple[int, ...],
     ) -> int:
-        request: dict[str, object] = {"kind": kind, "argv": argv, "env": env, "cwd": cwd}
+        request: dict[str, object] = {"kind": kind, "argv": argv, "env": env, "cwd": cwd, "ignore": list(ignore)}
         with _stdio_pipes(fds) as (stdin, stdout, stderr):
             child = FORK_SERVER.spawn(request, [stdin, stdout, stderr, channel], timeout)
         if child.pidfd is not None:
@@ -288,6 +299,7 @@ class Spawner:
         channel: int,
         fds: dict[str, int],
         timeout: float,
+        ignore: tuple[int, ...],
     ) -> int:
         """Fork a terminal child from the template: a new pseudo-terminal whose
         other side is the child's stdin, stdout and stderr and, once the child
@@ -297,7 +309,14 @@ class Spawner:
 
         master, slave = open_terminal()
         try:
-            request: dict[str, object] = {"kind": kind, "argv": argv, "env": env, "cwd": cwd, "tty": True}
+            request: dict[str, object] = {
+                "kind": kind,
+                "argv": argv,
+                "env": env,
+                "cwd": cwd,
+                "tty": True,
+                "ignore": list(ignore),
+            }
             child = FORK_SERVER.spawn(request, [slave, slave, slave, channel], timeout)
         except BaseException:
             os.close(master)
@@ -310,11 +329,23 @@ class Spawner:
         return child.pid
 
     @staticmethod
-    def _posix_spawn(argv: list[str], env: dict[str, str], cwd: str | None, channel: int, fds: dict[str, int]) -> int:
+    def _posix_spawn(
+        argv: list[str],
+        env: dict[str, str],
+        cwd: str | None,
+        channel: int,
+        fds: dict[str, int],
+        ignore: tuple[int, ...],
+    ) -> int:
         command, executable = argv, _which(argv[0], env, cwd)
-        if cwd is not None:
-            # posix_spawn cannot chdir; a shell that execs keeps the same pid.
-            command = ["/bin/sh", "-c", 'cd -- "$0" && exec "$@"', cwd, *argv]
+        if cwd is not None or ignore:
+            # posix_spawn can neither chdir nor ignore a signal: a shell that
+            # does both, then execs, keeps the same pid (an ignored signal
+            # stays ignored across exec).
+            steps = [f"trap '' {' '.join(map(str, ignore))}"] if ignore else []
+            steps += ['cd -- "$0"'] if cwd is not None else []
+            script = " && ".join(steps) + ' && exec "$@"'
+            command = ["/bin/sh", "-c", script, cwd or "sh", *argv]
             executable = "/bin/sh"
         with _stdio_pipes(fds) as (stdin, stdout, stderr):
             actions = [
@@ -330,7 +361,7 @@ class Spawner:
                 env,
                 file_actions=actions,
                 setsid=True,
-                setsigdef=_default_signals(),
+                setsigdef=_default_signals() - set(ignore),
                 setsigmask=(),
             )
 
@@ -427,6 +458,28 @@ def coverage_config() -> str | None:
         COVERED.append(base)
     serialized: str = config.serialize()
     return serialized
+
+
+def _ignored(signals: Iterable[object]) -> tuple[int, ...]:
+    """The signals of ``spawn(ignore=...)``, as numbers.
+
+    Raises:
+        ValueError: not a list of signals, an unknown one, or SIGKILL/SIGSTOP (never ignored).
+    """
+    from .._signals import resolve_signal, signal_name
+
+    if isinstance(signals, (str, int)):
+        signals = (signals,)
+    numbers = []
+    for sig in signals:
+        try:
+            signum = resolve_signal(sig)
+        except ValueError as exc:
+            raise ValueError(f"spawn(ignore=...): {exc}") from None
+        if signum in (signal.SIGKILL, signal.SIGSTOP):
+            raise ValueError(f"spawn(ignore=...): {signal_name(signum)} cannot be ignored")
+        numbers.append(int(signum))
+    return tuple(sorted(set(numbers)))
 
 
 def _which(command: str, env: Mapping[str, str], cwd: str | None) -> str:

@@ -82,7 +82,7 @@ def signals_enabled(fd: int) -> bool:
 
 
 def spawn_in_terminal(
-    argv: Sequence[str], env: dict[str, str], cwd: str | None, channel: int | None
+    argv: Sequence[str], env: dict[str, str], cwd: str | None, channel: int | None, ignore: Sequence[int] = ()
 ) -> tuple[int, int]:
     """Start *argv* as the session leader and foreground process group of a new
     pseudo-terminal, through ptyprocess's public ``PtyProcess.spawn`` (what
@@ -96,6 +96,8 @@ def spawn_in_terminal(
         if channel is not None:
             os.dup2(channel, 3)
         reset_signals()
+        for signum in ignore:
+            signal.signal(signum, signal.SIG_IGN)
 
     with warnings.catch_warnings():
         # Python 3.12+ warns that forkpty() in a threaded process may deadlock
