@@ -398,8 +398,7 @@ class SpawnedProcess:
             names = ", ".join(signal_name(s) for s in sent)
             lines.append(
                 f"The test's {names} went to pid {self.pid} only, and it did not pass it on: a shell "
-                "entrypoint that runs the program without exec (use `exec prog`, or an init that passes "
-                "signals to the whole group: dumb-init, tini -g)"
+                "entrypoint that runs the program without exec does that (use `exec prog`)"
             )
         raise self._log.failure(AssertionError("\n".join(lines)))
 
