@@ -84,7 +84,7 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
     (
         "coverage.py: Coverage.current(), CoverageConfig.serialize() (7.10+), Coverage._data.base_filename()",
         "a spawned child is measured with the test process's coverage configuration, its data beside it",
-        "_children/spawn.py, plugin.py",
+        "_children/command.py, plugin.py",
     ),
     (
         "libc timer_create/timer_settime/timer_delete with SIGEV_THREAD_ID (ctypes, Linux)",

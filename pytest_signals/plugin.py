@@ -225,7 +225,7 @@ def _combine_children_coverage(config: pytest.Config) -> None:
     """Spawned children wrote parallel coverage data beside the test process's:
     pytest-cov combines it at its own end; under ``coverage run`` nothing
     would, so it is combined into the running measurement here."""
-    spawn = sys.modules.get("pytest_signals._children.spawn")
+    spawn = sys.modules.get("pytest_signals._children.command")
     if spawn is None or not spawn.COVERED or config.pluginmanager.hasplugin("_cov"):
         return
     coverage = sys.modules.get("coverage")

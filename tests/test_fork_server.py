@@ -300,11 +300,11 @@ def test_requests_over_64_kib(pytester: pytest.Pytester, run) -> None:
 DIRECT = """
 import os, select, signal, sys
 import pytest
-from pytest_signals._children import spawn as spawn_module
+from pytest_signals._children import command as command_module
 from pytest_signals._children.fork_server import FORK_SERVER
 
 def fork(script):
-    env = spawn_module._environment(None, {})
+    env = command_module.environment(None, {})
     assert FORK_SERVER.serves(env, env)
     pipes = [os.pipe() for _ in range(4)]
     theirs = [pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]]
