@@ -10,6 +10,7 @@ exports the typed classes behind them.
 if False:  # for type checkers only
     from typing import Any
 
+    from ._children.expect import Expected as Expected
     from ._children.process import SpawnedProcess as SpawnedProcess
     from ._children.process import SpawnError as SpawnError
     from ._children.process import WaitFailed as WaitFailed
@@ -32,6 +33,7 @@ _EXPORTS = {
     "SignalLog": "._events",
     "SignalLeakWarning": "._inproc.guard",
     "SignalSender": "._inproc.send",
+    "Expected": "._children.expect",
     "SpawnedProcess": "._children.process",
     "SpawnError": "._children.process",
     "WaitFailed": "._children.process",
@@ -58,6 +60,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Delivery",
+    "Expected",
     "SignalEvent",
     "SignalLeakWarning",
     "SignalLog",

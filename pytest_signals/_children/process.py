@@ -14,11 +14,12 @@ import os
 import re
 import signal
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._compat import monotonic
 from .._delivery import Delivery
 from .._signals import default_action, resolve_signal, signal_name
+from .expect import Expected, pattern_of, patterns_of, search
 from .output import Found
 from .watch import ChildState, ChildWatch
 
@@ -38,13 +39,6 @@ class WaitFailed(AssertionError):
     The message says what was expected, what was observed, and the timeline."""
 
     __module__ = "pytest_signals"  # as users import it
-
-
-class Expected(NamedTuple):
-    """What :meth:`SpawnedProcess.expect_any` found: which pattern, and its match."""
-
-    which: int  # the index of the pattern that matched
-    match: re.Match[str]
 
 
 class SpawnedProcess:
@@ -187,7 +181,7 @@ class SpawnedProcess:
             WaitFailed: no match in time, or the child exited first.
         """
         __tracebackhide__ = True
-        regex = _pattern(pattern)
+        regex = pattern_of(pattern)
         return self._expect("any", [regex], 1, timeout)[0].match
 
     def expect_exact(self, text: str, timeout: float | None = None) -> re.Match[str]:
@@ -211,7 +205,7 @@ class SpawnedProcess:
             WaitFailed: none matched in time, or the child exited first.
         """
         __tracebackhide__ = True
-        found = self._expect("any", [_pattern(p) for p in _patterns(patterns)], 1, timeout)[0]
+        found = self._expect("any", [pattern_of(p) for p in patterns_of(patterns)], 1, timeout)[0]
         return Expected(found.pattern, found.match)
 
     def expect_all(
@@ -226,7 +220,7 @@ class SpawnedProcess:
             WaitFailed: some did not match in time (the message names them).
         """
         __tracebackhide__ = True
-        regexes = [_pattern(p) for p in _patterns(patterns)]
+        regexes = [pattern_of(p) for p in patterns_of(patterns)]
         return [found.match for found in self._expect("all", regexes, len(regexes), timeout)]
 
     def expect_count(
@@ -242,7 +236,7 @@ class SpawnedProcess:
         __tracebackhide__ = True
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise ValueError(f"expect_count(count={count!r}): the count must be a whole number, at least 1")
-        return [found.match for found in self._expect("count", [_pattern(pattern)], count, timeout)]
+        return [found.match for found in self._expect("count", [pattern_of(pattern)], count, timeout)]
 
     def _expect(
         self,
@@ -253,53 +247,11 @@ class SpawnedProcess:
         names: dict[re.Pattern[str], str] | None = None,
     ) -> tuple[Found, ...]:
         __tracebackhide__ = True
-
-        def _describe(regex: re.Pattern[str]) -> str:
-            return (names or {}).get(regex) or repr(regex.pattern)
-
-        bound = self._bound(timeout)
-        with self._watch.read() as state:
-            output = state.output
-            if mode == "all":
-                search = output.search_all(regexes)
-            elif mode == "count":
-                search = output.search_count(regexes[0], count)
-            else:
-                search = output.search_any(regexes)
-
-        def matched(state: ChildState) -> bool:
-            return search.poll() is not None or state.drained
-
-        self._watch.wait_until(matched, bound)
-        with self._watch.read() as state:
-            result = search.final()
-            if result is not None:
-                return result
-            ended = state.ended
-            printed = state.output.length("stdout") > 0
-            missing = search.missing
-            counted = search.counted
-            earlier = [(p, output.find_before_cursor(p)) for p in missing]
-            cursor = output.cursor
-        wanted = " and ".join(_describe(p) for p in missing) if mode == "all" else " or ".join(map(_describe, regexes))
-        if mode == "count":
-            wanted = f"{count} matches of {wanted} (found {counted})"
-        lines = [
-            f"expected {wanted} in the output of pid {self.pid}; "
-            + ("it exited first" if ended else f"waited {bound:g}s")
-        ]
-        for regex, found in earlier:
-            if found is not None:
-                lines.append(
-                    f"{_describe(regex)} did appear, at byte {found.start}, but before the previous match "
-                    f"ended (byte {cursor}): expect() looks only after it"
-                )
-        if not self.tty and self.instrumented and not printed:
-            lines.append(
-                "(nothing on stdout yet: a pipe makes Python block-buffer it: print(..., flush=True), "
-                "env={'PYTHONUNBUFFERED': '1'} or tty=True)"
-            )
-        self._fail("\n".join(lines))
+        hint = not self.tty and self.instrumented
+        found = search(self._watch, mode, regexes, count, self._bound(timeout), names, self.pid, hint)
+        if isinstance(found, str):
+            self._fail(found)
+        return found
 
     def wait_for_handler(self, sig: object, timeout: float | None = None) -> None:
         """Return as soon as the child has installed a Python handler for *sig*
@@ -647,21 +599,3 @@ def _write_all(fd: int, data: bytes, timeout: float) -> int:
     finally:
         os.set_blocking(fd, blocking)
     return done
-
-
-def _pattern(pattern: object) -> re.Pattern[str]:
-    if isinstance(pattern, re.Pattern):
-        if not isinstance(pattern.pattern, str):
-            raise TypeError(f"expect() takes str patterns (the output is decoded text), got {pattern!r}")
-        return pattern
-    if isinstance(pattern, str):
-        return re.compile(pattern)
-    if isinstance(pattern, (list, tuple)):
-        raise TypeError(f"expect() takes one pattern; for any of several use expect_any({pattern!r})")
-    raise TypeError(f"expect() takes a str or a compiled str pattern, got {pattern!r}")
-
-
-def _patterns(patterns: object) -> list[object]:
-    if isinstance(patterns, (str, re.Pattern)) or not isinstance(patterns, (list, tuple)) or not patterns:
-        raise TypeError(f"expected a non-empty list of patterns, got {patterns!r}")
-    return list(patterns)
