@@ -178,6 +178,9 @@ def _reap(control: socket.socket, forked: dict[int, int], held: set[int]) -> Non
     (``WNOWAIT``): a zombie keeps its pid, group and session numbers taken, so
     that pytest can still signal what is left of its group, until it sends
     "release". One ``waitid`` per child, not ``waitpid(-1)``, which would reap."""
+    if not hasattr(os, "waitid"):  # macOS before Python 3.13: reaped at once, held by nobody
+        _reap_at_once(control, forked)
+        return
     for pid in list(forked):
         try:
             result = os.waitid(os.P_PID, pid, os.WEXITED | os.WSTOPPED | os.WNOHANG | os.WNOWAIT)
@@ -205,6 +208,19 @@ def _reap(control: socket.socket, forked: dict[int, int], held: set[int]) -> Non
                 status = (result.si_status & 0xFF) << 8
             else:  # CLD_KILLED, CLD_DUMPED
                 status = result.si_status | (0x80 if code == os.CLD_DUMPED else 0)
+        control.sendall(f"X {pid} {status}\n".encode())
+
+
+def _reap_at_once(control: socket.socket, forked: dict[int, int]) -> None:
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG | os.WUNTRACED)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if not os.WIFSTOPPED(status):
+            forked.pop(pid, None)
         control.sendall(f"X {pid} {status}\n".encode())
 
 

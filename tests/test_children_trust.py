@@ -630,3 +630,38 @@ def test_a_child_can_start_with_signals_ignored_as_nohup_and_cmd_amp_leave_them(
     method = "exec" if how in ("exec", "tty-exec", "command") else "forkserver"
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--signal-start-method={method}")
     result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize("method", ["exec", "forkserver"])
+def test_without_waitid_children_are_reaped_at_once_and_their_groups_left_alone(
+    pytester: pytest.Pytester, method: str
+) -> None:
+    # macOS has no os.waitid before Python 3.13: a child's end reaps it at once,
+    # and from then on nothing proves its group's number is still its own.
+    if method == "forkserver" and not sys.platform.startswith("linux"):
+        pytest.skip("the fork server is Linux's")
+    pytester.makeconftest(
+        """
+        import os
+        if hasattr(os, "waitid"):
+            del os.waitid  # as on macOS before 3.13 (the template, started from here, too)
+        """
+    )
+    pytester.makepyfile(
+        app="import signal; print('up', flush=True); signal.pause()",
+        test_it="""
+        import signal
+        def test_stop_and_status(spawn, send_signal):
+            proc = spawn("app.py")
+            proc.expect("up")
+            assert send_signal(signal.SIGTERM, to=proc).wait().outcome == "default"
+            assert proc.wait() == -signal.SIGTERM
+
+        def test_left_running(spawn):
+            proc = spawn("app.py")
+            proc.expect("up")
+        """,
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--signal-start-method={method}", "-rA")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*pid * ('app.py') was still running at the end of the test: stopped*"])

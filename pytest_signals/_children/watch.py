@@ -131,7 +131,8 @@ class ChildWatch:
         self._fds = fds
         self._cond = threading.Condition()
         self.state = ChildState(channel_open="channel" in fds, ready=not instrumented, output=Output(output_memory))
-        self._reaped = False
+        self._reaped = False  # the child's numbers are free (reaped, by us or anyone)
+        self._released = False  # reap() ran
         self._pending: list[tuple[Delivery, SignalEvent]] = []  # each with its "sent" event
         self._partial = b""
         self._exit: tuple[int | None, str | None] | None = None  # (code, unknown reason), once ended
@@ -220,8 +221,11 @@ class ChildWatch:
             return False
         if self.direct:
             return True  # we alone reap it, and only after this
-        # The template holds it as a zombie until reap() releases it, while it lives.
+        # The template holds it as a zombie until reap() releases it, while it lives
+        # (where there is waitid: before Python 3.13 macOS has none, and the template reaps at once).
         if self._holder_alive is not None and not self._holder_alive():
+            return False
+        if not hasattr(os, "waitid") and self.state.ended:
             return False
         if self.pidfd is None:
             return self.state.status_unknown is None
@@ -234,10 +238,12 @@ class ChildWatch:
     def reap(self) -> None:
         """Release the child's zombie (ours, or the template's), after its group was signalled."""
         with self._cond:
-            if self._reaped:
+            if self._released:
                 return
+            self._released = True
+            already = self._reaped
             self._reaped = True
-            if self.direct:
+            if self.direct and not already:
                 with contextlib.suppress(ChildProcessError, OSError):
                     if self.pidfd is not None:
                         os.waitid(os.P_PIDFD, self.pidfd, os.WEXITED | os.WNOHANG)
@@ -340,6 +346,8 @@ class ChildWatch:
             if os.WIFSTOPPED(status):
                 return True, os.WSTOPSIG(status)
             return False, os.waitstatus_to_exitcode(status)
+        if not hasattr(os, "waitid"):  # macOS before Python 3.13: reap now, and never signal the group after
+            return self._reap_now()
         idtype, ident = (os.P_PIDFD, self.pidfd) if self.pidfd is not None else (os.P_PID, self.pid)
         try:
             # WNOWAIT: the child stays a zombie, its numbers taken, until teardown reaps it.
@@ -357,6 +365,24 @@ class ChildWatch:
         if result.si_code == os.CLD_EXITED:
             return False, result.si_status
         return False, -result.si_status  # CLD_KILLED, CLD_DUMPED
+
+    def _reap_now(self) -> tuple[bool, int]:
+        """``waitpid`` where there is no ``waitid``: an end reaps the child at
+        once, so from then on its numbers prove nothing (``_group_is_ours``)."""
+        try:
+            _, status = os.waitpid(self.pid, os.WUNTRACED)
+        except ChildProcessError:
+            with self._cond:
+                self._reaped = True
+            raise StatusUnknown(
+                "something else in the test process reaped it (os.wait or waitpid(-1) in the code "
+                "under test, or SIGCHLD set to SIG_IGN): the kernel hands a status to one waiter only"
+            ) from None
+        if os.WIFSTOPPED(status):
+            return True, os.WSTOPSIG(status)
+        with self._cond:
+            self._reaped = True
+        return False, os.waitstatus_to_exitcode(status)
 
     def _wait_gone(self) -> None:
         """The status source is gone while the child may run on: wait for its
