@@ -33,6 +33,7 @@ ENV_BOOT = _channel.ENV_BOOT
 ENV_PYTHONPATH = _channel.ENV_PYTHONPATH
 ENV_MODULE = _channel.ENV_MODULE
 ENV_FUNCTION = _channel.ENV_FUNCTION
+ENV_PATH = _channel.ENV_PATH
 PRIVATE_NAME = _channel.PRIVATE_NAME
 # Modules whose frames the program never sees in its tracebacks (the fork
 # server's template runs the target from its own frames).
@@ -327,20 +328,83 @@ def _start_coverage() -> None:
         pass
 
 
-def bootstrap() -> None:
-    """Install the instrumentation. Called from the bootstrap sitecustomize."""
-    global _fd, _fd_identity, _pid
+# -- the import path ---------------------------------------------------------------
+#
+# A child imports what the test imports: the test process's sys.path entries
+# that a plain start of the child lacks (pytest's ``pythonpath`` setting, its
+# rootdir entries, a conftest's ``sys.path.insert``) join the child's own,
+# each placed after the entry it follows in the test process (in front of
+# everything when it comes first there), so an entry the test put in front of
+# site-packages stays in front of it and one it appended stays behind. The
+# child's own entries keep their order. multiprocessing's spawn start method
+# hands its children the parent's sys.path for the same reason.
+#
+# A new interpreter has its own path when this runs (from sitecustomize, before
+# Python puts the program's sys.path[0] in front). A fork of the template has
+# the template's, which was started without any PYTHONPATH but the bootstrap
+# folder: its path is the installation's alone (the standard library,
+# site-packages and what their .pth files add), and the child's own is what
+# site makes of PYTHONPATH in front of it: each entry made absolute, the
+# duplicates dropped.
+
+_installation: "list[str] | None" = None  # the template's sys.path, as it started
+_modules_at_bootstrap: "set[str]" = set()  # the template's sys.modules when this ran
+
+
+def _dedupe(paths: "list[str]", seen: "set[str]") -> "list[str]":
+    out = []
+    for path in paths:
+        if path not in seen:
+            seen.add(path)
+            out.append(path)
+    return out
+
+
+def _merged(test_path: "list[str]", own: "list[str]", first: "list[str]") -> "list[str]":
+    """*own* (the child's path after its *first* entry) with the entries of
+    *test_path* that neither has, each after the entry it follows in *test_path*."""
+    result = list(own)
+    have = set(own) | set(first)
+    at = 0
+    for entry in test_path:
+        if entry in have:
+            if entry in own:
+                at = result.index(entry) + 1
+            continue
+        have.add(entry)
+        result.insert(at, entry)
+        at += 1
+    return result
+
+
+def _set_import_path(test_path: "list[str]", pythonpath: "str | None", forked: bool) -> None:
+    first = [] if not forked or getattr(sys.flags, "safe_path", False) else sys.path[:1]
+    if forked and _installation is not None:
+        entries = [] if not pythonpath else [os.path.abspath(p) for p in pythonpath.split(os.pathsep)]
+        own = _dedupe(entries + _installation, set())
+    else:
+        own = sys.path[len(first) :]
+    sys.path[:] = first + _merged(test_path, own, first)
+
+
+def bootstrap(forked: bool = False) -> None:
+    """Install the instrumentation. Called from the bootstrap sitecustomize,
+    and again in each fork of the template (*forked*)."""
+    global _fd, _fd_identity, _pid, _installation, _modules_at_bootstrap
     environ = os.environ
     boot = environ.pop(ENV_BOOT, None)
     if boot is not None:
         sys.path[:] = [p for p in sys.path if p != boot]
     if environ.pop(ENV_CHANNEL, None) is None:
-        return  # the fork server's template: its forks call this again
+        # The fork server's template: its forks call this again.
+        _installation, _modules_at_bootstrap = list(sys.path), set(sys.modules)
+        return
     pythonpath = environ.pop(ENV_PYTHONPATH, None)
     if pythonpath is None:  # there was none
         environ.pop("PYTHONPATH", None)
     else:
         environ["PYTHONPATH"] = pythonpath
+    _set_import_path(_channel.decode_paths(environ.pop(ENV_PATH, "")), pythonpath, forked)
     try:
         # The channel leaves fd 3 for the program (a plain start has nothing there).
         high = os.dup2(CHANNEL_FD, _high_fd(), inheritable=False)

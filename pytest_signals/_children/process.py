@@ -58,6 +58,12 @@ class SpawnedProcess:
         instrumented: True for Python targets, which report handler calls.
         forked: True when it was forked from the fork server's template
             (``signal_start_method``), False for a new interpreter.
+        exec_reason: why a Python child was started as a new interpreter
+            rather than forked from the template (``"tty=True: ..."``,
+            ``"signal_start_method=exec"``, a start-up variable a fork
+            cannot apply, a folder on its import path that would hide a
+            module the template had imported...); None when it was forked,
+            and for a command.
 
     Everything it reports lands in the test's ``signal_log``, tagged with its
     pid: ``signal_log.assert_handled(signal.SIGTERM, process=proc)``.
@@ -75,9 +81,11 @@ class SpawnedProcess:
         timeout: float,
         watch: ChildWatch,
         forked: bool = False,
+        exec_reason: str | None = None,
     ) -> None:
         self.pid = pid
         self.forked = forked
+        self.exec_reason = None if forked or not instrumented else exec_reason
         self.argv = argv
         self.target = target
         self.tty = tty
@@ -93,7 +101,22 @@ class SpawnedProcess:
 
     def __repr__(self) -> str:
         with self._watch.read() as state:
-            return f"<SpawnedProcess pid={self.pid} {self.target!r} {state.describe_exit()}>"
+            return f"<SpawnedProcess pid={self.pid} {self.target!r} {state.describe_exit()}, {self.started_as}>"
+
+    @property
+    def start_method(self) -> str:
+        """``"forkserver"`` (forked from the fork server's template) or
+        ``"exec"`` (a new interpreter, or the command itself)."""
+        return "forkserver" if self.forked else "exec"
+
+    @property
+    def started_as(self) -> str:
+        """How it was started, for people: forked, or a new interpreter and why."""
+        if self.forked:
+            return "forked from the fork server's template"
+        if not self.instrumented:
+            return "a command, started as itself"
+        return f"a new interpreter ({self.exec_reason})" if self.exec_reason else "a new interpreter"
 
     # -- state -------------------------------------------------------------------
 

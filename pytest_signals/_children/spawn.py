@@ -132,6 +132,8 @@ class Spawner:
         if workdir is not None and not os.path.isdir(workdir):
             raise FileNotFoundError(f"spawn(cwd={workdir!r}): no such directory")
         argv, extra_env, kind = self._command(target, [os.fspath(a) for a in args], workdir)
+        if kind != "argv":
+            extra_env[_channel.ENV_PATH] = _channel.encode_paths(import_path(kind, argv, workdir))
         child_env = _environment(env, extra_env, instrumented=kind != "argv")
         if kind != "argv":
             _ensure_bytecode()
@@ -193,13 +195,14 @@ class Spawner:
         channel_r, channel_w = os.pipe() if instrumented else (-1, -1)
         fds: dict[str, int] = {}
         forked, pidfd = False, None
+        exec_reason = "tty=True: a terminal child starts as a new interpreter" if tty and instrumented else None
         try:
             try:
                 if tty:
                     from .terminal import spawn_in_terminal
 
                     pid, fds["terminal"] = spawn_in_terminal(argv, env, cwd, channel_w if instrumented else None)
-                elif instrumented and self._guard.settings.forks() and FORK_SERVER.serves(env, _environment(None, {})):
+                elif instrumented and (exec_reason := self._exec_reason(argv, kind, env, cwd, timeout)) is None:
                     pid, forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout), True
                 else:
                     pid = self._posix_spawn(argv, env, cwd, channel_w, fds)
@@ -242,6 +245,7 @@ class Spawner:
                 timeout=timeout,
                 watch=watch,
                 forked=forked,
+                exec_reason=exec_reason,
             )
         except BaseException:  # nothing would ever stop it: do it now
             if pidfd is not None:
@@ -258,6 +262,17 @@ class Spawner:
             if kept is not None:
                 KEEPER.release(kept)
             raise
+
+    def _exec_reason(
+        self, argv: list[str], kind: str, env: dict[str, str], cwd: str | None, timeout: float
+    ) -> str | None:
+        """Why a Python child starts as a new interpreter; None when the fork
+        server's template forks it."""
+        method = self._guard.settings.start_method
+        if not self._guard.settings.forks():
+            return f"signal_start_method={method}" + (f" (the choice on {sys.platform})" if method == "auto" else "")
+        first = first_entry(kind, argv, cwd)
+        return FORK_SERVER.refusal(env, template_environment(), timeout=timeout, cwd=cwd, first=first)
 
     @staticmethod
     def _fork(
@@ -335,6 +350,44 @@ def _stdio_pipes(fds: dict[str, int]) -> Iterator[tuple[int, int, int]]:
     finally:
         for fd in (stdin_r, out_w, err_w):
             os.close(fd)
+
+
+def template_environment() -> dict[str, str]:
+    """The environment the fork server's template starts with: a spawned
+    child's, without the test's PYTHONPATH (each fork applies its own: see
+    ``_child.py``)."""
+    return _environment({"PYTHONPATH": None}, {})
+
+
+def first_entry(kind: str, argv: list[str], cwd: str | None) -> str:
+    """The folder a Python child's ``sys.path[0]`` names: a script's own
+    (symbolic links resolved), or the working directory for ``-m`` and for
+    ``-c`` (whose ``""`` means it)."""
+    here = os.path.abspath(cwd or os.getcwd())
+    if kind == "file":
+        return os.path.dirname(os.path.realpath(os.path.join(here, argv[1])))
+    return here
+
+
+def import_path(kind: str, argv: list[str], cwd: str | None) -> list[str]:
+    """The test process's sys.path, for a child to take the entries its own
+    lacks from (``_child.py`` merges them): absolute, each once, without the
+    child's own first entry and the folder of the script that started pytest
+    (a console script's ``bin``, which is that script's first entry, not an
+    import path the tests set up)."""
+    skip = {first_entry(kind, argv, cwd)}
+    script = sys.argv[0] if sys.argv else ""
+    if script and os.path.isfile(script):
+        skip.update({os.path.dirname(os.path.abspath(script)), os.path.dirname(os.path.realpath(script))})
+    paths: list[str] = []
+    for entry in sys.path:
+        if not isinstance(entry, (str, os.PathLike)):
+            continue
+        path = os.path.abspath(os.fspath(entry))  # relative to the test's working directory, where it was added
+        if path not in skip:
+            skip.add(path)
+            paths.append(path)
+    return paths
 
 
 def _environment(

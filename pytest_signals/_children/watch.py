@@ -83,6 +83,7 @@ class ChildState:
     ignored: frozenset[int] = frozenset()  # signals ignored at start
     dispositions: dict[int, str] = dataclasses.field(default_factory=dict)
     top_level_interrupt: bool = False
+    stacks: bytes = b""  # what faulthandler wrote on the channel when the test asked (stacks.py)
     output: Output = dataclasses.field(default_factory=lambda: Output(DEFAULT_OUTPUT_MEMORY))
 
     @property
@@ -439,9 +440,9 @@ class ChildWatch:
         with self._cond:
             state = self.state
             if name == "channel":
-                lines = (self._partial + data).split(b"\n")
-                self._partial = lines.pop()
-                for line in lines:
+                messages, stacks, self._partial = _channel.split(self._partial + data)
+                state.stacks += stacks
+                for line in messages:
                     self._message(_channel.decode(line))
             else:
                 state.output.append(
