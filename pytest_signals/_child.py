@@ -19,7 +19,7 @@ import sys
 import time
 
 from . import _channel
-from ._names import handler_name
+from ._names import handler_name, module_name
 from ._tasks import NOTE_CANCELS, cancelled_event, note_pending_cancels
 
 if False:  # for type checkers only; typing is not imported in the child
@@ -111,11 +111,52 @@ def emit(
     )
 
 
+# -- names -----------------------------------------------------------------------
+#
+# The program's own module is ``__main__`` here, and ``app.server`` in the test
+# that imports it: its handlers are named after the module or file the child
+# was started from, so that one handler has one name in the log and in the
+# report. ``spawn("pkg.mod")`` (``-m``) has it in ``__main__.__spec__``; a file
+# is named by where it can be imported from on the child's sys.path.
+
+_main_name: "list[str | None]" = []  # once known
+
+
+def _in_main(handler: object) -> bool:
+    while True:
+        if getattr(handler, "__module__", None) == "__main__":
+            return True
+        inner = getattr(handler, "func", None)  # functools.partial
+        if inner is None or hasattr(handler, "__qualname__"):
+            return False
+        handler = inner
+
+
+def _main_module_name() -> "str | None":
+    if _main_name:
+        return _main_name[0]
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if not isinstance(name, str) or not name:
+        path = getattr(main, "__file__", None)
+        name = None
+        if isinstance(path, str):
+            real = os.path.realpath
+            entries = [real(p or ".") for p in sys.path if isinstance(p, str)]
+            name = module_name(real(path), entries, os.path.isfile)
+    _main_name.append(name)
+    return name
+
+
+def _handler_name(handler: object) -> str:
+    return handler_name(handler, _main_module_name() if _in_main(handler) else None)
+
+
 # -- signal.signal / signal.getsignal ----------------------------------------------
 
 
 def _observed(handler: "Any") -> "Any":
-    name = handler_name(handler)
+    name = _handler_name(handler)
 
     def observed(signum: int, frame: "Any") -> "Any":
         emit("handled", signum, name)
@@ -182,7 +223,7 @@ def _patched_signal(signalnum: "Any", handler: "Any") -> "Any":
     old = _virtual.pop(signalnum, previous)
     if callable(handler):
         _virtual[signalnum] = handler
-    emit("installed", signalnum, handler_name(handler), detail=f"replaces {handler_name(old)}")
+    emit("installed", signalnum, _handler_name(handler), detail=f"replaces {_handler_name(old)}")
     _send(_channel.DISPOSITION, int(signalnum), _disposition_kind(handler))
     return old
 
@@ -207,7 +248,7 @@ def _patch_unix_events(module: "Any") -> None:
 
         if asyncio.iscoroutine(callback) or asyncio.iscoroutinefunction(callback) or not callable(callback):
             return original_add(self, sig, callback, *args)  # asyncio's own error
-        name = handler_name(callback)
+        name = _handler_name(callback)
 
         @functools.wraps(callback)
         def observed_callback(*cb_args: "Any") -> "Any":
