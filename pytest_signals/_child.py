@@ -12,6 +12,11 @@ reports over a private channel (fd 3 at start, close-on-exec):
   ran, never the loop's internal no-op handler);
 * asyncio tasks a cancellation reached, and how each ended (name and coroutine);
 * ``KeyboardInterrupt`` raised by a handler, and one that reaches the top level.
+
+And, on Linux, it lets the test side ask for the Python stacks of the child's
+threads when a wait on it gives up: faulthandler, registered (in C) for the
+highest real-time signal, writes them on the channel. What the program could
+see of that is said in ``_children/stacks.py``.
 """
 
 import os
@@ -467,7 +472,7 @@ def bootstrap(forked: bool = False) -> None:
         if name in sys.modules:
             _POST_IMPORT.pop(name)(sys.modules[name])
     sys.meta_path.insert(0, finder)
-    _send(_channel.READY)
+    _send(_channel.READY, high, _register_stacks(high))
     # Out of sys.modules, so the program sees the modules it would see without
     # us (a "pkg:function" target finds this module under a private name).
     this = sys.modules[__name__]
@@ -483,6 +488,28 @@ def bootstrap(forked: bool = False) -> None:
         _start_coverage()
     if ENV_FUNCTION in environ:
         sys.modules[PRIVATE_NAME] = this
+
+
+def _register_stacks(fd: int) -> "int | str":
+    """faulthandler's C handler for the stack signal, writing every thread's
+    stack on *fd*: the signal, or "" without one. Only where the test side can
+    tell when it has written them all (Linux's /proc), and only while the
+    signal is at its default. Python's own table is not told: ``getsignal``
+    still says ``SIG_DFL``, as without the instrumentation."""
+    signum = getattr(_signal, "SIGRTMAX", None)
+    if signum is None or not sys.platform.startswith("linux") or _safe_getsignal(signum) != 0:
+        return ""
+    loaded = "faulthandler" in sys.modules
+    try:
+        import faulthandler
+
+        faulthandler.register(signum, file=fd, all_threads=True, chain=False)
+    except (ImportError, OSError, RuntimeError, ValueError):
+        return ""
+    finally:
+        if not loaded:
+            sys.modules.pop("faulthandler", None)  # as a plain start has it; its C state stays
+    return int(signum)
 
 
 def _safe_getsignal(signum: int) -> object:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .._events import SignalEvent, SignalLog
 
 _TAIL = 2000
+_STACKS_BOUND = 5.0  # to wait for a stuck child's stacks, at most
 
 
 class SpawnError(RuntimeError):
@@ -384,6 +385,12 @@ class SpawnedProcess:
 
     def _fail(self, message: str) -> NoReturn:
         __tracebackhide__ = True
+        stacks = ""
+        if self.instrumented and self.is_alive():  # where it is stuck (stacks.py)
+            from .stacks import python_stacks
+
+            shown = python_stacks(self._watch, self._watch.fd("channel"), min(self._timeout, _STACKS_BOUND))
+            stacks = f"\nPython stacks of pid {self.pid}'s threads, as the wait gave up (faulthandler):\n{shown}"
         with self._watch.read() as state:
             exit_state = state.describe_exit()
             if state.channel_closed_early:
@@ -392,7 +399,7 @@ class SpawnedProcess:
         raise self._log.failure(
             WaitFailed(
                 f"{message}\nprocess {self.pid} ({self.target!r}): {exit_state}\n"
-                f"output (last {_TAIL} characters):\n{tail or '(none)'}"
+                f"output (last {_TAIL} characters):\n{tail or '(none)'}{stacks}"
             )
         )
 

@@ -84,6 +84,8 @@ class ChildState:
     dispositions: dict[int, str] = dataclasses.field(default_factory=dict)
     top_level_interrupt: bool = False
     stacks: bytes = b""  # what faulthandler wrote on the channel when the test asked (stacks.py)
+    channel_fd: int | None = None  # the channel's fd in the child
+    stack_signal: int | None = None  # the signal its faulthandler writes the stacks for, if any
     output: Output = dataclasses.field(default_factory=lambda: Output(DEFAULT_OUTPUT_MEMORY))
 
     @property
@@ -255,6 +257,21 @@ class ChildWatch:
                     os.close(self.pidfd)
                 self.pidfd = None
 
+    def channel_unread(self) -> int | None:
+        """How many bytes the child wrote on its channel that are not read
+        and handled yet; None once the channel is closed."""
+        with self._cond:
+            fd = self._fds.get("channel")
+            if fd is None:
+                return None
+            import array
+            import fcntl
+            import termios
+
+            count = array.array("i", [0])
+            fcntl.ioctl(fd, termios.FIONREAD, count, True)
+            return count[0]
+
     def fd(self, name: str) -> int | None:
         with self._cond:
             return self._fds.get(name)
@@ -421,7 +438,13 @@ class ChildWatch:
         return f"{after} (no Python handler for it ran)"
 
     def _read(self, selector: selectors.BaseSelector, fd: int, name: str) -> bool:
-        """Read once from *fd*; False when nothing more is there for now."""
+        """Read once from *fd*; False when nothing more is there for now. The
+        channel is read under the lock, so that :meth:`channel_unread` can
+        tell when all the child wrote has been handled."""
+        with self._cond if name == "channel" else contextlib.nullcontext():
+            return self._read_locked(selector, fd, name)
+
+    def _read_locked(self, selector: selectors.BaseSelector, fd: int, name: str) -> bool:
         try:
             data = os.read(fd, 65536)
         except BlockingIOError:
@@ -478,6 +501,9 @@ class ChildWatch:
             return
         elif kind == _channel.READY:
             state.ready = True
+            if len(rest) >= 2:
+                state.channel_fd = int(rest[0]) if rest[0] else None
+                state.stack_signal = int(rest[1]) if rest[1] else None
         elif kind == _channel.STARTED:
             state.started = True
         elif kind == _channel.FAILED:
