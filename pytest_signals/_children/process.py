@@ -14,17 +14,19 @@ import os
 import re
 import signal
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NamedTuple, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, NoReturn
 
 from .._compat import monotonic
-from .._delivery import Delivery
+from .._delivery import Delivery, Via
+from .._events import EventKind, SignalEvent
 from .._signals import default_action, resolve_signal, signal_name
 from .output import Found
 from .watch import ChildState, ChildWatch
 
 if TYPE_CHECKING:
-    from .._events import SignalEvent, SignalLog
+    from .._events import SignalLog
 
+StartMethod = Literal["forkserver", "exec"]
 _TAIL = 2000
 _STACKS_BOUND = 5.0  # to wait for a stuck child's stacks, at most
 
@@ -105,7 +107,7 @@ class SpawnedProcess:
             return f"<SpawnedProcess pid={self.pid} {self.target!r} {state.describe_exit()}, {self.started_as}>"
 
     @property
-    def start_method(self) -> str:
+    def start_method(self) -> StartMethod:
         """``"forkserver"`` (forked from the fork server's template) or
         ``"exec"`` (a new interpreter, or the command itself)."""
         return "forkserver" if self.forked else "exec"
@@ -150,6 +152,7 @@ class SpawnedProcess:
             return state.top_level_interrupt
 
     def is_alive(self) -> bool:
+        """True until the child has ended (its status known or not)."""
         with self._watch.read() as state:
             return not state.ended
 
@@ -189,6 +192,9 @@ class SpawnedProcess:
         """Wait for the child to end and return its ``returncode`` (None when
         its status cannot be known: see :attr:`status_unknown`).
 
+        Args:
+            timeout: seconds to wait; ``signal_timeout`` if None.
+
         Raises:
             WaitFailed: it did not exit in time (the timeline and the tail of
                 its output say what it was doing). An ``AssertionError``.
@@ -207,6 +213,10 @@ class SpawnedProcess:
         the previous match, as pexpect does, and return the match. Positions
         in the match (``start()``, ``end()``) are within the text it searched.
 
+        Args:
+            pattern: a ``str`` or compiled ``re.Pattern`` of ``str``.
+            timeout: seconds to wait; ``signal_timeout`` if None.
+
         Raises:
             WaitFailed: no match in time, or the child exited first.
         """
@@ -215,7 +225,16 @@ class SpawnedProcess:
         return self._expect("any", [regex], 1, timeout)[0].match
 
     def expect_exact(self, text: str, timeout: float | None = None) -> re.Match[str]:
-        """:meth:`expect` for plain text: ``"Terminated (1)!"`` matches itself."""
+        """:meth:`expect` for plain text: ``"Terminated (1)!"`` matches itself.
+
+        Args:
+            text: the text, matched as it is.
+            timeout: seconds to wait; ``signal_timeout`` if None.
+
+        Raises:
+            TypeError: *text* is not a ``str``.
+            WaitFailed: it did not appear in time, or the child exited first.
+        """
         __tracebackhide__ = True
         if not isinstance(text, str):
             raise TypeError(f"expect_exact() takes a str, got {text!r}")
@@ -230,6 +249,10 @@ class SpawnedProcess:
         ``(which, match)``, *which* the index of the pattern that matched::
 
             which, match = proc.expect_any(["ready", "error: (.*)"])
+
+        Args:
+            patterns: a non-empty list or tuple of patterns, as :meth:`expect` takes.
+            timeout: seconds to wait; ``signal_timeout`` if None.
 
         Raises:
             WaitFailed: none matched in time, or the child exited first.
@@ -246,6 +269,10 @@ class SpawnedProcess:
         in the order of *patterns*. The next ``expect`` starts after the one
         that ends last.
 
+        Args:
+            patterns: a non-empty list or tuple of patterns, as :meth:`expect` takes.
+            timeout: seconds to wait; ``signal_timeout`` if None.
+
         Raises:
             WaitFailed: some did not match in time (the message names them).
         """
@@ -258,6 +285,11 @@ class SpawnedProcess:
     ) -> list[re.Match[str]]:
         """Wait for *count* matches of *pattern* after the previous match
         ("3 workers booted"); the matches, in order.
+
+        Args:
+            pattern: as :meth:`expect` takes.
+            count: how many matches, at least 1.
+            timeout: seconds to wait; ``signal_timeout`` if None.
 
         Raises:
             ValueError: a count below 1.
@@ -329,6 +361,10 @@ class SpawnedProcess:
         """Return as soon as the child has installed a Python handler for *sig*
         (``signal.signal`` or an event loop's ``add_signal_handler``).
 
+        Args:
+            sig: ``signal.Signals``, a number or a name (``"SIGTERM"``, ``"TERM"``).
+            timeout: seconds to wait; ``signal_timeout`` if None.
+
         Raises:
             ValueError: the child is not a Python target (nothing reports handlers).
             WaitFailed: not installed in time, or the child exited first.
@@ -347,7 +383,7 @@ class SpawnedProcess:
         self._fail(f"expected pid {self.pid} to install a handler for {signal_name(signum)}; {state_text}")
 
     def wait_for_event(
-        self, kind: str, signal: object = None, *, task: str | None = None, timeout: float | None = None
+        self, kind: EventKind, signal: object = None, *, task: str | None = None, timeout: float | None = None
     ) -> SignalEvent:
         """Block (bounded) until this child reports an event of *kind* (and
         *signal*, and *task* name), and return it; one already in the log is
@@ -356,6 +392,12 @@ class SpawnedProcess:
 
             send_signal(signal.SIGTERM, to=proc)
             proc.wait_for_event("cancelled", task="worker")
+
+        Args:
+            kind: the event's :attr:`~SignalEvent.kind`.
+            signal: the event's signal, or None for any.
+            task: the name of the task (for ``"cancelled"``), or None for any.
+            timeout: seconds to wait; ``signal_timeout`` if None.
 
         Raises:
             ValueError: an unknown kind or signal.
@@ -407,8 +449,12 @@ class SpawnedProcess:
 
     def deliver(self, signum: int, via: str | None, timeout: float | None) -> Delivery:
         """Send *signum* (the machinery of ``send_signal(sig, to=proc)``)."""
-        how = via or "kill"
-        if how not in ("kill", "group", "tty"):
+        how: Via
+        if via is None or via == "kill":
+            how = "kill"
+        elif via in ("group", "tty"):
+            how = "group" if via == "group" else "tty"
+        else:
             raise ValueError(f"via={via!r} is not supported for a spawned process: use 'kill', 'group' or 'tty'")
         with self._watch.read() as state:
             if state.ended:
@@ -502,6 +548,10 @@ class SpawnedProcess:
         program to read) when this returns, unless the program left earlier
         input unread (see "Terminals and job control" in the docs).
 
+        Args:
+            data: ``str`` (written as UTF-8) or ``bytes``.
+            timeout: seconds to wait for the child to take it; ``signal_timeout`` if None.
+
         Raises:
             ValueError: its stdin was closed (:meth:`close_stdin`).
             WaitFailed: the child did not take the input in time.
@@ -554,7 +604,11 @@ class SpawnedProcess:
 
     def close(self, grace: float = 1.0) -> bool:
         """Stop (see :meth:`stop`), reap and release everything; True when the
-        child was still running and had to be stopped. Safe to call twice."""
+        child was still running and had to be stopped. Safe to call twice.
+
+        Args:
+            grace: seconds between SIGTERM and SIGKILL.
+        """
         stopped = self.begin_stop()
         self.finish_stop(monotonic() + grace)
         self.release()

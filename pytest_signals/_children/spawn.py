@@ -102,23 +102,42 @@ class Spawner:
         cwd: str | os.PathLike[str] | None = None,
         timeout: float | None = None,
     ) -> SpawnedProcess:
-        """Start *target* and return its :class:`SpawnedProcess`.
+        """Start *target* in a real child process, and return its :class:`~pytest_signals.SpawnedProcess`.
+
+        The child runs in a session of its own, with default signal
+        dispositions and an empty signal mask (even when pytest itself runs
+        with SIGINT ignored). A Python target runs under the test's
+        interpreter, as it would from a shell, and gets the test's import path
+        (see "A spawned child's import path" below); it reports its handlers,
+        handler calls, cancelled tasks and ``KeyboardInterrupt`` to
+        ``signal_log``. ``spawn`` returns once the child's instrumentation is
+        up (and, for the module targets, once the target was found).
 
         Args:
-            target: ``"pkg.module:function"``, ``"pkg.module"``, a path to a
-                ``.py`` file (run by the test's interpreter, instrumented), a
-                path to any other executable file (run as that program, like
-                a list), or a list of strings (any program, not instrumented).
-            args: become the child's ``sys.argv[1:]``.
-            tty: run it in a pseudo-terminal, as that terminal's foreground job.
-            env: variables added to (or, with None, removed from) the environment.
-            cwd: the child's working directory.
-            timeout: bound of the start-up wait; ``signal_timeout`` if None.
+            target: ``"pkg.module:function"`` (imported and called: its return
+                value is the exit status, and a coroutine function runs under
+                ``asyncio.run``); ``"pkg.module"`` (run as ``python -m``); a
+                path to a ``.py`` file (run as ``python path``); a path to any
+                other executable file (run as that program:
+                ``spawn(sys.executable, "-c", code)``); or a list of strings
+                (any program, looked up in the child's ``PATH``; not
+                instrumented: only its output and exit status are observed).
+            args: strings, the child's ``sys.argv[1:]``.
+            tty: run it in a pseudo-terminal (through ptyprocess) as that
+                terminal's foreground job; ``send_signal(signal.SIGINT,
+                to=proc, via="tty")`` then types Ctrl-C into it.
+            env: variables added to the child's environment (the test
+                process's), or removed from it with None.
+            cwd: the child's working directory (the test's if None).
+            timeout: bound of the start-up wait, and the default of every
+                wait on the process; ``signal_timeout`` if None.
 
         Raises:
-            ValueError: a malformed target or argument.
-            FileNotFoundError: a script or directory that does not exist.
-            SpawnError: the target could not be imported or found (the child's error).
+            ValueError: a malformed target or argument, a path that is neither
+                a ``.py`` file nor an executable program, a bad *env*.
+            FileNotFoundError: a script, directory or program that does not exist.
+            SpawnError: the target could not be imported or found (with the child's error).
+            WaitFailed: the child did not start within *timeout*.
         """
         __tracebackhide__ = True
         self._guard.check_active("spawn")

@@ -44,11 +44,11 @@ import selectors
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .. import _channel
 from .._compat import monotonic
-from .._delivery import Delivery
+from .._delivery import Delivery, Outcome
 from .._options import DEFAULT_OUTPUT_MEMORY
 from .._signals import resolve_signal, signal_name
 from .._threads import start_thread
@@ -56,7 +56,7 @@ from .output import Output, Stream
 from .status import StatusUnknown
 
 if TYPE_CHECKING:
-    from .._events import SignalEvent, SignalLog
+    from .._events import Ended, EventKind, SignalEvent, SignalLog
 
 
 # How long the end of a terminal child waits for the terminal's end of file
@@ -297,7 +297,7 @@ class ChildWatch:
                     return
         elif kind == "exited":
             for delivery, sent in self._pending:
-                outcome = "default" if self.state.exit_signal == delivery.signal else "exited"
+                outcome: Outcome = "default" if self.state.exit_signal == delivery.signal else "exited"
                 delivery._complete(outcome, None, (sent,) if event is None else (sent, event))
             self._pending.clear()
 
@@ -484,7 +484,7 @@ class ChildWatch:
             if event_kind == "keyboard_interrupt" and detail == "propagated to the top level" and pid == self.pid:
                 state.top_level_interrupt = True
             self._log.record(
-                event_kind,
+                cast("EventKind", event_kind),  # the child sends only the log's kinds
                 signum,
                 pid=pid,
                 thread=thread,
@@ -493,7 +493,7 @@ class ChildWatch:
                 detail=detail,
                 message=_channel.parse_optional(message),
                 at=float(at),
-                ended=ended or None,
+                ended=cast("Ended", ended) if ended else None,
             )
             if pid == self.pid:
                 self._settle(event_kind, signum, handler or None)
