@@ -1,8 +1,17 @@
 """The private channel from an instrumented child to the test process.
 
-One message per line, fields separated by US (0x1f); free text has both
-separators replaced. A line is far below PIPE_BUF, so writes from several
-threads of the child never interleave.
+One message per line, each field (the first one too) led by US (0x1f); free
+text has both separators replaced. A line is far below PIPE_BUF, so writes
+from several threads of the child never interleave.
+
+The channel also carries one thing that is not a message: the Python stacks
+that faulthandler writes when the test side asks a stuck child for them
+(``_children/stacks.py``). faulthandler writes them with many small writes,
+from a signal handler, so a message from another thread can land in the
+middle of a stack line. It can never be mistaken for one: faulthandler
+escapes every control character, so a US starts a message and nothing else,
+and the message runs to the end of its line. :func:`split` takes a stream
+apart into the two.
 """
 
 SEP = "\x1f"
@@ -16,11 +25,12 @@ ENV_BOOT = "PYTEST_SIGNALS_BOOT"
 ENV_PYTHONPATH = "PYTEST_SIGNALS_PYTHONPATH"
 ENV_MODULE = "PYTEST_SIGNALS_MODULE"
 ENV_FUNCTION = "PYTEST_SIGNALS_FUNCTION"
+ENV_PATH = "PYTEST_SIGNALS_PATH"  # the test process's sys.path (encode_paths)
 PRIVATE_NAME = "__pytest_signals_child__"
 
 # Message types.
 EVENT = "E"  # a log event: time, kind, signal, thread, handler, task, detail, message, ended
-READY = "R"  # instrumentation is in place
+READY = "R"  # instrumentation is in place: the channel's fd, the stack signal ("" without one)
 STARTED = "S"  # the target was found and is about to run
 FAILED = "F"  # the target could not be found or imported: detail
 IGNORED = "I"  # signals that were SIG_IGN at start: detail = comma-separated numbers
@@ -41,8 +51,47 @@ def parse_optional(field: str) -> "str | None":
 
 
 def encode(kind: str, *fields: object) -> bytes:
-    return (SEP.join([kind, *(clean("" if f is None else f) for f in fields)]) + "\n").encode("utf-8", "replace")
+    return ("".join(SEP + clean("" if f is None else f) for f in (kind, *fields)) + "\n").encode("utf-8", "replace")
 
 
 def decode(line: bytes) -> list[str]:
-    return line.decode("utf-8", "replace").rstrip("\n").split(SEP)
+    """The fields of one message (a line from :func:`split`)."""
+    return line.decode("utf-8", "replace").rstrip("\n").split(SEP)[1:]
+
+
+_SEP_BYTE = SEP.encode()
+
+
+def split(data: bytes) -> "tuple[list[bytes], bytes, bytes]":
+    """Take *data* from the channel apart: ``(messages, stack text, rest)``.
+    *rest* is a message not complete yet: hand it back, with what follows."""
+    messages: list[bytes] = []
+    text = bytearray()
+    start = 0
+    while True:
+        lead = data.find(_SEP_BYTE, start)
+        if lead < 0:
+            text += data[start:]
+            return messages, bytes(text), b""
+        text += data[start:lead]
+        end = data.find(b"\n", lead)
+        if end < 0:
+            return messages, bytes(text), data[lead:]
+        messages.append(data[lead : end + 1])
+        start = end + 1
+
+
+def encode_paths(paths: "list[str]") -> str:
+    """A list of paths as one environment variable: each as its length, ":"
+    and itself (a path may hold any character but NUL, os.pathsep included)."""
+    return "".join(f"{len(p)}:{p}" for p in paths)
+
+
+def decode_paths(text: str) -> "list[str]":
+    paths, at = [], 0
+    while at < len(text):
+        colon = text.index(":", at)
+        size = int(text[at:colon])
+        paths.append(text[colon + 1 : colon + 1 + size])
+        at = colon + 1 + size
+    return paths

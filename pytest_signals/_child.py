@@ -12,6 +12,11 @@ reports over a private channel (fd 3 at start, close-on-exec):
   ran, never the loop's internal no-op handler);
 * asyncio tasks a cancellation reached, and how each ended (name and coroutine);
 * ``KeyboardInterrupt`` raised by a handler, and one that reaches the top level.
+
+And, on Linux, it lets the test side ask for the Python stacks of the child's
+threads when a wait on it gives up: faulthandler, registered (in C) for the
+highest real-time signal, writes them on the channel. What the program could
+see of that is said in ``_children/stacks.py``.
 """
 
 import os
@@ -19,7 +24,7 @@ import sys
 import time
 
 from . import _channel
-from ._names import handler_name
+from ._names import handler_name, module_name
 from ._tasks import NOTE_CANCELS, cancelled_event, note_pending_cancels
 
 if False:  # for type checkers only; typing is not imported in the child
@@ -33,6 +38,7 @@ ENV_BOOT = _channel.ENV_BOOT
 ENV_PYTHONPATH = _channel.ENV_PYTHONPATH
 ENV_MODULE = _channel.ENV_MODULE
 ENV_FUNCTION = _channel.ENV_FUNCTION
+ENV_PATH = _channel.ENV_PATH
 PRIVATE_NAME = _channel.PRIVATE_NAME
 # Modules whose frames the program never sees in its tracebacks (the fork
 # server's template runs the target from its own frames).
@@ -110,11 +116,52 @@ def emit(
     )
 
 
+# -- names -----------------------------------------------------------------------
+#
+# The program's own module is ``__main__`` here, and ``app.server`` in the test
+# that imports it: its handlers are named after the module or file the child
+# was started from, so that one handler has one name in the log and in the
+# report. ``spawn("pkg.mod")`` (``-m``) has it in ``__main__.__spec__``; a file
+# is named by where it can be imported from on the child's sys.path.
+
+_main_name: "list[str | None]" = []  # once known
+
+
+def _in_main(handler: object) -> bool:
+    while True:
+        if getattr(handler, "__module__", None) == "__main__":
+            return True
+        inner = getattr(handler, "func", None)  # functools.partial
+        if inner is None or hasattr(handler, "__qualname__"):
+            return False
+        handler = inner
+
+
+def _main_module_name() -> "str | None":
+    if _main_name:
+        return _main_name[0]
+    main = sys.modules.get("__main__")
+    name = getattr(getattr(main, "__spec__", None), "name", None)
+    if not isinstance(name, str) or not name:
+        path = getattr(main, "__file__", None)
+        name = None
+        if isinstance(path, str):
+            real = os.path.realpath
+            entries = [real(p or ".") for p in sys.path if isinstance(p, str)]
+            name = module_name(real(path), entries, os.path.isfile)
+    _main_name.append(name)
+    return name
+
+
+def _handler_name(handler: object) -> str:
+    return handler_name(handler, _main_module_name() if _in_main(handler) else None)
+
+
 # -- signal.signal / signal.getsignal ----------------------------------------------
 
 
 def _observed(handler: "Any") -> "Any":
-    name = handler_name(handler)
+    name = _handler_name(handler)
 
     def observed(signum: int, frame: "Any") -> "Any":
         emit("handled", signum, name)
@@ -181,7 +228,7 @@ def _patched_signal(signalnum: "Any", handler: "Any") -> "Any":
     old = _virtual.pop(signalnum, previous)
     if callable(handler):
         _virtual[signalnum] = handler
-    emit("installed", signalnum, handler_name(handler), detail=f"replaces {handler_name(old)}")
+    emit("installed", signalnum, _handler_name(handler), detail=f"replaces {_handler_name(old)}")
     _send(_channel.DISPOSITION, int(signalnum), _disposition_kind(handler))
     return old
 
@@ -206,7 +253,7 @@ def _patch_unix_events(module: "Any") -> None:
 
         if asyncio.iscoroutine(callback) or asyncio.iscoroutinefunction(callback) or not callable(callback):
             return original_add(self, sig, callback, *args)  # asyncio's own error
-        name = handler_name(callback)
+        name = _handler_name(callback)
 
         @functools.wraps(callback)
         def observed_callback(*cb_args: "Any") -> "Any":
@@ -327,20 +374,83 @@ def _start_coverage() -> None:
         pass
 
 
-def bootstrap() -> None:
-    """Install the instrumentation. Called from the bootstrap sitecustomize."""
-    global _fd, _fd_identity, _pid
+# -- the import path ---------------------------------------------------------------
+#
+# A child imports what the test imports: the test process's sys.path entries
+# that a plain start of the child lacks (pytest's ``pythonpath`` setting, its
+# rootdir entries, a conftest's ``sys.path.insert``) join the child's own,
+# each placed after the entry it follows in the test process (in front of
+# everything when it comes first there), so an entry the test put in front of
+# site-packages stays in front of it and one it appended stays behind. The
+# child's own entries keep their order. multiprocessing's spawn start method
+# hands its children the parent's sys.path for the same reason.
+#
+# A new interpreter has its own path when this runs (from sitecustomize, before
+# Python puts the program's sys.path[0] in front). A fork of the template has
+# the template's, which was started without any PYTHONPATH but the bootstrap
+# folder: its path is the installation's alone (the standard library,
+# site-packages and what their .pth files add), and the child's own is what
+# site makes of PYTHONPATH in front of it: each entry made absolute, the
+# duplicates dropped.
+
+_installation: "list[str] | None" = None  # the template's sys.path, as it started
+_modules_at_bootstrap: "set[str]" = set()  # the template's sys.modules when this ran
+
+
+def _dedupe(paths: "list[str]", seen: "set[str]") -> "list[str]":
+    out = []
+    for path in paths:
+        if path not in seen:
+            seen.add(path)
+            out.append(path)
+    return out
+
+
+def _merged(test_path: "list[str]", own: "list[str]", first: "list[str]") -> "list[str]":
+    """*own* (the child's path after its *first* entry) with the entries of
+    *test_path* that neither has, each after the entry it follows in *test_path*."""
+    result = list(own)
+    have = set(own) | set(first)
+    at = 0
+    for entry in test_path:
+        if entry in have:
+            if entry in own:
+                at = result.index(entry) + 1
+            continue
+        have.add(entry)
+        result.insert(at, entry)
+        at += 1
+    return result
+
+
+def _set_import_path(test_path: "list[str]", pythonpath: "str | None", forked: bool) -> None:
+    first = [] if not forked or getattr(sys.flags, "safe_path", False) else sys.path[:1]
+    if forked and _installation is not None:
+        entries = [] if not pythonpath else [os.path.abspath(p) for p in pythonpath.split(os.pathsep)]
+        own = _dedupe(entries + _installation, set())
+    else:
+        own = sys.path[len(first) :]
+    sys.path[:] = first + _merged(test_path, own, first)
+
+
+def bootstrap(forked: bool = False) -> None:
+    """Install the instrumentation. Called from the bootstrap sitecustomize,
+    and again in each fork of the template (*forked*)."""
+    global _fd, _fd_identity, _pid, _installation, _modules_at_bootstrap
     environ = os.environ
     boot = environ.pop(ENV_BOOT, None)
     if boot is not None:
         sys.path[:] = [p for p in sys.path if p != boot]
     if environ.pop(ENV_CHANNEL, None) is None:
-        return  # the fork server's template: its forks call this again
+        # The fork server's template: its forks call this again.
+        _installation, _modules_at_bootstrap = list(sys.path), set(sys.modules)
+        return
     pythonpath = environ.pop(ENV_PYTHONPATH, None)
     if pythonpath is None:  # there was none
         environ.pop("PYTHONPATH", None)
     else:
         environ["PYTHONPATH"] = pythonpath
+    _set_import_path(_channel.decode_paths(environ.pop(ENV_PATH, "")), pythonpath, forked)
     try:
         # The channel leaves fd 3 for the program (a plain start has nothing there).
         high = os.dup2(CHANNEL_FD, _high_fd(), inheritable=False)
@@ -362,7 +472,7 @@ def bootstrap() -> None:
         if name in sys.modules:
             _POST_IMPORT.pop(name)(sys.modules[name])
     sys.meta_path.insert(0, finder)
-    _send(_channel.READY)
+    _send(_channel.READY, high, _register_stacks(high))
     # Out of sys.modules, so the program sees the modules it would see without
     # us (a "pkg:function" target finds this module under a private name).
     this = sys.modules[__name__]
@@ -378,6 +488,28 @@ def bootstrap() -> None:
         _start_coverage()
     if ENV_FUNCTION in environ:
         sys.modules[PRIVATE_NAME] = this
+
+
+def _register_stacks(fd: int) -> "int | str":
+    """faulthandler's C handler for the stack signal, writing every thread's
+    stack on *fd*: the signal, or "" without one. Only where the test side can
+    tell when it has written them all (Linux's /proc), and only while the
+    signal is at its default. Python's own table is not told: ``getsignal``
+    still says ``SIG_DFL``, as without the instrumentation."""
+    signum = getattr(_signal, "SIGRTMAX", None)
+    if signum is None or not sys.platform.startswith("linux") or _safe_getsignal(signum) != 0:
+        return ""
+    loaded = "faulthandler" in sys.modules
+    try:
+        import faulthandler
+
+        faulthandler.register(signum, file=fd, all_threads=True, chain=False)
+    except (ImportError, OSError, RuntimeError, ValueError):
+        return ""
+    finally:
+        if not loaded:
+            sys.modules.pop("faulthandler", None)  # as a plain start has it; its C state stays
+    return int(signum)
 
 
 def _safe_getsignal(signum: int) -> object:

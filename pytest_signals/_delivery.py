@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Callable, Generator
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn, get_args
 
 from ._awaiting import running_trio
 from ._events import SignalEvent
@@ -21,7 +21,13 @@ _CREATE = (
     threading.RLock()
 )  # one for all deliveries, taken only when someone waits (re-entrant: a handler may complete one)
 
-OUTCOMES = ("handled", "queued", "ignored", "default", "blocked", "exited", "sent")
+Outcome = Literal["handled", "queued", "ignored", "default", "blocked", "exited", "sent"]
+"""What became of a signal: :attr:`Delivery.outcome`."""
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
+
+Via = Literal["raise", "kill", "group", "tty"]
+"""How a signal is sent: ``send_signal(via=...)``, :attr:`Delivery.via`."""
+VIAS: tuple[Via, ...] = get_args(Via)
 
 
 class Delivery:
@@ -30,7 +36,10 @@ class Delivery:
     Attributes:
         signal: the signal sent.
         target: pid of the process it was sent to.
-        via: how it was sent (``"raise"``, ``"kill"``).
+        via: how it was sent: ``"raise"`` (``signal.raise_signal``, to the
+            test process), ``"kill"`` (``os.kill``, or a spawned child's
+            pidfd), ``"group"`` (the spawned child's process group) or
+            ``"tty"`` (the key typed into the spawned child's terminal).
         outcome: ``"handled"`` (a Python handler ran), ``"queued"`` (handed
             to an event loop's ``add_signal_handler``: the loop runs the callback
             on a later iteration), ``"ignored"``
@@ -52,19 +61,26 @@ class Delivery:
     (in asyncio or trio, without blocking the loop).
     """
 
+    signal: int
+    target: int
+    via: Via
+    outcome: Outcome
+    handler: str | None
+    events: tuple[SignalEvent, ...]
+
     def __init__(
         self,
         signal: int,
         target: int,
-        via: str,
+        via: Via,
         on_timeout: Callable[[float], NoReturn] | None = None,
     ) -> None:
         self.signal = signal
         self.target = target
         self.via = via
         self.outcome = "sent"
-        self.handler: str | None = None
-        self.events: tuple[SignalEvent, ...] = ()
+        self.handler = None
+        self.events = ()
         self.default_timeout: float | None = None
         self.loop_bound = False
         self._finished = False
@@ -96,7 +112,7 @@ class Delivery:
         """True once the outcome is known."""
         return self._finished
 
-    def _complete(self, outcome: str, handler: str | None, events: tuple[SignalEvent, ...]) -> None:
+    def _complete(self, outcome: Outcome, handler: str | None, events: tuple[SignalEvent, ...]) -> None:
         self.outcome = outcome
         self.handler = handler
         self.events = events

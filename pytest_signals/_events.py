@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar, overload
+from typing import Any, Literal, NoReturn, TypeVar, get_args, overload
 
 from ._compat import monotonic
 from ._names import handler_name as handler_name
@@ -36,7 +36,7 @@ def _as_signal(signum: int) -> int:
     return member
 
 
-EVENT_KINDS = (
+EventKind = Literal[
     "sent",
     "installed",
     "handled",
@@ -46,7 +46,12 @@ EVENT_KINDS = (
     "cancelled",
     "exited",
     "removed",
-)
+]
+"""What a :class:`SignalEvent` records: its :attr:`~SignalEvent.kind`."""
+EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
+
+Ended = Literal["cancelled", "returned", "raised"]
+"""How a task a cancellation reached ended: :attr:`SignalEvent.ended`."""
 
 _UNSET: Any = object()
 _Exc = TypeVar("_Exc", bound=BaseException)
@@ -83,7 +88,7 @@ class SignalEvent:
             else); None for other kinds.
     """
 
-    kind: str
+    kind: EventKind
     signal: int | None
     pid: int
     thread: str
@@ -93,7 +98,7 @@ class SignalEvent:
     detail: str = ""
     message: str | None = None
     target: int | None = None
-    ended: str | None = None
+    ended: Ended | None = None
 
     @property
     def signal_name(self) -> str | None:
@@ -174,7 +179,7 @@ class SignalLog(Sequence[SignalEvent]):
 
     def record(
         self,
-        kind: str,
+        kind: EventKind,
         signum: int | None,
         *,
         handler: str | None = None,
@@ -185,7 +190,7 @@ class SignalLog(Sequence[SignalEvent]):
         thread: str | None = None,
         at: float | None = None,
         target: int | None = None,
-        ended: str | None = None,
+        ended: Ended | None = None,
     ) -> SignalEvent:
         """Append an event. Used by the plugin; safe to call from a handler,
         and from a handler that interrupted another call of it."""
@@ -219,7 +224,7 @@ class SignalLog(Sequence[SignalEvent]):
 
     async def wait_for(
         self,
-        kind: str,
+        kind: EventKind,
         signal: object = None,
         *,
         task: object = None,
@@ -296,7 +301,7 @@ class SignalLog(Sequence[SignalEvent]):
 
     def filter(
         self,
-        kind: str | None = None,
+        kind: EventKind | None = None,
         signal: object = None,
         *,
         process: object = None,
@@ -433,6 +438,10 @@ class SignalLog(Sequence[SignalEvent]):
     def assert_not_handled(self, sig: object, *, process: object = None) -> None:
         """Assert that no handler for *sig* ran.
 
+        Args:
+            sig: the signal.
+            process: only look in this process (a pid or a spawned process); None for any.
+
         Raises:
             AssertionError: listing the calls that did happen and the timeline.
         """
@@ -455,7 +464,14 @@ class SignalLog(Sequence[SignalEvent]):
 
     def assert_keyboard_interrupt(self, *, process: object = None) -> SignalEvent:
         """Assert that a ``KeyboardInterrupt`` was raised by a SIGINT handler
-        (or, in a spawned child, reached its top level)."""
+        (or, in a spawned child, reached its top level); the first such event.
+
+        Args:
+            process: only look in this process (a pid or a spawned process); None for any.
+
+        Raises:
+            AssertionError: none was, with the timeline.
+        """
         __tracebackhide__ = True
         found = self.filter("keyboard_interrupt", process=process)
         if not found:
@@ -478,6 +494,13 @@ class SignalLog(Sequence[SignalEvent]):
         task that caught the cancellation and then returned or raised something
         else passes too (the classic shutdown: ``except CancelledError:
         print("work() cancelled")``); the returned event's ``ended`` says which.
+
+        Args:
+            task: the task's name, or the task.
+            message: the cancel message the task must have ended with (None:
+                none); any message when not given.
+            process: only look in this process (a pid or a spawned process); None for any.
+            absorbed: a task that caught the cancellation passes too.
 
         Raises:
             AssertionError: listing the tasks a cancellation reached (with how

@@ -56,6 +56,7 @@ def serve(base: set[str], tracer: Tracer) -> None:
     gc.freeze()  # forks leave the template's objects (and their pages) alone
     control = socket.socket(fileno=CONTROL_FD)
     try:
+        control.sendall(f"M {_what_a_fork_has()!r}\n".encode())
         _serve(control, base, tracer.deps)
     except BaseException as exc:  # its last word, for the status of every child it had not reported
         try:  # noqa: SIM105 - contextlib would be one more module to hide
@@ -63,6 +64,17 @@ def serve(base: set[str], tracer: Tracer) -> None:
         except OSError:
             pass
         raise
+
+
+def _what_a_fork_has() -> dict[str, list[str]]:
+    """For pytest, which decides whether a child's import path lets it be
+    forked: the installation's path every fork builds on, and the top-level
+    names of the modules a fork has loaded already (all of them; and those
+    loaded after the instrumentation put a child's path in place)."""
+    child_module = sys.modules["pytest_signals._child"]
+    loaded = {name.partition(".")[0] for name in sys.modules}
+    early = {name.partition(".")[0] for name in child_module._modules_at_bootstrap}
+    return {"path": list(child_module._installation or []), "loaded": sorted(loaded), "late": sorted(loaded - early)}
 
 
 def _serve(control: socket.socket, base: set[str], deps: dict[str, set[str]]) -> None:
@@ -277,7 +289,7 @@ def _child(
         if not getattr(sys.flags, "safe_path", False):
             sys.path[0] = entry
         child_module = sys.modules["pytest_signals._child"]
-        child_module.bootstrap()  # instrumentation, as a fresh start's sitecustomize installs it
+        child_module.bootstrap(forked=True)  # instrumentation (and sys.path), as a fresh start's sitecustomize
         hidden = {}
         for name in list(sys.modules):
             if name not in base and name != child_module.PRIVATE_NAME:

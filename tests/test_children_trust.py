@@ -311,7 +311,7 @@ def test_the_pid_of_a_spawned_child_is_that_child(pytester: pytest.Pytester, run
             proc = spawn("app.py")
             proc.wait_for_handler(signal.SIGTERM)
             delivery = send_signal(signal.SIGTERM, to=proc.pid).wait()
-            assert delivery.outcome == "handled" and delivery.handler == "__main__.on_term"
+            assert delivery.outcome == "handled" and delivery.handler == "app.on_term"
             assert proc.wait() == 3
             try:
                 send_signal(signal.SIGTERM, to=proc.pid)  # its number may be anyone's now

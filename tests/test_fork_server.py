@@ -17,7 +17,7 @@ async def main():
 
 asyncio.run(main())
 print(sys.argv, __name__, __file__, __spec__, __package__, type(__loader__).__name__)
-print(sys.path[0], os.getcwd(), os.environ.get("PROBE"), "PYTEST_SIGNALS_CHANNEL" in os.environ)
+print(sys.path, os.getcwd(), os.environ.get("PROBE"), "PYTEST_SIGNALS_CHANNEL" in os.environ)
 print(sorted(sys.modules))
 print([signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE, signal.SIGCHLD)])
 print(sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])), signal.set_wakeup_fd(-1))
@@ -58,7 +58,11 @@ def test_probe(spawn, ending, request, monkeypatch):
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(soft, 300) - n, hard))
     try:
-        proc = spawn(root / "sub" / "probe.py", ending, env={"PROBE": "yes", "TZ": f"T{'ABCD'[n]}Z-{n}", **BIG})
+        # A PYTHONPATH the fork applies as site does: relative, empty (the working
+        # directory), repeated, and the script's own folder.
+        pythonpath = os.pathsep.join(["rel", "", str(root / "sub"), str(root / "sub"), "rel"])
+        env = {"PROBE": "yes", "TZ": f"T{'ABCD'[n]}Z-{n}", "PYTHONPATH": pythonpath, **BIG}
+        proc = spawn(root / "sub" / "probe.py", ending, env=env)
         code = proc.wait()
     finally:
         os.umask(umask)
@@ -77,7 +81,7 @@ ENDINGS = ["normal", "keyboard-interrupt", "system-exit", "error"]
 def test_forked_children_are_indistinguishable_from_new_interpreters(pytester: pytest.Pytester, run) -> None:
     """The same program, forked from the template and started as a new
     interpreter: same output, same traceback, same exit, same modules, fds,
-    dispositions, session, argv, path, __main__; the working directory, umask,
+    dispositions, session, argv, sys.path (all of it), __main__; the working directory, umask,
     resource limits, time zone and environment the test set up."""
     if os.sysconf("SC_ARG_MAX") < 2 * 1024 * 1024:
         pytest.skip("exec takes less than the 1 MiB environment this test sends")
@@ -142,17 +146,19 @@ def test_a_different_start_up_environment_gets_a_new_interpreter(pytester: pytes
         import os
 
         def test_pythonpath(spawn, tmp_path):
-            (tmp_path / "elsewhere.py").write_text("VALUE = 'elsewhere'\\n")
+            (tmp_path / "elsewhere.py").write_text("print('elsewhere', flush=True)\\n")
             proc = spawn("elsewhere", env={"PYTHONPATH": str(tmp_path)})
-            assert proc.wait() == 0
-            assert not proc.forked  # PYTHONPATH is read at start-up: a new interpreter reads it
-            proc = spawn("mod")  # the template was not started with the PYTHONPATH above
+            assert proc.wait() == 0 and proc.stdout == "elsewhere\\n"
+            assert proc.forked  # the fork makes sys.path what PYTHONPATH makes it in a new interpreter
+            proc = spawn("mod")
             assert proc.wait() == 0 and proc.forked
             proc = spawn("mod", env={"UNRELATED": "1"})
             assert proc.wait() == 0 and proc.forked
             proc = spawn("mod", env={"LC_TIME": "POSIX" if os.environ.get("LC_TIME") == "C" else "C"})
             assert proc.wait() == 0
             assert not proc.forked  # the locale: every LC_* variable is the template's or a new interpreter's
+            assert "in LC_TIME, which an interpreter reads as it starts" in proc.exec_reason
+            assert proc.start_method == "exec" and "a new interpreter (its start-up environment" in repr(proc)
         """,
     )
     run("--signal-start-method=forkserver").assert_outcomes(passed=1)
@@ -305,7 +311,7 @@ from pytest_signals._children.fork_server import FORK_SERVER
 
 def fork(script):
     env = command_module.environment(None, {})
-    assert FORK_SERVER.serves(env, env)
+    assert FORK_SERVER.refusal(env, env, timeout=30) is None
     pipes = [os.pipe() for _ in range(4)]
     theirs = [pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]]
     request = {"kind": "file", "argv": [sys.executable, str(script)], "env": env, "cwd": None}

@@ -45,7 +45,7 @@ def test_graceful_shutdown(pytester: pytest.Pytester, run, server) -> None:
             delivery = send_signal(signal.SIGTERM, to=proc)
             assert isinstance(delivery, Delivery)
             assert delivery.wait() is delivery
-            assert delivery.outcome == "handled" and delivery.handler == "__main__.on_term"
+            assert delivery.outcome == "handled" and delivery.handler == "server.on_term"
             assert proc.wait() == 0
             assert proc.returncode == 0 and proc.exit_signal is None and not proc.keyboard_interrupt
             assert proc.expect("shutting down").group(0) == "shutting down"
@@ -249,7 +249,7 @@ def test_loop_handlers_in_the_child(pytester: pytest.Pytester, run) -> None:
             proc = spawn("loop.py")
             proc.wait_for_handler(signal.SIGTERM)
             hup = send_signal(signal.SIGHUP, to=proc).wait()
-            assert hup.outcome == "handled" and hup.handler == "partial(__main__.on_signal)"
+            assert hup.outcome == "handled" and hup.handler == "partial(loop.on_signal)"
             send_signal(signal.SIGTERM, to=proc).wait()
             assert proc.wait() == 0
             signal_log.assert_handled(signal.SIGHUP, times=1, process=proc)

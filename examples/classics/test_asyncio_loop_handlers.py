@@ -23,7 +23,7 @@ def test_handlers_run_in_order_each_after_its_yield(spawn, signal_log):
     # The plugin saw the same: one call per signal, of the partial, in order.
     calls = signal_log.filter("handled", process=proc)
     assert [e.signal_name for e in calls] == sent
-    assert {e.handler for e in calls} == {"partial(__main__.handler)"}
+    assert {e.handler for e in calls} == {"partial(loop_handlers.handler)"}
 
 
 @pytest.mark.asyncio

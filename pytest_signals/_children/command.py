@@ -102,6 +102,44 @@ def command(target: object, args: list[str], cwd: str | None) -> tuple[list[str]
     return [python, "-m", target, *args], {_channel.ENV_MODULE: target}, "module"
 
 
+def template_environment() -> dict[str, str]:
+    """The environment the fork server's template starts with: a spawned
+    child's, without the test's PYTHONPATH (each fork applies its own: see
+    ``_child.py``)."""
+    return environment({"PYTHONPATH": None}, {})
+
+
+def first_entry(kind: str, argv: list[str], cwd: str | None) -> str:
+    """The folder a Python child's ``sys.path[0]`` names: a script's own
+    (symbolic links resolved), or the working directory for ``-m`` and for
+    ``-c`` (whose ``""`` means it)."""
+    here = os.path.abspath(cwd or os.getcwd())
+    if kind == "file":
+        return os.path.dirname(os.path.realpath(os.path.join(here, argv[1])))
+    return here
+
+
+def import_path(kind: str, argv: list[str], cwd: str | None) -> list[str]:
+    """The test process's sys.path, for a child to take the entries its own
+    lacks from (``_child.py`` merges them): absolute, each once, without the
+    child's own first entry and the folder of the script that started pytest
+    (a console script's ``bin``, which is that script's first entry, not an
+    import path the tests set up)."""
+    skip = {first_entry(kind, argv, cwd)}
+    script = sys.argv[0] if sys.argv else ""
+    if script and os.path.isfile(script):
+        skip.update({os.path.dirname(os.path.abspath(script)), os.path.dirname(os.path.realpath(script))})
+    paths: list[str] = []
+    for entry in sys.path:
+        if not isinstance(entry, (str, os.PathLike)):
+            continue
+        path = os.path.abspath(os.fspath(entry))  # relative to the test's working directory, where it was added
+        if path not in skip:
+            skip.add(path)
+            paths.append(path)
+    return paths
+
+
 def environment(
     overrides: Mapping[str, str | None] | None, extra: dict[str, str], instrumented: bool = True
 ) -> dict[str, str]:

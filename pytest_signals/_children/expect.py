@@ -19,9 +19,6 @@ class Expected(NamedTuple):
     match: re.Match[str]
 
 
-Expected.__module__ = "pytest_signals"  # as users import it
-
-
 def search(
     watch: ChildWatch,
     mode: str,

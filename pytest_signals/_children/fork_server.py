@@ -3,11 +3,25 @@ as new interpreters (the pytest side; the template is ``_template.py``).
 
 A fresh interpreter that imports asyncio costs tens of milliseconds; a fork of
 a template that already has costs about one. The template is started on the
-first ``spawn`` that can use it, with the environment such a child gets, and
-serves every later one whose start-up environment (``PYTHON*`` and ``LC_*``
-variables, ``LANG``) is the same and whose resource limits a fork can reach.
-Others, terminal children, and every child on platforms where forking is not
-the choice (``signal_start_method``), start as a new interpreter.
+first ``spawn`` that can use it, with the environment such a child gets (but
+no PYTHONPATH), and serves every later one whose start-up environment
+(``PYTHON*`` and ``LC_*`` variables, ``LANG``) is the same apart from
+PYTHONPATH, and whose resource limits a fork can reach. Others, terminal
+children, and every child on platforms where forking is not the choice
+(``signal_start_method``), start as a new interpreter; the child's
+``exec_reason`` says which reason it was (:meth:`ForkServer.refusal`).
+
+PYTHONPATH and the test's import path are applied in the fork (``_child.py``
+builds the child's sys.path as site would have), when that is faithful: a
+new interpreter finds each module it imports on that path, while a fork
+already has the modules the template imported. So a child whose path has,
+in a folder the template's lacks, a module or regular package named like one
+the template had loaded (or a ``sitecustomize``/``usercustomize``, which only
+a new interpreter runs as it starts) starts as a new interpreter. Names are
+checked against what the template reports it has (the ``M`` message): for
+PYTHONPATH folders, every module; for the test's entries, which a new
+interpreter's instrumentation adds only once its start-up imports are done,
+those loaded after that.
 
 The template is not pytest's child: it forks once at its start and the first
 process exits, so code under test that reaps every child (``waitpid(-1)``)
@@ -23,6 +37,9 @@ The wire format, over one stream socket. pytest sends requests: a line
 ride with the request's first byte. The template sends lines:
 
 * ``T pid``: its own pid, first;
+* ``M {...}``: then, once it has imported what it preloads, what every fork
+  has (a Python literal: the installation's sys.path, the top-level names of
+  its modules);
 * ``P id pid 0|1``: the child forked for request *id*, with its pidfd
   attached when the last field is 1;
 * ``E id reason``: no child for request *id* (fork failed);
@@ -49,12 +66,19 @@ import threading
 from collections.abc import Mapping
 from typing import NamedTuple
 
+from .. import _channel
 from .._compat import monotonic
 from .._threads import start_thread
 from .status import StatusUnknown
 
 _TEMPLATE_MAIN = os.path.join(os.path.dirname(os.path.dirname(__file__)), "_bootstrap", "template.py")
-_PER_SPAWN = ("PYTEST_SIGNALS_CHANNEL", "PYTEST_SIGNALS_MODULE", "PYTEST_SIGNALS_FUNCTION")
+_PER_SPAWN = (
+    _channel.ENV_CHANNEL,
+    _channel.ENV_MODULE,
+    _channel.ENV_FUNCTION,
+    _channel.ENV_PATH,
+    _channel.ENV_PYTHONPATH,
+)
 _MAX_FDS = 16  # per read; one reply carries at most one
 _NO_SIGPIPE = getattr(socket, "MSG_NOSIGNAL", 0)  # a test may have set SIGPIPE to SIG_DFL
 _CLOEXEC = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
@@ -67,6 +91,67 @@ _SILENT_DEATH = "ended without a last word (killed: SIGKILL, the OOM killer; or 
 def startup_environment(env: Mapping[str, str]) -> dict[str, str]:
     """What an interpreter reads from *env* when it starts."""
     return {k: v for k, v in env.items() if k.startswith(("PYTHON", "LC_")) or k == "LANG"}
+
+
+def _differences(env: Mapping[str, str], template: Mapping[str, str]) -> list[str]:
+    """The start-up variables of *env* that differ from *template*'s, but
+    PYTHONPATH (which a fork applies)."""
+    mine, theirs = startup_environment(env), startup_environment(template)
+    return sorted(k for k in set(mine) | set(theirs) if k != "PYTHONPATH" and mine.get(k) != theirs.get(k))
+
+
+_AT_START = ("sitecustomize", "usercustomize")  # imported by site as an interpreter starts
+_listings: dict[tuple[str, int, int], dict[str, str]] = {}
+
+
+def _importable(folder: str) -> dict[str, str] | None:
+    """The top-level modules and regular packages in *folder*, by name (to
+    the file's name); None when it is not a folder. A folder without
+    ``__init__`` is a namespace portion, which never hides a module."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return {}  # missing: it hides nothing
+    import stat
+
+    if not stat.S_ISDIR(info.st_mode):
+        return None
+    key = (folder, info.st_ino, info.st_mtime_ns)
+    found = _listings.get(key)
+    if found is None:
+        from importlib.machinery import EXTENSION_SUFFIXES
+
+        suffixes = (".py", ".pyc", *EXTENSION_SUFFIXES)
+        found = {}
+        with contextlib.suppress(OSError), os.scandir(folder) as entries:
+            for entry in entries:
+                name = entry.name
+                if name.endswith(suffixes):
+                    found.setdefault(name.partition(".")[0], name)
+                elif entry.is_dir() and any(os.path.exists(os.path.join(entry.path, "__init__" + s)) for s in suffixes):
+                    found.setdefault(name, name + os.sep)
+        _listings[key] = found
+    return found
+
+
+def _hides(folder: str, names: set[str], where: str, at_start: bool = True) -> str | None:
+    """Why *folder* on a child's import path keeps it from being forked, or
+    None. *at_start*: it is on the path while site imports ``sitecustomize``."""
+    found = _importable(folder)
+    if found is None:
+        return (
+            f"{where} {folder} is not a folder (a zip archive?): its modules cannot be checked against the template's"
+        )
+    for name in _AT_START if at_start else ():
+        if name in found:
+            return f"{where} {folder} has {found[name]}, which a new interpreter runs as it starts (a fork cannot)"
+    hidden = sorted(names & set(found))
+    if not hidden:
+        return None
+    return (
+        f"{where} {folder} has {found[hidden[0]]}, which would hide the module {hidden[0]!r} that the fork "
+        "server's template had imported"
+    )
 
 
 def read_umask() -> int:
@@ -137,21 +222,72 @@ class ForkServer:
         self._dead = False
         self._death = ""  # how the template ended, for people
         self._baseline: dict[str, str] = {}
+        self._installation: set[str] = set()  # the template's sys.path (M)
+        self._loaded: set[str] = set()  # top-level names of its modules (M)
+        self._loaded_late: set[str] = set()  # those loaded after its instrumentation's bootstrap (M)
 
-    def serves(self, env: Mapping[str, str], baseline: Mapping[str, str]) -> bool:
-        """Whether a child with *env* can be forked from the template, which is
-        started (on first use) with *baseline*, the environment of a child
-        spawned without ``env=``, and with the test process's resource limits."""
-        if self._owner != os.getpid():
-            self._baseline = dict(baseline)
-            return startup_environment(env) == startup_environment(baseline)
-        if self._dead or startup_environment(env) != self._startup:
-            return False
+    def refusal(
+        self,
+        env: Mapping[str, str],
+        baseline: Mapping[str, str],
+        *,
+        timeout: float,
+        cwd: str | None = None,
+        first: str | None = None,
+    ) -> str | None:
+        """Why a child with *env*, working directory *cwd* and *first* as its
+        ``sys.path[0]`` cannot be forked from the template; None when it can. On first use, starts the
+        template with *baseline* (the environment of a child spawned without
+        ``env=``, without PYTHONPATH) and the test process's resource limits:
+        whether a child's import path can be forked depends on what the
+        template has imported.
+
+        Raises:
+            ForkServerError: the template did not start within *timeout*.
+        """
+        with self._lock:
+            if self._owner != os.getpid():
+                if _differences(env, baseline):
+                    return self._refused_environment(env, baseline)
+                self._baseline = dict(baseline)
+                self._start(baseline, monotonic() + timeout, timeout)
+        with self._cond:
+            if self._dead:
+                return f"the fork server's template (pid {self.pid}) {self._death}"
+        if _differences(env, self._startup):
+            return self._refused_environment(env, self._startup)
         for number, (_, hard) in read_rlimits().items():
             template = self._limits.get(number)
             if template is None or not _at_most(hard, template[1]):
-                return False  # only a new interpreter, started from here, has that hard limit
-        return True
+                # only a new interpreter, started from here, has that hard limit
+                return f"its hard limit of {_rlimit_name(number)} is above the template's, which a fork cannot raise"
+        return self._refused_path(env, cwd, first)
+
+    def _refused_environment(self, env: Mapping[str, str], template: Mapping[str, str]) -> str:
+        names = ", ".join(_differences(env, template))
+        return (
+            f"its start-up environment differs from the fork server's template's in {names}, which an "
+            "interpreter reads as it starts (a fork cannot apply it)"
+        )
+
+    def _refused_path(self, env: Mapping[str, str], cwd: str | None, first: str | None) -> str | None:
+        here = cwd or os.getcwd()
+        if first is not None:  # comes in front of everything once the interpreter has started (as the test's do)
+            why = _hides(first, self._loaded_late, "its sys.path[0] folder", at_start=False)
+            if why is not None:
+                return why
+        pythonpath = env.get(_channel.ENV_PYTHONPATH)  # the child's own (PYTHONPATH starts with the bootstrap's)
+        own = [] if not pythonpath else [os.path.normpath(os.path.join(here, p)) for p in pythonpath.split(os.pathsep)]
+        for folder in dict.fromkeys(own):
+            why = _hides(folder, self._loaded, "the PYTHONPATH entry")
+            if why is not None:
+                return why
+        for folder in _channel.decode_paths(env.get(_channel.ENV_PATH, "")):
+            if folder not in self._installation and folder not in own:
+                why = _hides(folder, self._loaded_late, "the test's sys.path entry")
+                if why is not None:
+                    return why
+        return None
 
     def spawn(self, request: dict[str, object], fds: list[int], timeout: float) -> Forked:
         """Fork a child for *request* (``kind``, ``argv``, ``env``, ``cwd``)
@@ -308,7 +444,7 @@ class ForkServer:
         finally:
             theirs.close()
         try:
-            self.pid = _first_message(ours, deadline, bound)
+            self.pid, has = _first_messages(ours, deadline, bound)
         except BaseException as exc:
             ours.close()
             with contextlib.suppress(OSError):
@@ -322,6 +458,8 @@ class ForkServer:
             self._sock, self._owner, self._dead, self._death = ours, os.getpid(), False, ""
             self._startup = startup_environment(env)
             self._limits = limits
+            self._installation = set(has["path"])
+            self._loaded, self._loaded_late = set(has["loaded"]), set(has["late"])
             for table in (self._replies, self._statuses, self._abandoned, self._late, self._overdue, self._released):
                 table.clear()
         start_thread(self._dispatch, "pytest-signals fork server", (ours,))
@@ -433,23 +571,41 @@ def _late_note(pid: int, status: int) -> str:
     return f"{what} ended before it could be stopped ({ended})"
 
 
-def _first_message(sock: socket.socket, deadline: float, bound: float) -> int:
-    """The template's pid, which it sends first (it is the first process's child)."""
+def _first_messages(sock: socket.socket, deadline: float, bound: float) -> tuple[int, dict[str, list[str]]]:
+    """The template's pid, which it sends first (it is the first process's
+    child), and what every fork has (``M``), which it sends once ready."""
     poller = select.poll()
     poller.register(sock, select.POLLIN)
-    line = b""
-    while not line.endswith(b"\n"):
+    data = b""
+    while data.count(b"\n") < 2:
         remaining = deadline - monotonic()
         if remaining <= 0 or not poller.poll(remaining * 1000):
             raise ForkServerError(f"the fork server's template did not start within {bound:g}s")
-        chunk = sock.recv(64)  # nothing follows this line until pytest sends a request
+        chunk = sock.recv(1 << 16)  # nothing follows these two lines until pytest sends a request
         if not chunk:
-            raise ForkServerError(f"the fork server's template exited as it started (it sent {line!r})")
-        line += chunk
-    kind, _, pid = line.decode().strip().partition(" ")
+            raise ForkServerError(f"the fork server's template exited as it started (it sent {data[:200]!r})")
+        data += chunk
+    first, second = data.decode(errors="surrogateescape").split("\n")[:2]
+    kind, _, pid = first.partition(" ")
     if kind != "T" or not pid.isdigit():
-        raise ForkServerError(f"the fork server's template started with {line!r}, not its pid")
-    return int(pid)
+        raise ForkServerError(f"the fork server's template started with {first[:200]!r}, not its pid")
+    kind, _, literal = second.partition(" ")
+    import ast
+
+    try:
+        has = ast.literal_eval(literal) if kind == "M" else None
+    except (ValueError, SyntaxError):
+        has = None
+    if not isinstance(has, dict) or not all(isinstance(has.get(k), list) for k in ("path", "loaded", "late")):
+        raise ForkServerError(f"the fork server's template sent {second[:200]!r}, not what its forks have")
+    return int(pid), has
+
+
+def _rlimit_name(number: int) -> str:
+    import resource
+
+    names = [name for name in dir(resource) if name.startswith("RLIMIT_") and getattr(resource, name) == number]
+    return names[0] if names else f"resource {number}"
 
 
 def _reap_first(pid: int, deadline: float) -> None:

@@ -14,19 +14,22 @@ import os
 import re
 import signal
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, Literal, NoReturn
 
 from .._compat import monotonic
-from .._delivery import Delivery
+from .._delivery import Delivery, Via
+from .._events import EventKind, SignalEvent
 from .._signals import default_action, resolve_signal, signal_name
 from .expect import Expected, pattern_of, patterns_of, search
 from .output import Found
 from .watch import ChildState, ChildWatch
 
 if TYPE_CHECKING:
-    from .._events import SignalEvent, SignalLog
+    from .._events import SignalLog
 
+StartMethod = Literal["forkserver", "exec"]
 _TAIL = 2000
+_STACKS_BOUND = 5.0  # to wait for a stuck child's stacks, at most
 
 
 class SpawnError(RuntimeError):
@@ -52,6 +55,12 @@ class SpawnedProcess:
         instrumented: True for Python targets, which report handler calls.
         forked: True when it was forked from the fork server's template
             (``signal_start_method``), False for a new interpreter.
+        exec_reason: why a Python child was started as a new interpreter
+            rather than forked from the template (``"tty=True: ..."``,
+            ``"signal_start_method=exec"``, a start-up variable a fork
+            cannot apply, a folder on its import path that would hide a
+            module the template had imported...); None when it was forked,
+            and for a command.
 
     Everything it reports lands in the test's ``signal_log``, tagged with its
     pid: ``signal_log.assert_handled(signal.SIGTERM, process=proc)``.
@@ -69,9 +78,11 @@ class SpawnedProcess:
         timeout: float,
         watch: ChildWatch,
         forked: bool = False,
+        exec_reason: str | None = None,
     ) -> None:
         self.pid = pid
         self.forked = forked
+        self.exec_reason = None if forked or not instrumented else exec_reason
         self.argv = argv
         self.target = target
         self.tty = tty
@@ -87,7 +98,22 @@ class SpawnedProcess:
 
     def __repr__(self) -> str:
         with self._watch.read() as state:
-            return f"<SpawnedProcess pid={self.pid} {self.target!r} {state.describe_exit()}>"
+            return f"<SpawnedProcess pid={self.pid} {self.target!r} {state.describe_exit()}, {self.started_as}>"
+
+    @property
+    def start_method(self) -> StartMethod:
+        """``"forkserver"`` (forked from the fork server's template) or
+        ``"exec"`` (a new interpreter, or the command itself)."""
+        return "forkserver" if self.forked else "exec"
+
+    @property
+    def started_as(self) -> str:
+        """How it was started, for people: forked, or a new interpreter and why."""
+        if self.forked:
+            return "forked from the fork server's template"
+        if not self.instrumented:
+            return "a command, started as itself"
+        return f"a new interpreter ({self.exec_reason})" if self.exec_reason else "a new interpreter"
 
     # -- state -------------------------------------------------------------------
 
@@ -120,6 +146,7 @@ class SpawnedProcess:
             return state.top_level_interrupt
 
     def is_alive(self) -> bool:
+        """True until the child has ended (its status known or not)."""
         with self._watch.read() as state:
             return not state.ended
 
@@ -159,6 +186,9 @@ class SpawnedProcess:
         """Wait for the child to end and return its ``returncode`` (None when
         its status cannot be known: see :attr:`status_unknown`).
 
+        Args:
+            timeout: seconds to wait; ``signal_timeout`` if None.
+
         Raises:
             WaitFailed: it did not exit in time (the timeline and the tail of
                 its output say what it was doing). An ``AssertionError``.
@@ -177,6 +207,10 @@ class SpawnedProcess:
         the previous match, as pexpect does, and return the match. Positions
         in the match (``start()``, ``end()``) are within the text it searched.
 
+        Args:
+            pattern: a ``str`` or compiled ``re.Pattern`` of ``str``.
+            timeout: seconds to wait; ``signal_timeout`` if None.
+
         Raises:
             WaitFailed: no match in time, or the child exited first.
         """
@@ -185,7 +219,16 @@ class SpawnedProcess:
         return self._expect("any", [regex], 1, timeout)[0].match
 
     def expect_exact(self, text: str, timeout: float | None = None) -> re.Match[str]:
-        """:meth:`expect` for plain text: ``"Terminated (1)!"`` matches itself."""
+        """:meth:`expect` for plain text: ``"Terminated (1)!"`` matches itself.
+
+        Args:
+            text: the text, matched as it is.
+            timeout: seconds to wait; ``signal_timeout`` if None.
+
+        Raises:
+            TypeError: *text* is not a ``str``.
+            WaitFailed: it did not appear in time, or the child exited first.
+        """
         __tracebackhide__ = True
         if not isinstance(text, str):
             raise TypeError(f"expect_exact() takes a str, got {text!r}")
@@ -200,6 +243,10 @@ class SpawnedProcess:
         ``(which, match)``, *which* the index of the pattern that matched::
 
             which, match = proc.expect_any(["ready", "error: (.*)"])
+
+        Args:
+            patterns: a non-empty list or tuple of patterns, as :meth:`expect` takes.
+            timeout: seconds to wait; ``signal_timeout`` if None.
 
         Raises:
             WaitFailed: none matched in time, or the child exited first.
@@ -216,6 +263,10 @@ class SpawnedProcess:
         in the order of *patterns*. The next ``expect`` starts after the one
         that ends last.
 
+        Args:
+            patterns: a non-empty list or tuple of patterns, as :meth:`expect` takes.
+            timeout: seconds to wait; ``signal_timeout`` if None.
+
         Raises:
             WaitFailed: some did not match in time (the message names them).
         """
@@ -228,6 +279,11 @@ class SpawnedProcess:
     ) -> list[re.Match[str]]:
         """Wait for *count* matches of *pattern* after the previous match
         ("3 workers booted"); the matches, in order.
+
+        Args:
+            pattern: as :meth:`expect` takes.
+            count: how many matches, at least 1.
+            timeout: seconds to wait; ``signal_timeout`` if None.
 
         Raises:
             ValueError: a count below 1.
@@ -257,6 +313,10 @@ class SpawnedProcess:
         """Return as soon as the child has installed a Python handler for *sig*
         (``signal.signal`` or an event loop's ``add_signal_handler``).
 
+        Args:
+            sig: ``signal.Signals``, a number or a name (``"SIGTERM"``, ``"TERM"``).
+            timeout: seconds to wait; ``signal_timeout`` if None.
+
         Raises:
             ValueError: the child is not a Python target (nothing reports handlers).
             WaitFailed: not installed in time, or the child exited first.
@@ -275,7 +335,7 @@ class SpawnedProcess:
         self._fail(f"expected pid {self.pid} to install a handler for {signal_name(signum)}; {state_text}")
 
     def wait_for_event(
-        self, kind: str, signal: object = None, *, task: str | None = None, timeout: float | None = None
+        self, kind: EventKind, signal: object = None, *, task: str | None = None, timeout: float | None = None
     ) -> SignalEvent:
         """Block (bounded) until this child reports an event of *kind* (and
         *signal*, and *task* name), and return it; one already in the log is
@@ -284,6 +344,12 @@ class SpawnedProcess:
 
             send_signal(signal.SIGTERM, to=proc)
             proc.wait_for_event("cancelled", task="worker")
+
+        Args:
+            kind: the event's :attr:`~SignalEvent.kind`.
+            signal: the event's signal, or None for any.
+            task: the name of the task (for ``"cancelled"``), or None for any.
+            timeout: seconds to wait; ``signal_timeout`` if None.
 
         Raises:
             ValueError: an unknown kind or signal.
@@ -356,6 +422,12 @@ class SpawnedProcess:
 
     def _fail(self, message: str) -> NoReturn:
         __tracebackhide__ = True
+        stacks = ""
+        if self.instrumented and self.is_alive():  # where it is stuck (stacks.py)
+            from .stacks import python_stacks
+
+            shown = python_stacks(self._watch, self._watch.fd("channel"), min(self._timeout, _STACKS_BOUND))
+            stacks = f"\nPython stacks of pid {self.pid}'s threads, as the wait gave up (faulthandler):\n{shown}"
         with self._watch.read() as state:
             exit_state = state.describe_exit()
             if state.channel_closed_early:
@@ -364,7 +436,7 @@ class SpawnedProcess:
         raise self._log.failure(
             WaitFailed(
                 f"{message}\nprocess {self.pid} ({self.target!r}): {exit_state}\n"
-                f"output (last {_TAIL} characters):\n{tail or '(none)'}"
+                f"output (last {_TAIL} characters):\n{tail or '(none)'}{stacks}"
             )
         )
 
@@ -372,8 +444,12 @@ class SpawnedProcess:
 
     def deliver(self, signum: int, via: str | None, timeout: float | None) -> Delivery:
         """Send *signum* (the machinery of ``send_signal(sig, to=proc)``)."""
-        how = via or "kill"
-        if how not in ("kill", "group", "tty"):
+        how: Via
+        if via is None or via == "kill":
+            how = "kill"
+        elif via in ("group", "tty"):
+            how = "group" if via == "group" else "tty"
+        else:
             raise ValueError(f"via={via!r} is not supported for a spawned process: use 'kill', 'group' or 'tty'")
         with self._watch.read() as state:
             if state.ended:
@@ -467,6 +543,10 @@ class SpawnedProcess:
         program to read) when this returns, unless the program left earlier
         input unread (see "Terminals and job control" in the docs).
 
+        Args:
+            data: ``str`` (written as UTF-8) or ``bytes``.
+            timeout: seconds to wait for the child to take it; ``signal_timeout`` if None.
+
         Raises:
             ValueError: its stdin was closed (:meth:`close_stdin`).
             WaitFailed: the child did not take the input in time.
@@ -519,7 +599,11 @@ class SpawnedProcess:
 
     def close(self, grace: float = 1.0) -> bool:
         """Stop (see :meth:`stop`), reap and release everything; True when the
-        child was still running and had to be stopped. Safe to call twice."""
+        child was still running and had to be stopped. Safe to call twice.
+
+        Args:
+            grace: seconds between SIGTERM and SIGKILL.
+        """
         stopped = self.begin_stop()
         self.finish_stop(monotonic() + grace)
         self.release()

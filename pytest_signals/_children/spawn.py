@@ -12,12 +12,23 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .. import _channel
 from .._compat import monotonic
-from .command import command, default_signals, ensure_bytecode, environment, ignored, which
+from .command import (
+    command,
+    default_signals,
+    ensure_bytecode,
+    environment,
+    first_entry,
+    ignored,
+    import_path,
+    template_environment,
+    which,
+)
 from .fork_server import FORK_SERVER
 from .keeper import KEEPER, open_pidfd
 from .process import SpawnedProcess
@@ -56,27 +67,47 @@ class Spawner:
         timeout: float | None = None,
         ignore: Iterable[object] = (),
     ) -> SpawnedProcess:
-        """Start *target* and return its :class:`SpawnedProcess`.
+        """Start *target* in a real child process, and return its :class:`~pytest_signals.SpawnedProcess`.
+
+        The child runs in a session of its own, with default signal
+        dispositions and an empty signal mask (even when pytest itself runs
+        with SIGINT ignored). A Python target runs under the test's
+        interpreter, as it would from a shell, and gets the test's import path
+        (see "A spawned child's import path" below); it reports its handlers,
+        handler calls, cancelled tasks and ``KeyboardInterrupt`` to
+        ``signal_log``. ``spawn`` returns once the child's instrumentation is
+        up (and, for the module targets, once the target was found).
 
         Args:
-            target: ``"pkg.module:function"``, ``"pkg.module"``, a path to a
-                ``.py`` file (run by the test's interpreter, instrumented), a
-                path to any other executable file (run as that program, like
-                a list), or a list of strings (any program, not instrumented).
-            args: become the child's ``sys.argv[1:]``.
-            tty: run it in a pseudo-terminal, as that terminal's foreground job.
-            env: variables added to (or, with None, removed from) the environment.
-            cwd: the child's working directory.
-            timeout: bound of the start-up wait; ``signal_timeout`` if None.
+            target: ``"pkg.module:function"`` (imported and called: its return
+                value is the exit status, and a coroutine function runs under
+                ``asyncio.run``); ``"pkg.module"`` (run as ``python -m``); a
+                path to a ``.py`` file (run as ``python path``); a path to any
+                other executable file (run as that program:
+                ``spawn(sys.executable, "-c", code)``); or a list of strings
+                (any program, looked up in the child's ``PATH``; not
+                instrumented: only its output and exit status are observed).
+            args: strings, the child's ``sys.argv[1:]``.
+            tty: run it in a pseudo-terminal (through ptyprocess) as that
+                terminal's foreground job; ``send_signal(signal.SIGINT,
+                to=proc, via="tty")`` then types Ctrl-C into it.
+            env: variables added to the child's environment (the test
+                process's), or removed from it with None.
+            cwd: the child's working directory (the test's if None).
+            timeout: bound of the start-up wait, and the default of every
+                wait on the process; ``signal_timeout`` if None.
             ignore: signals the child starts with ignored, as its launcher
                 left them: ``("SIGHUP",)`` as under ``nohup``, ``("SIGINT",
                 "SIGQUIT")`` as for a shell's ``cmd &``. Every other signal
                 starts with its default action.
 
         Raises:
-            ValueError: a malformed target or argument.
-            FileNotFoundError: a script or directory that does not exist.
-            SpawnError: the target could not be imported or found (the child's error).
+            ValueError: a malformed target or argument, a path that is neither
+                a ``.py`` file nor an executable program, a bad *env*, a
+                signal in *ignore* that is unknown or cannot be ignored.
+            FileNotFoundError: a script, directory or program that does not exist.
+            SpawnError: the target could not be imported or found (with the child's error).
+            WaitFailed: the child did not start within *timeout*.
         """
         __tracebackhide__ = True
         self._guard.check_active("spawn")
@@ -91,6 +122,8 @@ class Spawner:
             raise FileNotFoundError(f"spawn(cwd={workdir!r}): no such directory")
         ignoring = ignored(ignore)
         argv, extra_env, kind = command(target, [os.fspath(a) for a in args], workdir)
+        if kind != "argv":
+            extra_env[_channel.ENV_PATH] = _channel.encode_paths(import_path(kind, argv, workdir))
         child_env = environment(env, extra_env, instrumented=kind != "argv")
         if kind != "argv":
             ensure_bytecode()
@@ -116,10 +149,11 @@ class Spawner:
         channel_r, channel_w = os.pipe() if instrumented else (-1, -1)
         fds: dict[str, int] = {}
         forked, pidfd = False, None
+        exec_reason: str | None = None
         try:
             try:
-                warm = instrumented and self._guard.settings.forks() and FORK_SERVER.serves(env, environment(None, {}))
-                if warm:
+                exec_reason = self._exec_reason(argv, kind, env, cwd, timeout) if instrumented else None
+                if instrumented and exec_reason is None:
                     pid, forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout, ignore, tty), True
                 elif tty:
                     from .terminal import spawn_in_terminal
@@ -168,6 +202,7 @@ class Spawner:
                 timeout=timeout,
                 watch=watch,
                 forked=forked,
+                exec_reason=exec_reason,
             )
         except BaseException:  # nothing would ever stop it: do it now
             if pidfd is not None:
@@ -184,6 +219,17 @@ class Spawner:
             if kept is not None:
                 KEEPER.release(kept)
             raise
+
+    def _exec_reason(
+        self, argv: list[str], kind: str, env: dict[str, str], cwd: str | None, timeout: float
+    ) -> str | None:
+        """Why a Python child starts as a new interpreter; None when the fork
+        server's template forks it."""
+        method = self._guard.settings.start_method
+        if not self._guard.settings.forks():
+            return f"signal_start_method={method}" + (f" (the choice on {sys.platform})" if method == "auto" else "")
+        first = first_entry(kind, argv, cwd)
+        return FORK_SERVER.refusal(env, template_environment(), timeout=timeout, cwd=cwd, first=first)
 
     @staticmethod
     def _fork(

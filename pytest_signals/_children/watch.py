@@ -44,11 +44,11 @@ import selectors
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from .. import _channel
 from .._compat import monotonic
-from .._delivery import Delivery
+from .._delivery import Delivery, Outcome
 from .._options import DEFAULT_OUTPUT_MEMORY
 from .._signals import resolve_signal, signal_name
 from .._threads import start_thread
@@ -56,7 +56,7 @@ from .output import Output, Stream
 from .status import StatusUnknown
 
 if TYPE_CHECKING:
-    from .._events import SignalEvent, SignalLog
+    from .._events import Ended, EventKind, SignalEvent, SignalLog
 
 
 # How long the end of a terminal child waits for the terminal's end of file
@@ -83,6 +83,9 @@ class ChildState:
     ignored: frozenset[int] = frozenset()  # signals ignored at start
     dispositions: dict[int, str] = dataclasses.field(default_factory=dict)
     top_level_interrupt: bool = False
+    stacks: bytes = b""  # what faulthandler wrote on the channel when the test asked (stacks.py)
+    channel_fd: int | None = None  # the channel's fd in the child
+    stack_signal: int | None = None  # the signal its faulthandler writes the stacks for, if any
     output: Output = dataclasses.field(default_factory=lambda: Output(DEFAULT_OUTPUT_MEMORY))
 
     @property
@@ -274,6 +277,21 @@ class ChildWatch:
                     os.close(self.pidfd)
                 self.pidfd = None
 
+    def channel_unread(self) -> int | None:
+        """How many bytes the child wrote on its channel that are not read
+        and handled yet; None once the channel is closed."""
+        with self._cond:
+            fd = self._fds.get("channel")
+            if fd is None:
+                return None
+            import array
+            import fcntl
+            import termios
+
+            count = array.array("i", [0])
+            fcntl.ioctl(fd, termios.FIONREAD, count, True)
+            return count[0]
+
     def fd(self, name: str) -> int | None:
         with self._cond:
             return self._fds.get(name)
@@ -299,7 +317,7 @@ class ChildWatch:
                     return
         elif kind == "exited":
             for delivery, sent in self._pending:
-                outcome = "default" if self.state.exit_signal == delivery.signal else "exited"
+                outcome: Outcome = "default" if self.state.exit_signal == delivery.signal else "exited"
                 delivery._complete(outcome, None, (sent,) if event is None else (sent, event))
             self._pending.clear()
 
@@ -460,7 +478,13 @@ class ChildWatch:
         return f"{after} (no Python handler for it ran)"
 
     def _read(self, selector: selectors.BaseSelector, fd: int, name: str) -> bool:
-        """Read once from *fd*; False when nothing more is there for now."""
+        """Read once from *fd*; False when nothing more is there for now. The
+        channel is read under the lock, so that :meth:`channel_unread` can
+        tell when all the child wrote has been handled."""
+        with self._cond if name == "channel" else contextlib.nullcontext():
+            return self._read_locked(selector, fd, name)
+
+    def _read_locked(self, selector: selectors.BaseSelector, fd: int, name: str) -> bool:
         try:
             data = os.read(fd, 65536)
         except BlockingIOError:
@@ -479,9 +503,9 @@ class ChildWatch:
         with self._cond:
             state = self.state
             if name == "channel":
-                lines = (self._partial + data).split(b"\n")
-                self._partial = lines.pop()
-                for line in lines:
+                messages, stacks, self._partial = _channel.split(self._partial + data)
+                state.stacks += stacks
+                for line in messages:
                     self._message(_channel.decode(line))
             else:
                 state.output.append(
@@ -500,7 +524,7 @@ class ChildWatch:
             if event_kind == "keyboard_interrupt" and detail == "propagated to the top level" and pid == self.pid:
                 state.top_level_interrupt = True
             self._log.record(
-                event_kind,
+                cast("EventKind", event_kind),  # the child sends only the log's kinds
                 signum,
                 pid=pid,
                 thread=thread,
@@ -509,7 +533,7 @@ class ChildWatch:
                 detail=detail,
                 message=_channel.parse_optional(message),
                 at=float(at),
-                ended=ended or None,
+                ended=cast("Ended", ended) if ended else None,
             )
             if pid == self.pid:
                 self._settle(event_kind, signum, handler or None)
@@ -517,6 +541,9 @@ class ChildWatch:
             return
         elif kind == _channel.READY:
             state.ready = True
+            if len(rest) >= 2:
+                state.channel_fd = int(rest[0]) if rest[0] else None
+                state.stack_signal = int(rest[1]) if rest[1] else None
         elif kind == _channel.STARTED:
             state.started = True
         elif kind == _channel.FAILED:

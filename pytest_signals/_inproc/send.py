@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from .._compat import is_loop_noop, monotonic, running_loop
-from .._delivery import Delivery
+from .._delivery import VIAS, Delivery, Outcome, Via
 from .._names import handler_name
 from .._options import check_timeout
 from .._signals import default_action, is_fatal_by_default, resolve_signal, signal_name
@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 MAX_PID = 2**31 - 1
 
-SELF_VIAS = ("raise", "kill")
-OTHER_VIAS = ("kill",)
+SELF_VIAS: tuple[Via, ...] = ("raise", "kill")
+OTHER_VIAS: tuple[Via, ...] = ("kill",)
+assert set(SELF_VIAS) | set(OTHER_VIAS) <= set(VIAS)
 
 
 class SignalSender:
@@ -56,31 +57,53 @@ class SignalSender:
         sig: object,
         *,
         to: object = None,
-        via: str | None = None,
+        via: Via | None = None,
         timeout: float | None = None,
     ) -> Delivery:
-        """Send *sig*; see the class docstring.
+        """Send a real signal, and return what became of it.
+
+        To the test process (no *to*), the call returns after the Python
+        handler ran, and raises whatever the handler raised (a handler still
+        running after *timeout* is interrupted and fails the test). To a
+        spawned child (``to=proc``, or ``to=proc.pid``: the same), it returns
+        once the signal is sent; the :class:`~pytest_signals.Delivery` completes when the child
+        reports that a handler for the signal ran, or when it ends:
+        ``send_signal(signal.SIGTERM, to=proc).wait()``. Once the child has
+        ended its pid is refused (``ProcessLookupError``: the number may be
+        anyone's by then). To another process the test started, it sends with
+        ``os.kill`` (outcome ``"sent"``: nothing observes it).
 
         Args:
             sig: ``signal.Signals``, a number or a name (``"SIGTERM"``, ``"TERM"``).
             to: None or ``os.getpid()`` for the test process (or the id of one
-                of its threads); the pid of a process the test started (a
-                descendant of the test process); or a process from ``spawn``,
-                or its pid (then the returned Delivery completes when the child
-                reports a handler ran, or exits). Pid 1, pytest's ancestors and
-                any other process are refused.
-            via: ``"raise"`` (``signal.raise_signal``, the default for the test
-                process) or ``"kill"`` (``os.kill``); for a spawned process
-                ``"kill"`` (default), ``"group"`` (its process group) or
-                ``"tty"`` (type the key into its terminal: Ctrl-C, Ctrl-\\, Ctrl-Z;
-                the terminal has processed the key when this returns).
-            timeout: seconds to wait for the handler; ``signal_timeout`` if None.
+                of its threads, which names the whole process); a process from
+                ``spawn``, or its pid; or the pid of another process the test
+                started (one that descends from the test process). Pid 1,
+                pytest's ancestors and any other process are refused.
+            via: for the test process, ``"raise"`` (``signal.raise_signal``,
+                the default) or ``"kill"`` (``os.kill``; the default for a
+                thread's id); for a spawned process, ``"kill"`` (the default:
+                the child itself, through its pidfd on Linux), ``"group"``
+                (its process group: the child and what it started) or ``"tty"``
+                (type the key into its terminal, ``spawn(..., tty=True)``:
+                ``Ctrl-C`` for SIGINT, ``Ctrl-\\`` for SIGQUIT, ``Ctrl-Z`` for SIGTSTP; the
+                terminal has processed the key when this returns); for another
+                process, ``"kill"``.
+            timeout: seconds to wait for the handler (and, for a spawned child,
+                the default of :meth:`~pytest_signals.Delivery.wait`); ``signal_timeout`` if
+                None. A positive number of seconds, at most 2,000,000.
 
         Raises:
-            ValueError: a bad signal, target or *via*, or SIGKILL/SIGSTOP aimed
-                at the test process.
+            ValueError: an unknown signal; SIGKILL or SIGSTOP (or a fault
+                signal without a Python handler) aimed at the test process or
+                one of its threads; a *to* that is not a positive pid, pid 1,
+                one of pytest's ancestors or a process the test did not start;
+                a *via* the target does not take; a bad *timeout*.
+            ProcessLookupError: no process has that pid (or the spawned child
+                has ended).
             RuntimeError: ``via="raise"`` from a thread other than the main
-                thread, or use after the test ended.
+                thread (use ``via="kill"``); from an event loop in another
+                thread; use after the test ended.
         """
         __tracebackhide__ = True
         signum = resolve_signal(sig)
@@ -197,7 +220,7 @@ class SignalSender:
         guard.check_active("send_signal")
         self._refuse_for_self(signum, via)
         observer, log = guard.observer, guard.log
-        delivery = Delivery(signum, os.getpid(), via)
+        delivery = Delivery(signum, os.getpid(), "raise" if via == "raise" else "kill")  # checked just above
         disposition = observer.disposition(signum)
         underneath = observer.underneath(signum)
         runs_handler = underneath in ("handler", "guard")
@@ -244,10 +267,12 @@ class SignalSender:
                 )
             )
         events = tuple(log[first:])
-        outcome, handler = "handled", None
+        outcome: Outcome = "handled"
+        handler = None
         for event in events:
             if event.signal == signum and event.kind in ("handled", "default"):
-                outcome, handler = event.kind, event.handler
+                outcome = "handled" if event.kind == "handled" else "default"
+                handler = event.handler
                 break
         delivery._complete(outcome, handler if outcome == "handled" else None, events)
         return delivery
