@@ -1,9 +1,10 @@
-"""The ``sends_signal`` marker: its registration line and its validation."""
+"""The markers ``sends_signal`` and ``signal_anywhere``: their registration lines and their validation."""
 
 from __future__ import annotations
 
 import signal
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pytest
 
@@ -71,3 +72,59 @@ def marker_signals(markers: Iterable[pytest.Mark]) -> tuple[list[int], list[str]
                 )
             signals.append(signum)
     return signals, missing
+
+
+ANYWHERE_MARKER_LINE = (
+    "signal_anywhere(sig, *, within=None, points=None, seed=None, timeout=None): run the test once to "
+    "count its points (each time a line of the code under test runs with a Python handler for sig "
+    "installed), then once per point with sig sent just before that line; the test fails naming each "
+    "line where a run failed. The arguments are those of the signal_anywhere fixture."
+)
+ANYWHERE_KEYWORDS = ("within", "points", "seed", "timeout")
+
+
+@dataclass(frozen=True)
+class AnywhereOptions:
+    """A ``signal_anywhere`` mark's arguments, checked."""
+
+    signal: int
+    within: object = None
+    points: object = None
+    seed: int | None = None
+    timeout: float | None = None
+
+
+def anywhere_options(mark: pytest.Mark) -> AnywhereOptions | str:
+    """The mark's options, or the name of a signal this platform lacks.
+
+    Raises:
+        ValueError: no signal or more than one, an unknown keyword, a bad
+            value, naming the marker and the argument.
+    """
+    from ._inproc.anywhere_plan import check_points, check_seed
+    from ._options import check_timeout
+
+    where = "@pytest.mark.signal_anywhere"
+    if len(mark.args) != 1:
+        raise ValueError(f"{where} takes one signal, e.g. signal_anywhere(signal.SIGTERM); got {len(mark.args)}")
+    unknown = sorted(set(mark.kwargs) - set(ANYWHERE_KEYWORDS))
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown keyword argument(s) {', '.join(unknown)}; use {', '.join(ANYWHERE_KEYWORDS)}"
+        )
+    arg = mark.args[0]
+    try:
+        signum = resolve_signal(arg)
+    except SignalNotAvailable:
+        return str(arg)
+    except ValueError as exc:
+        raise ValueError(f"{where}({arg!r}): {exc}") from None
+    if signum in (signal.SIGKILL, signal.SIGSTOP):
+        raise ValueError(f"{where}({arg!r}): {signal_name(signum)} cannot be caught, so no handler can run")
+    kwargs = mark.kwargs
+    check_points(kwargs.get("points"), f"{where}: points")
+    seed = check_seed(kwargs.get("seed"), f"{where}: seed")
+    timeout = kwargs.get("timeout")
+    if timeout is not None:
+        timeout = check_timeout(timeout, f"{where}: timeout")
+    return AnywhereOptions(signum, kwargs.get("within"), kwargs.get("points"), seed, timeout)
