@@ -114,40 +114,40 @@ class LineTracer:
 
         Whatever *body* raises is raised (the record so far is lost with it)."""
         counted = Counted()
-        keys, codes, events, flags = counted.keys, counted.codes, counted.events, counted.armed
-        slots: dict[tuple[CodeType, int], int] = {}
+        keys, codes, append, flag = counted.keys, counted.codes, counted.events.append, counted.armed.append
+        by_code: dict[CodeType, dict[int, int]] = {}  # code -> line -> key index
         by_key: dict[Key, int] = {}
         main = threading.main_thread().ident
         get_ident = threading.get_ident
-        scoped, cache = self._scoped, self._cache
+        scoped = self._scoped
 
-        def record(code: CodeType, line: int) -> None:
-            slot = (code, line)
-            index = slots.get(slot)
+        def index_of(code: CodeType, line: int) -> int:
+            key = (code.co_filename, line)
+            index = by_key.get(key)
             if index is None:
-                key = (code.co_filename, line)
-                index = by_key.get(key)
-                if index is None:
-                    index = by_key[key] = len(keys)
-                    keys.append(key)
-                    codes.append(set())
-                codes[index].add(code)
-                slots[slot] = index
-            events.append(index)
-            flags.append(armed())
+                index = by_key[key] = len(keys)
+                keys.append(key)
+                codes.append(set())
+            codes[index].add(code)
+            by_code.setdefault(code, {})[line] = index
+            return index
 
+        # The callbacks run for every line of the code under test: one dict
+        # lookup for the code, one for the line, two appends.
         if self._tool is not None:
             monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
             disable = monitoring.DISABLE
 
             def on_line(code: CodeType, line: int) -> object:
-                scope = cache.get(code)
-                if scope is None:
-                    scope = scoped(code)
-                if not scope:
-                    return disable
+                lines = by_code.get(code)
+                if lines is None:
+                    if not scoped(code):
+                        return disable
+                    lines = by_code[code] = {}
                 if get_ident() == main:
-                    record(code, line)
+                    index = lines.get(line)
+                    append(index_of(code, line) if index is None else index)
+                    flag(armed())
                 return None
 
             self._monitor(body, on_line, None)
@@ -155,15 +155,20 @@ class LineTracer:
 
         def on_local(frame: FrameType, event: str, arg: object) -> object:
             if event == "line":
-                record(frame.f_code, frame.f_lineno)
+                code, line = frame.f_code, frame.f_lineno
+                index = by_code[code].get(line)
+                append(index_of(code, line) if index is None else index)
+                flag(armed())
             return on_local
 
         def on_call(frame: FrameType, event: str, arg: object) -> object:
             code = frame.f_code
-            scope = cache.get(code)
-            if scope is None:
-                scope = scoped(code)
-            return on_local if scope else None
+            if code in by_code:
+                return on_local
+            if not scoped(code):
+                return None
+            by_code[code] = {}
+            return on_local
 
         self._trace(body, on_call)
         return counted
@@ -190,12 +195,16 @@ class LineTracer:
             hit()
 
         if self._tool is not None:
+            monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
+            tool = self._tool
 
             def on_line(code: CodeType, at: int) -> object:
                 __tracebackhide__ = True
                 if at == line and left[0] > 0 and get_ident() == main:
                     left[0] -= 1
                     if left[0] == 0:
+                        for target in targets:  # the rest of the run at full speed
+                            monitoring.set_local_events(tool, target, 0)
                         arrive()
                 return None
 

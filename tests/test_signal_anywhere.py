@@ -7,6 +7,7 @@ sends signals or traces, runs in an inner pytest session in a subprocess.
 
 from __future__ import annotations
 
+import inspect
 import json
 import random
 import shutil
@@ -302,6 +303,19 @@ def test_example_finds_the_unsafe_line_and_passes_the_fix(pytester: pytest.Pytes
         ]
     )
     assert "Captured signal timeline" not in result.stdout.str()  # the message has that run's
+
+
+def test_the_listing_on_the_page_is_the_examples(pytester: pytest.Pytester, run) -> None:
+    page = (ROOT / "docs" / "anywhere.rst").read_text()
+    block = page.split("The listing\n", 1)[1].split(".. code-block:: text\n", 1)[1]
+    shown = [line[4:] for line in block.strip("\n").split("\n\n", 1)[0].splitlines()]
+    assert shown[0].startswith("signal_anywhere(SIGINT): ")
+    assert shown[1] == "  lock_leak.py"
+    for path in (EXAMPLES / "lock_leak.py", EXAMPLES / "test_lock_leak.py"):
+        shutil.copy(path, pytester.path / path.name)
+    result = run("--runxfail")
+    patterns = ["*" + line.replace("[", "[[]").replace("(sys.settrace)", "(sys.*)") for line in shown]
+    result.stdout.fnmatch_lines(patterns, consecutive=True)
 
 
 # -- the fixture, through pytest -------------------------------------------------------------
@@ -650,6 +664,22 @@ def test_a_keyboard_interrupt_not_sent_by_the_test_stops_the_session(pytester: p
 
 
 # -- the marker ---------------------------------------------------------------------------------
+
+
+def test_the_signature_is_written_once_and_is_the_fixtures_own() -> None:
+    from pytest_signals import SignalAnywhere, plugin
+    from pytest_signals._marker import ANYWHERE_MARKER_LINE
+
+    sig = inspect.signature(SignalAnywhere.__call__)
+    params = [p.replace(annotation=inspect.Parameter.empty) for p in list(sig.parameters.values())[1:]]
+    text = f"signal_anywhere{inspect.Signature(params)} -> {sig.return_annotation}"
+    assert text == "signal_anywhere(sig, body, *, within=None, points=None, seed=None, timeout=None) -> Exploration"
+    assert f"    {text}\n" in (ROOT / "docs" / "_snippets" / "signatures.rst").read_text()
+    assert f"`{text}`" in (ROOT / "README.md").read_text()
+    assert text.split(" -> ")[0] in (inspect.getdoc(plugin.signal_anywhere) or "")
+    marker = text.split(" -> ")[0].replace("sig, body, ", "sig, ")
+    assert ANYWHERE_MARKER_LINE.startswith(marker + ": ")
+    assert f"``@pytest.mark.{marker}``" in (ROOT / "docs" / "reference.rst").read_text()
 
 
 def test_marker_registered_with_its_signature(pytester: pytest.Pytester) -> None:

@@ -99,8 +99,10 @@ class Exploration:
             under test with a Python handler for the signal installed).
         lines: how many distinct lines those points are on.
         explored: every run, in the order the counting run met its point.
-        seed: the seed of the sample, when the points were more than the
-            budget (``sampled``).
+        seed: the sample's seed (the ``seed=`` given, or the one derived
+            from the test's id).
+        sampled: True when the points were more than the budget, so that
+            only a sample of them was explored.
     """
 
     signal: int
