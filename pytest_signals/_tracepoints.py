@@ -1,8 +1,9 @@
 """Points: the moments just before a line of chosen code runs. One run counts
 them; another runs to one of them and calls a hook there.
 
-Stdlib only (``sys``, ``threading``, ``array`` at load), with no import of the
-rest of the plugin, so that an instrumented child can share it. The test side
+It imports ``sys`` and ``_thread`` only (both loaded in every interpreter) and
+nothing of the rest of the plugin, so that an instrumented child can share it
+and still see the ``sys.modules`` of a plain start. The test side
 that picks the points and sends the signal is :mod:`._inproc.anywhere`.
 
 A point is the interpreter's *line* event. Two ways to get it:
@@ -30,16 +31,15 @@ signal wants.) Only the main thread's lines are points: Python runs signal
 handlers there.
 """
 
-from __future__ import annotations
-
+import _thread
 import sys
-import threading
-from array import array
-from collections.abc import Callable, Iterable
-from types import CodeType, FrameType
-from typing import Any
 
-Key = tuple[str, int]  # (co_filename, line)
+if False:  # for type checkers only; typing is not imported in a child
+    from collections.abc import Callable, Iterable
+    from types import CodeType, FrameType
+    from typing import Any
+
+    Key = tuple[str, int]  # (co_filename, line)
 
 # sys.monitoring ids 0-2 and 5 are named for debuggers, coverage, profilers and
 # optimizers; 3 and 4 are unassigned. Ours is the first one free.
@@ -58,7 +58,7 @@ class Counted:
     def __init__(self) -> None:
         self.keys: list[Key] = []
         self.codes: list[set[CodeType]] = []
-        self.events = array("l")
+        self.events: list[int] = []
         self.armed = bytearray()
 
     def __len__(self) -> int:
@@ -72,14 +72,15 @@ class LineTracer:
     ``__enter__`` to ``__exit__``. Main thread only.
     """
 
-    def __init__(self, in_scope: Callable[[CodeType], bool], *, backend: str | None = None) -> None:
+    def __init__(self, in_scope: "Callable[[CodeType], bool]", *, backend: "str | None" = None) -> None:
         self._in_scope = in_scope
         self._cache: dict[CodeType, bool] = {}
         self._tool: int | None = None
+        self._main = _thread.get_ident()  # made in the main thread: only its lines are points
         self._wanted = backend
         self.backend = "sys.settrace"
 
-    def __enter__(self) -> LineTracer:
+    def __enter__(self) -> "LineTracer":
         monitoring: Any = getattr(sys, "monitoring", None)
         if monitoring is not None and self._wanted != "sys.settrace":
             for tool in TOOL_IDS:
@@ -101,7 +102,7 @@ class LineTracer:
             monitoring.register_callback(tool, monitoring.events.LINE, None)
             monitoring.free_tool_id(tool)
 
-    def _scoped(self, code: CodeType) -> bool:
+    def _scoped(self, code: "CodeType") -> bool:
         scope = self._cache.get(code)
         if scope is None:
             scope = self._cache[code] = bool(self._in_scope(code))
@@ -109,7 +110,7 @@ class LineTracer:
 
     # -- counting ------------------------------------------------------------------
 
-    def count(self, body: Callable[[], object], armed: Callable[[], bool]) -> Counted:
+    def count(self, body: "Callable[[], object]", armed: "Callable[[], bool]") -> Counted:
         """Run *body* once, recording every line event of code in scope.
 
         Whatever *body* raises is raised (the record so far is lost with it)."""
@@ -117,11 +118,10 @@ class LineTracer:
         keys, codes, append, flag = counted.keys, counted.codes, counted.events.append, counted.armed.append
         by_code: dict[CodeType, dict[int, int]] = {}  # code -> line -> key index
         by_key: dict[Key, int] = {}
-        main = threading.main_thread().ident
-        get_ident = threading.get_ident
+        main, get_ident = self._main, _thread.get_ident
         scoped = self._scoped
 
-        def index_of(code: CodeType, line: int) -> int:
+        def index_of(code: "CodeType", line: int) -> int:
             key = (code.co_filename, line)
             index = by_key.get(key)
             if index is None:
@@ -138,7 +138,7 @@ class LineTracer:
             monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
             disable = monitoring.DISABLE
 
-            def on_line(code: CodeType, line: int) -> object:
+            def on_line(code: "CodeType", line: int) -> object:
                 lines = by_code.get(code)
                 if lines is None:
                     if not scoped(code):
@@ -153,7 +153,7 @@ class LineTracer:
             self._monitor(body, on_line, None)
             return counted
 
-        def on_local(frame: FrameType, event: str, arg: object) -> object:
+        def on_local(frame: "FrameType", event: str, arg: object) -> object:
             if event == "line":
                 code, line = frame.f_code, frame.f_lineno
                 index = by_code[code].get(line)
@@ -161,7 +161,7 @@ class LineTracer:
                 flag(armed())
             return on_local
 
-        def on_call(frame: FrameType, event: str, arg: object) -> object:
+        def on_call(frame: "FrameType", event: str, arg: object) -> object:
             code = frame.f_code
             if code in by_code:
                 return on_local
@@ -176,7 +176,12 @@ class LineTracer:
     # -- aiming --------------------------------------------------------------------
 
     def aim(
-        self, body: Callable[[], object], codes: Iterable[CodeType], line: int, occurrence: int, hit: Callable[[], None]
+        self,
+        body: "Callable[[], object]",
+        codes: "Iterable[CodeType]",
+        line: int,
+        occurrence: int,
+        hit: "Callable[[], None]",
     ) -> bool:
         """Run *body*; just before *line* of one of *codes* runs for the
         *occurrence*-th time (1-based, counted as :meth:`count` counts), call
@@ -185,8 +190,7 @@ class LineTracer:
         Whatever *hit* raises is raised in the traced frame; whatever *body*
         raises is raised."""
         targets = frozenset(codes)
-        main = threading.main_thread().ident
-        get_ident = threading.get_ident
+        main, get_ident = self._main, _thread.get_ident
         left = [occurrence]
 
         def arrive() -> None:
@@ -198,7 +202,7 @@ class LineTracer:
             monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
             tool = self._tool
 
-            def on_line(code: CodeType, at: int) -> object:
+            def on_line(code: "CodeType", at: int) -> object:
                 __tracebackhide__ = True
                 if at == line and left[0] > 0 and get_ident() == main:
                     left[0] -= 1
@@ -211,7 +215,7 @@ class LineTracer:
             self._monitor(body, on_line, targets)
             return left[0] < 0
 
-        def on_local(frame: FrameType, event: str, arg: object) -> object:
+        def on_local(frame: "FrameType", event: str, arg: object) -> object:
             __tracebackhide__ = True
             if event == "line" and frame.f_lineno == line and left[0] > 0:
                 left[0] -= 1
@@ -221,7 +225,7 @@ class LineTracer:
                     return None
             return on_local
 
-        def on_call(frame: FrameType, event: str, arg: object) -> object:
+        def on_call(frame: "FrameType", event: str, arg: object) -> object:
             return on_local if frame.f_code in targets and left[0] > 0 else None
 
         self._trace(body, on_call)
@@ -230,7 +234,10 @@ class LineTracer:
     # -- the two backends --------------------------------------------------------------
 
     def _monitor(
-        self, body: Callable[[], object], on_line: Callable[[CodeType, int], object], local: frozenset[CodeType] | None
+        self,
+        body: "Callable[[], object]",
+        on_line: "Callable[[CodeType, int], object]",
+        local: "frozenset[CodeType] | None",
     ) -> None:
         monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
         tool, line_event = self._tool, monitoring.events.LINE
@@ -254,7 +261,7 @@ class LineTracer:
             monitoring.register_callback(tool, line_event, None)
 
     @staticmethod
-    def _trace(body: Callable[[], object], on_call: Callable[[FrameType, str, object], object]) -> None:
+    def _trace(body: "Callable[[], object]", on_call: "Callable[[FrameType, str, object], object]") -> None:
         previous = sys.gettrace()
         sys.settrace(on_call)  # type: ignore[arg-type]
         try:

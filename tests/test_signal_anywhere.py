@@ -11,6 +11,7 @@ import inspect
 import json
 import random
 import shutil
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -838,6 +839,16 @@ def test_a_trace_function_in_place_is_put_back(pytester: pytest.Pytester, run) -
         """
     )
     run().assert_outcomes(passed=1)
+
+
+def test_the_tracer_imports_nothing_a_child_would_see() -> None:
+    """A spawned child can share it: loading it leaves sys.modules as a plain start has it."""
+    code = (
+        "import sys; before = set(sys.modules); import pytest_signals._tracepoints; "
+        "print(sorted(set(sys.modules) - before))"
+    )
+    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "['pytest_signals', 'pytest_signals._tracepoints']"
 
 
 @pytest.mark.skipif(not MONITORING, reason="sys.monitoring is 3.12+")
