@@ -21,8 +21,8 @@ if False:  # for type checkers only
     from ._events import SignalLog as SignalLog
     from ._inproc.anywhere import SignalAnywhere as SignalAnywhere
     from ._inproc.anywhere import SignalAnywhereFailure as SignalAnywhereFailure
-    from ._inproc.anywhere_report import Exploration as Exploration
-    from ._inproc.anywhere_report import ExploredPoint as ExploredPoint
+    from ._inproc.anywhere import SignalRun as SignalRun
+    from ._inproc.anywhere_report import SignalPoint as SignalPoint
     from ._inproc.guard import SignalLeakWarning as SignalLeakWarning
     from ._inproc.send import SignalSender as SignalSender
     from ._signals import SignalNotAvailable as SignalNotAvailable
@@ -34,10 +34,10 @@ __version__ = "0.1.0"
 # and a suite that never uses the plugin should not pay for it.
 _EXPORTS = {
     "Delivery": "._delivery",
-    "Exploration": "._inproc.anywhere_report",
-    "ExploredPoint": "._inproc.anywhere_report",
     "SignalAnywhere": "._inproc.anywhere",
     "SignalAnywhereFailure": "._inproc.anywhere",
+    "SignalPoint": "._inproc.anywhere_report",
+    "SignalRun": "._inproc.anywhere",
     "SignalEvent": "._events",
     "SignalLog": "._events",
     "SignalLeakWarning": "._inproc.guard",
@@ -70,14 +70,14 @@ def __dir__() -> list[str]:
 __all__ = [
     "Delivery",
     "Expected",
-    "Exploration",
-    "ExploredPoint",
     "SignalAnywhere",
     "SignalAnywhereFailure",
     "SignalEvent",
     "SignalLeakWarning",
     "SignalLog",
     "SignalNotAvailable",
+    "SignalPoint",
+    "SignalRun",
     "SignalSender",
     "SpawnError",
     "SpawnedProcess",

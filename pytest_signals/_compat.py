@@ -108,6 +108,12 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "signal_anywhere counts lines under a free id, and re-enables what an earlier count disabled",
         "_tracepoints.py",
     ),
+    (
+        "asyncio: BaseSelectorEventLoop._ssock, the read end of the loop's self-pipe (3.10-3.13)",
+        "signal_anywhere takes back a signal's wakeup byte the loop never read before a run ended, so that "
+        "the next run's handler does not get it",
+        "here (drain_loop_wakeup), _inproc/anywhere.py",
+    ),
 )
 
 _clock_gettime = time.clock_gettime
@@ -149,6 +155,18 @@ def running_loop() -> Any:
     """The asyncio loop running in this thread, or None; never imports asyncio."""
     asyncio = sys.modules.get("asyncio")
     return None if asyncio is None else asyncio._get_running_loop()
+
+
+def drain_loop_wakeup(loop: Any) -> None:
+    """Discard what is waiting in *loop*'s self-pipe (signals' wakeup bytes)."""
+    sock = getattr(loop, "_ssock", None)
+    if sock is None:
+        return
+    try:
+        while sock.recv(4096):
+            pass
+    except (BlockingIOError, InterruptedError, OSError):
+        pass
 
 
 def unix_loop_class() -> Any:

@@ -1,22 +1,32 @@
-"""Points: the moments just before a line of chosen code runs. One run counts
-them; another runs to one of them and calls a hook there.
+"""Points: the moments just before a line of chosen code runs, while a given
+function (*within*) is running. One run counts them; another runs to one of
+them and calls a hook there.
 
 It imports ``sys`` and ``_thread`` only (both loaded in every interpreter) and
 nothing of the rest of the plugin, so that an instrumented child can share it
-and still see the ``sys.modules`` of a plain start. The test side
-that picks the points and sends the signal is :mod:`._inproc.anywhere`.
+and still see the ``sys.modules`` of a plain start. The test side that picks
+the points and sends the signal is :mod:`._inproc.anywhere`.
 
-A point is the interpreter's *line* event. Two ways to get it:
+A point is a line the first time it runs while *within* is on the stack (in
+*within* itself or in code it calls, of the files in scope). Later times the
+same line runs (a loop's next turn) are the same point: counting stops
+listening to a line once it has seen it, so that counting costs one callback
+per line, not one per execution.
 
-* ``sys.monitoring`` (3.12+): ``LINE`` events under a tool id of our own.
-  Counting turns them on for all code and answers ``DISABLE`` for code out of
-  scope, so other code costs one call per location, not one per execution;
-  aiming turns them on only for the code objects of the target line. It
-  coexists with coverage and debuggers, which have tool ids of their own.
+Two ways to get line events:
+
+* ``sys.monitoring`` (3.12+), under a tool id of our own. Counting turns
+  ``LINE`` on for all code and answers ``DISABLE`` for each location once it
+  is seen or found out of scope, so a run costs one callback per location.
+  Whether *within* is running comes from ``PY_START``/``PY_RESUME`` and
+  ``PY_RETURN``/``PY_YIELD`` on its code only, and the global ``PY_UNWIND``
+  (an exception leaving it). Aiming turns ``LINE`` on for the target's code
+  object only. It coexists with coverage and debuggers, which have tool ids
+  of their own.
 * ``sys.settrace`` (3.10, 3.11, and 3.12+ when no tool id is free): a *call*
-  event for every frame, line events only in frames of code in scope. It
-  replaces the thread's trace function for the run (coverage's C tracer
-  included: what runs meanwhile is not measured) and puts it back.
+  event for every frame, line events only in frames of code in scope while
+  *within* runs. It replaces the thread's trace function for the run and
+  puts it back.
 
 Rejected: rewriting the code under test (an AST pass that inserts a call
 before each statement) changes its frames, tracebacks and line numbers and
@@ -26,8 +36,7 @@ and cannot name or repeat the one it hit.
 The interpreter runs these callbacks with tracing suspended, so whatever the
 hook runs (the handler) is not traced itself, and an exception the hook lets
 out is raised in the traced frame at that line, as a handler's exception
-would be. (``settrace`` then turns itself off: what a run that got its
-signal wants.) Only the main thread's lines are points: Python runs signal
+would be. Only the main thread's lines are points: Python runs signal
 handlers there.
 """
 
@@ -35,11 +44,9 @@ import _thread
 import sys
 
 if False:  # for type checkers only; typing is not imported in a child
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable
     from types import CodeType, FrameType
     from typing import Any
-
-    Key = tuple[str, int]  # (co_filename, line)
 
 # sys.monitoring ids 0-2 and 5 are named for debuggers, coverage, profilers and
 # optimizers; 3 and 4 are unassigned. Ours is the first one free.
@@ -48,37 +55,46 @@ TOOL_NAME = "pytest-signals"
 
 
 class Counted:
-    """What a counting run saw: every line event of code in scope, in order.
+    """What a counting run saw: each line of code in scope that ran while
+    *within* ran, once, in the order they first ran.
 
-    ``keys[i]`` is a distinct line, ``codes[i]`` the code objects whose events
-    had it; ``events`` holds the key index of each event, and ``armed`` 1 where
-    the hook could have fired (the caller's *armed* said so) at that event.
+    ``lines[i]`` is ``(code, line)``; ``armed[i]`` is 1 when the caller's
+    *armed* said the hook could fire there (a handler was installed).
     """
 
     def __init__(self) -> None:
-        self.keys: list[Key] = []
-        self.codes: list[set[CodeType]] = []
-        self.events: list[int] = []
+        self.lines: list[tuple[CodeType, int]] = []
         self.armed = bytearray()
 
     def __len__(self) -> int:
-        return len(self.events)
+        return len(self.lines)
 
 
 class LineTracer:
-    """Counting and aiming runs over the code that *in_scope* accepts.
+    """Counting and aiming runs over the code that *in_scope* accepts, while
+    one of *within*'s code objects runs.
 
     Use as a context manager: the ``sys.monitoring`` tool id is held from
-    ``__enter__`` to ``__exit__``. Main thread only.
+    ``__enter__`` to ``__exit__``. Between ``start_*`` and ``stop`` the
+    tracing is on; main thread only.
     """
 
-    def __init__(self, in_scope: "Callable[[CodeType], bool]", *, backend: "str | None" = None) -> None:
+    def __init__(
+        self,
+        within: "frozenset[CodeType]",
+        in_scope: "Callable[[CodeType], bool]",
+        *,
+        backend: "str | None" = None,
+    ) -> None:
+        self._within = within
         self._in_scope = in_scope
         self._cache: dict[CodeType, bool] = {}
         self._tool: int | None = None
         self._main = _thread.get_ident()  # made in the main thread: only its lines are points
         self._wanted = backend
+        self._stop: Callable[[], None] | None = None
         self.backend = "sys.settrace"
+        self.reached = False
 
     def __enter__(self) -> "LineTracer":
         monitoring: Any = getattr(sys, "monitoring", None)
@@ -95,176 +111,205 @@ class LineTracer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.stop()
         tool, self._tool = self._tool, None
         if tool is not None:
             monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
             monitoring.set_events(tool, 0)
-            monitoring.register_callback(tool, monitoring.events.LINE, None)
+            for event in _events(monitoring):
+                monitoring.register_callback(tool, event, None)
             monitoring.free_tool_id(tool)
 
     def _scoped(self, code: "CodeType") -> bool:
         scope = self._cache.get(code)
         if scope is None:
-            scope = self._cache[code] = bool(self._in_scope(code))
+            scope = self._cache[code] = code in self._within or bool(self._in_scope(code))
         return scope
+
+    def stop(self) -> None:
+        """Tracing off (idempotent)."""
+        stop, self._stop = self._stop, None
+        if stop is not None:
+            stop()
 
     # -- counting ------------------------------------------------------------------
 
-    def count(self, body: "Callable[[], object]", armed: "Callable[[], bool]") -> Counted:
-        """Run *body* once, recording every line event of code in scope.
-
-        Whatever *body* raises is raised (the record so far is lost with it)."""
+    def start_count(self, armed: "Callable[[], bool]") -> Counted:
+        """Count until :meth:`stop`: the returned record fills meanwhile."""
         counted = Counted()
-        keys, codes, append, flag = counted.keys, counted.codes, counted.events.append, counted.armed.append
-        by_code: dict[CodeType, dict[int, int]] = {}  # code -> line -> key index
-        by_key: dict[Key, int] = {}
-        main, get_ident = self._main, _thread.get_ident
-        scoped = self._scoped
+        record, flag = counted.lines.append, counted.armed.append
+        seen: set[tuple[CodeType, int]] = set()
+        scoped, main, get_ident = self._scoped, self._main, _thread.get_ident
+        depth = [0]
 
-        def index_of(code: "CodeType", line: int) -> int:
-            key = (code.co_filename, line)
-            index = by_key.get(key)
-            if index is None:
-                index = by_key[key] = len(keys)
-                keys.append(key)
-                codes.append(set())
-            codes[index].add(code)
-            by_code.setdefault(code, {})[line] = index
-            return index
-
-        # The callbacks run for every line of the code under test: one dict
-        # lookup for the code, one for the line, two appends.
         if self._tool is not None:
             monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
             disable = monitoring.DISABLE
 
             def on_line(code: "CodeType", line: int) -> object:
-                lines = by_code.get(code)
-                if lines is None:
-                    if not scoped(code):
-                        return disable
-                    lines = by_code[code] = {}
-                if get_ident() == main:
-                    index = lines.get(line)
-                    append(index_of(code, line) if index is None else index)
+                if not scoped(code):
+                    return disable
+                if not depth[0] or get_ident() != main:
+                    return None  # in scope, but not inside within: maybe later
+                key = (code, line)
+                if key not in seen:
+                    seen.add(key)
+                    record(key)
                     flag(armed())
-                return None
+                return disable
 
-            self._monitor(body, on_line, None)
+            self._monitor(on_line, depth, None)
             return counted
 
         def on_local(frame: "FrameType", event: str, arg: object) -> object:
-            if event == "line":
-                code, line = frame.f_code, frame.f_lineno
-                index = by_code[code].get(line)
-                append(index_of(code, line) if index is None else index)
-                flag(armed())
+            if event == "line" and depth[0]:
+                key = (frame.f_code, frame.f_lineno)
+                if key not in seen:
+                    seen.add(key)
+                    record(key)
+                    flag(armed())
             return on_local
 
-        def on_call(frame: "FrameType", event: str, arg: object) -> object:
-            code = frame.f_code
-            if code in by_code:
-                return on_local
-            if not scoped(code):
-                return None
-            by_code[code] = {}
-            return on_local
-
-        self._trace(body, on_call)
+        self._trace(self._depth_tracer(depth, on_local, scoped))
         return counted
 
     # -- aiming --------------------------------------------------------------------
 
-    def aim(
-        self,
-        body: "Callable[[], object]",
-        codes: "Iterable[CodeType]",
-        line: int,
-        occurrence: int,
-        hit: "Callable[[], None]",
-    ) -> bool:
-        """Run *body*; just before *line* of one of *codes* runs for the
-        *occurrence*-th time (1-based, counted as :meth:`count` counts), call
-        *hit*, and trace nothing after that. True when the point was reached.
-
-        Whatever *hit* raises is raised in the traced frame; whatever *body*
-        raises is raised."""
-        targets = frozenset(codes)
+    def start_aim(self, code: "CodeType", line: int, hit: "Callable[[], None]") -> None:
+        """Until :meth:`stop`: the first time *line* of *code* runs inside
+        *within*, call *hit* and trace nothing after that (:attr:`reached`
+        says whether it came). Whatever *hit* raises is raised in the traced
+        frame."""
+        self.reached = False
         main, get_ident = self._main, _thread.get_ident
-        left = [occurrence]
+        depth = [0]
 
         def arrive() -> None:
             __tracebackhide__ = True
-            left[0] = -1
+            self.reached = True
+            self.stop()  # the rest of the run at full speed
             hit()
 
         if self._tool is not None:
             monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
-            tool = self._tool
+            disable = monitoring.DISABLE
 
-            def on_line(code: "CodeType", at: int) -> object:
+            def on_line(at_code: "CodeType", at: int) -> object:
                 __tracebackhide__ = True
-                if at == line and left[0] > 0 and get_ident() == main:
-                    left[0] -= 1
-                    if left[0] == 0:
-                        for target in targets:  # the rest of the run at full speed
-                            monitoring.set_local_events(tool, target, 0)
-                        arrive()
+                if at != line:
+                    return disable
+                if at_code is code and depth[0] and not self.reached and get_ident() == main:
+                    arrive()
                 return None
 
-            self._monitor(body, on_line, targets)
-            return left[0] < 0
+            self._monitor(on_line, depth, code)
+            return
 
         def on_local(frame: "FrameType", event: str, arg: object) -> object:
             __tracebackhide__ = True
-            if event == "line" and frame.f_lineno == line and left[0] > 0:
-                left[0] -= 1
-                if left[0] == 0:
-                    sys.settrace(None)  # the rest of the run at full speed
-                    arrive()
-                    return None
+            if event == "line" and frame.f_lineno == line and depth[0] and not self.reached:
+                frame.f_trace = None
+                arrive()
+                return None
             return on_local
 
-        def on_call(frame: "FrameType", event: str, arg: object) -> object:
-            return on_local if frame.f_code in targets and left[0] > 0 else None
-
-        self._trace(body, on_call)
-        return left[0] < 0
+        self._trace(self._depth_tracer(depth, on_local, lambda c: c is code))
 
     # -- the two backends --------------------------------------------------------------
 
     def _monitor(
-        self,
-        body: "Callable[[], object]",
-        on_line: "Callable[[CodeType, int], object]",
-        local: "frozenset[CodeType] | None",
+        self, on_line: "Callable[[CodeType, int], object]", depth: "list[int]", target: "CodeType | None"
     ) -> None:
         monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
-        tool, line_event = self._tool, monitoring.events.LINE
-        if local is None:
-            # Locations an earlier exploration disabled (its scope was not ours) count again.
-            monitoring.restart_events()
-        monitoring.register_callback(tool, line_event, on_line)
-        try:
-            if local is None:
-                monitoring.set_events(tool, line_event)
-            else:
-                for code in local:
-                    monitoring.set_local_events(tool, code, line_event)
-            body()
-        finally:
-            if local is None:
-                monitoring.set_events(tool, 0)
-            else:
-                for code in local:
-                    monitoring.set_local_events(tool, code, 0)
-            monitoring.register_callback(tool, line_event, None)
+        tool, ev = self._tool, monitoring.events
+        within, main, get_ident = self._within, self._main, _thread.get_ident
+        disable = monitoring.DISABLE
 
-    @staticmethod
-    def _trace(body: "Callable[[], object]", on_call: "Callable[[FrameType, str, object], object]") -> None:
+        def enter(code: "CodeType", offset: int) -> object:
+            if get_ident() == main:
+                depth[0] += 1
+            return None
+
+        def leave(code: "CodeType", offset: int, value: object) -> object:
+            if get_ident() == main and depth[0]:
+                depth[0] -= 1
+            return None
+
+        def unwind(code: "CodeType", offset: int, exc: object) -> object:
+            if code in within and get_ident() == main and depth[0]:
+                depth[0] -= 1
+            return None
+
+        # Locations an earlier run disabled count again.
+        monitoring.restart_events()
+        for event, callback in (
+            (ev.LINE, on_line),
+            (ev.PY_START, enter),
+            (ev.PY_RESUME, enter),
+            (ev.PY_RETURN, leave),
+            (ev.PY_YIELD, leave),
+            (ev.PY_UNWIND, unwind),
+        ):
+            monitoring.register_callback(tool, event, callback)
+        frames = ev.PY_START | ev.PY_RESUME | ev.PY_RETURN | ev.PY_YIELD
+        monitoring.set_events(tool, ev.PY_UNWIND | (ev.LINE if target is None else 0))
+        for code in within:
+            events = frames | (ev.LINE if code is target else 0)
+            monitoring.set_local_events(tool, code, events)
+        if target is not None and target not in within:
+            monitoring.set_local_events(tool, target, ev.LINE)
+        del disable
+
+        def stop() -> None:
+            monitoring.set_events(tool, 0)
+            for code in within | ({target} if target is not None else set()):
+                monitoring.set_local_events(tool, code, 0)
+            for event in _events(monitoring):
+                monitoring.register_callback(tool, event, None)
+
+        self._stop = stop
+
+    def _depth_tracer(
+        self,
+        depth: "list[int]",
+        on_local: "Callable[[FrameType, str, object], object]",
+        lines_of: "Callable[[CodeType], bool]",
+    ) -> "Callable[[FrameType, str, object], object]":
+        within, main, get_ident = self._within, self._main, _thread.get_ident
+
+        def on_call(frame: "FrameType", event: str, arg: object) -> object:
+            code = frame.f_code
+            if code in within and get_ident() == main:
+                depth[0] += 1  # a call, or a generator's resumption
+                traced = lines_of(code)
+
+                def on_within(frame: "FrameType", event: str, arg: object) -> object:
+                    __tracebackhide__ = True
+                    if event == "return":  # a return, a yield, or an exception leaving it
+                        if depth[0]:
+                            depth[0] -= 1
+                        return None
+                    if traced:
+                        on_local(frame, event, arg)
+                    return on_within
+
+                return on_within
+            if depth[0] and lines_of(code) and get_ident() == main:
+                return on_local
+            return None
+
+        return on_call
+
+    def _trace(self, on_call: "Callable[[FrameType, str, object], object]") -> None:
         previous = sys.gettrace()
         sys.settrace(on_call)  # type: ignore[arg-type]
-        try:
-            body()
-        finally:
+
+        def stop() -> None:
             sys.settrace(previous)
+
+        self._stop = stop
+
+
+def _events(monitoring: "Any") -> "tuple[int, ...]":
+    ev = monitoring.events
+    return (ev.LINE, ev.PY_START, ev.PY_RESUME, ev.PY_RETURN, ev.PY_YIELD, ev.PY_UNWIND)

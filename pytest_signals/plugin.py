@@ -23,6 +23,7 @@ from ._marker import (
     LEAVES_LINE,
     MARKER_LINE,
     AnywhereOptions,
+    anywhere_fixtures_refused,
     anywhere_options,
     leaves_state,
     marker_signals,
@@ -92,8 +93,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             if inspect.iscoroutinefunction(metafunc.function):
                 raise ValueError(
                     "@pytest.mark.signal_anywhere runs the test function itself many times, and this one is "
-                    "async: use the signal_anywhere fixture inside the test, with a body that runs the loop"
+                    "async: use the signal_anywhere fixture inside the test (`for run in ...: with run: await ...`)"
                 )
+            refused = anywhere_fixtures_refused(metafunc.definition._fixtureinfo.argnames)
+            if refused is not None:
+                raise ValueError(refused)
     except ValueError as exc:
         raise pytest.Collector.CollectError(f"{metafunc.definition.nodeid}: {exc}") from None
 
@@ -218,14 +222,15 @@ def send_signal(_signal_guard: SignalGuard) -> SignalSender:
 
 @pytest.fixture
 def signal_anywhere(_signal_guard: SignalGuard, request: pytest.FixtureRequest) -> SignalAnywhere:
-    """Send a signal at every point of the code under test:
-    ``signal_anywhere(sig, body, *, within=None, points=None, seed=None, timeout=None) -> Exploration``.
+    """Deliver a signal at every point of the code under test:
+    ``signal_anywhere(sig, *, within, include=None, exclude=None, max_points=200, seed=None, only=None)``
+    yields runs; run the scenario in each ``with run:``.
 
-    *body* (no arguments) runs once with no signal, to count the points (each
-    time a line of the code under test runs with a Python handler for *sig*
-    installed), then once per point with *sig* sent just before that line runs.
-    A run that fails fails the test, naming the line; returns an
-    :class:`~pytest_signals.Exploration` of every run.
+    The first run delivers nothing and counts the points (each line of
+    *within*, and of the project's code it calls, the first time it runs);
+    each later run delivers *sig* just before one of them (``run.point``).
+    When the runs are over, the test fails naming every point where a run
+    failed, each with ``only=k`` to replay it.
     """
     from ._inproc.anywhere import SignalAnywhere
 
@@ -248,19 +253,9 @@ class _AnywhereCalls:
         function = pyfuncitem.obj
         funcargs = pyfuncitem.funcargs
         kwargs = {name: funcargs[name] for name in test_function_args(pyfuncitem)}
-
-        def body() -> None:
-            __tracebackhide__ = True
-            function(**kwargs)
-
-        SignalAnywhere(guard, pyfuncitem)(
-            options.signal,
-            body,
-            within=options.within,
-            points=options.points,  # type: ignore[arg-type]
-            seed=options.seed,
-            timeout=options.timeout,
-        )
+        for run in SignalAnywhere(guard, pyfuncitem)(options.signal, **options.kwargs):  # type: ignore[arg-type]
+            with run:
+                function(**kwargs)
         return True
 
 

@@ -1,45 +1,59 @@
-"""Where a signal is sent at every point of the code under test: the object
-behind the ``signal_anywhere`` fixture and marker.
+"""Where a signal is delivered at every point of the code under test: the
+object behind the ``signal_anywhere`` fixture and marker.
 
 A handler runs between two bytecodes of whatever the main thread was doing. A
 test that sends a signal at one moment tests that moment; the windows where a
-signal breaks the code (a lock taken and its ``try`` not yet entered, a list
-copied and not yet cleared) are elsewhere. :class:`SignalAnywhere` runs the
-body once to count the points (:mod:`.._tracepoints`), then once per point
-with the signal sent just before that line runs, through ``send_signal``'s
-own delivery: the events are in ``signal_log``, a handler that blocks is
-interrupted, and the guard restores and judges at the end as for any test.
-Between runs it puts back what a run left changed (dispositions, the mask,
-signals left pending), so that each run starts as the first one did; at the
-end it leaves what the first run (no signal) left, for the guard to judge as
-it would judge one plain run.
+signal breaks the code (a lock taken and its ``try`` not yet entered, a debit
+made and its credit not yet) are elsewhere. ``signal_anywhere(sig,
+within=f)`` yields runs; the test runs its scenario inside each ``with run:``.
+The first run delivers nothing and counts the points (:mod:`.._tracepoints`);
+each later run delivers the signal at one point, from the tracer, through
+``send_signal``'s own delivery: the events are in ``signal_log``, an event
+loop's handler runs through the running loop, and the guard restores and
+judges at the end as for any test. Between runs it puts back what a run left
+changed (dispositions, the mask, signals left pending), so that each run
+starts as the first one did.
 
-Rejected: a fork per point (nothing could leak from one run to the next, but
-the test's fixtures, files and threads would be copied, and a failure could
-not show the test's own traceback); sending from a thread at random moments
-(Python runs handlers in the main thread only, and a window found by luck
-cannot be named or repeated).
+The runs are the test's own code, so its assertions are checked at every
+point; a run that fails is recorded and the next one runs. When the runs are
+over, the test fails naming each failing point.
+
+Rejected: a body callable (the scenario is easier to read inline, and a
+``with`` block keeps the test's own traceback); a fork per point (the test's
+fixtures, files and threads would be copied, and a failure could not show
+the test's traceback); sending from a thread at random moments (a window found
+by luck cannot be named or repeated).
 """
 
 from __future__ import annotations
 
-import inspect
+import contextlib
 import random
 import signal
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Sequence
-from types import CodeType
-from typing import TYPE_CHECKING, NoReturn
+from collections.abc import Iterator
+from types import CodeType, TracebackType
+from typing import TYPE_CHECKING
 
 import pytest
 
+from .._compat import drain_loop_wakeup, monotonic, running_loop
 from .._events import SignalEvent
-from .._options import check_timeout
 from .._signals import resolve_signal, signal_name
 from .._tracepoints import Counted, LineTracer
-from .anywhere_plan import Point, Scope, candidates, check_points, check_seed, select_points
-from .anywhere_report import Exploration, ExploredPoint, describe_error, failure_message, line_stats
+from .anywhere_plan import (
+    DEFAULT_MAX_POINTS,
+    DEFAULT_TIME_LIMIT,
+    Scope,
+    check_max_points,
+    check_only,
+    check_seed,
+    check_time_limit,
+    select_points,
+    within_codes,
+)
+from .anywhere_report import Outcome, SignalPoint, Summary, describe_error, failure_message
 from .anywhere_state import Baseline
 from .protect import shows_passed_output
 from .send import SignalSender
@@ -49,54 +63,239 @@ if TYPE_CHECKING:
 
 
 class SignalAnywhereFailure(AssertionError):
-    """The body failed with the signal sent at one or more points.
+    """The test failed with the signal delivered at one or more points.
 
-    The exception of the first failing run is its ``__cause__`` (pytest shows
-    its traceback, down to the line the signal arrived at); :attr:`exploration`
+    The exception of the first failing run is its ``__cause__``; :attr:`outcomes`
     has every run.
     """
 
     __module__ = "pytest_signals"  # as failures print it: the public name
 
-    def __init__(self, message: str, exploration: Exploration) -> None:
+    def __init__(self, message: str, outcomes: tuple[Outcome, ...]) -> None:
         super().__init__(message)
-        self.exploration = exploration
+        self.outcomes = outcomes
 
 
-_First = tuple[BaseException, ExploredPoint, list[SignalEvent]]  # the first failure: exception, run, events
+def _qualname(code: CodeType) -> str:
+    return getattr(code, "co_qualname", code.co_name)
 
 
-class _Run:
-    """One run of the body, as the hook saw it."""
+class SignalRun:
+    """One run of the scenario: a context manager. Its :attr:`point` is where
+    it delivers the signal (None for the first run, which delivers nothing
+    and counts the points)."""
 
-    __slots__ = ("raised", "sent")
+    def __init__(self, exploration: _Exploration, point: SignalPoint | None, code: CodeType | None = None) -> None:
+        self._exploration = exploration
+        self.point = point
+        self._code = code
+        self._state = "new"
+        self.outcome: Outcome | None = None
 
-    def __init__(self) -> None:
-        self.sent = False
-        self.raised: BaseException | None = None
+    def __repr__(self) -> str:
+        return f"<SignalRun {self.point or 'counting the points (no signal)'}>"
+
+    def __enter__(self) -> SignalRun:
+        if self._state != "new":
+            raise RuntimeError(f"{self!r} was entered already: each run is entered once")
+        self._state = "running"
+        self._exploration.enter(self)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
+        __tracebackhide__ = True
+        self._state = "done"
+        return self._exploration.exit(self, exc)
+
+    @property
+    def done(self) -> bool:
+        return self._state == "done"
+
+
+class _Exploration:
+    """The runs of one ``signal_anywhere(...)`` call."""
+
+    def __init__(
+        self,
+        guard: SignalGuard,
+        item: pytest.Item | None,
+        signum: int,
+        within: frozenset[CodeType],
+        scope: Scope,
+        max_points: int,
+        seed: int | None,
+        only: int | None,
+        time_limit: float,
+        backend: str | None,
+        call: str,
+    ) -> None:
+        self._guard, self._item, self._signum = guard, item, signum
+        self._tracer = LineTracer(within, scope, backend=backend)
+        self._max, self._seed, self._only, self._limit = max_points, seed, only, time_limit
+        self._call = call
+        self._counted: Counted | None = None
+        self._start: Baseline | None = None
+        self._sender = SignalSender(guard)
+        self._first: BaseException | None = None
+        self._first_events: list[SignalEvent] = []
+        self._mark = 0
+        self._one_run: contextlib.ExitStack | None = None
+        self._run_state: dict[str, object] = {}
+
+    # -- one run -----------------------------------------------------------------------
+
+    def enter(self, run: SignalRun) -> None:
+        observer = self._guard.observer
+        virtual, signum = observer.virtual, self._signum
+        if run.point is None:
+            self._start = Baseline.capture(observer)
+            self._counted = self._tracer.start_count(lambda: callable(virtual.get(signum)))
+            return
+        assert run._code is not None
+        self._run_state = {"sent": False, "raised": None, "blocked": False, "delivery": None, "handler": True}
+        self._mark = self._guard.log.recorded
+        stack = contextlib.ExitStack()
+        stack.enter_context(self._guard.log.one_run())
+        self._one_run = stack
+        self._tracer.start_aim(run._code, run.point.line, self._hit)
+
+    def _hit(self) -> None:
+        __tracebackhide__ = True
+        observer, signum, state = self._guard.observer, self._signum, self._run_state
+        if observer.underneath(signum) not in ("handler", "loop"):
+            state["handler"] = False  # no Python handler here: not delivered
+            return
+        state["sent"] = True
+        try:
+            delivery = self._sender(signum, via="raise", timeout=self._guard.settings.timeout)
+        except BaseException as exc:
+            state["raised"] = exc
+            raise
+        state["blocked"] = delivery.outcome == "blocked"
+        state["delivery"] = delivery
+
+    def exit(self, run: SignalRun, exc: BaseException | None) -> bool:
+        __tracebackhide__ = True
+        self._tracer.stop()
+        if run.point is None:
+            if exc is not None and isinstance(exc, Exception) and hasattr(exc, "add_note"):
+                exc.add_note("(signal_anywhere: the first run, with no signal, failed: it must pass alone)")
+            return False
+        if self._one_run is not None:
+            self._one_run.close()
+        assert self._start is not None
+        state, signum = self._run_state, self._signum
+        notes, pending = self._start.rewind(self._guard.observer, signum)
+        delivery = state["delivery"]
+        stale = getattr(delivery, "outcome", None) == "queued"  # the loop never ran the handler in this run
+        if stale:
+            drain_loop_wakeup(running_loop())
+        if isinstance(exc, (pytest.exit.Exception, pytest.skip.Exception, pytest.xfail.Exception)):
+            return False
+        if isinstance(exc, KeyboardInterrupt) and not self._guard.caused_by_test(exc):
+            return False  # a real Ctrl-C: the session stops
+        events = tuple(str(e) for e in self._guard.log.since(self._mark))
+        if exc is not None:
+            error = describe_error(exc, by_handler=exc is state["raised"])
+            run.outcome = Outcome(run.point, "failed", error, tuple(notes), events)
+            if self._first is None:
+                self._first = exc
+                self._first_events = self._guard.log.since(self._mark)
+            return True
+        if not self._tracer.reached:
+            outcome = "unreached"
+        elif not state["handler"] or stale:
+            outcome = "not delivered"
+        elif state["blocked"]:
+            outcome = "not delivered" if pending else "deferred"
+        else:
+            outcome = "passed"
+        run.outcome = Outcome(run.point, outcome, None, tuple(notes), events)
+        return True
+
+    # -- all the runs ------------------------------------------------------------------
+
+    def runs(self) -> Iterator[SignalRun]:
+        __tracebackhide__ = True
+        with self._tracer:
+            counting = SignalRun(self, None)
+            yield counting
+            if not counting.done:
+                raise RuntimeError("signal_anywhere: run each run in `with run:` (the first one was not entered)")
+            yield from self._aimed()
+
+    def _aimed(self) -> Iterator[SignalRun]:
+        __tracebackhide__ = True
+        counted = self._counted
+        assert counted is not None
+        assert self._start is not None
+        total = len(counted)
+        if not total:
+            pytest.fail(
+                f"{self._call} found no point: within= never ran, or ran no line of code in scope, in the first "
+                "run. Call it inside `with run:`.",
+                pytrace=False,
+            )
+        points = [
+            SignalPoint(code.co_filename, line, _qualname(code), k + 1, total)
+            for k, (code, line) in enumerate(counted.lines)
+        ]
+        seed = None
+        if self._only is not None:
+            if self._only > total:
+                raise ValueError(f"{self._call}: only={self._only}, but there are {total} point(s)")
+            chosen = [self._only - 1]
+        else:
+            if total > self._max:
+                seed = self._seed if self._seed is not None else zlib.crc32(self._guard.nodeid.encode())
+            chosen = select_points(total, self._max, random.Random(seed))
+        outcomes: dict[int, Outcome] = {}
+        deadline = monotonic() + self._limit
+        limited = False
+        for index in chosen:
+            if monotonic() > deadline:
+                limited = True
+                break
+            code, _ = counted.lines[index]
+            run = SignalRun(self, points[index], code)
+            yield run
+            if not run.done:
+                raise RuntimeError(f"signal_anywhere: {run!r} was not entered: run each run in `with run:`")
+            assert run.outcome is not None
+            outcomes[index] = run.outcome
+        every = tuple(outcomes.get(i) or Outcome(p, "not explored") for i, p in enumerate(points))
+        root = str(self._item.config.rootpath) if self._item is not None else None
+        summary = Summary(self._signum, self._tracer.backend, points, every, seed, self._only, limited, root)
+        first, self._first = self._first, None
+        if first is not None:
+            reproduce = self._call[:-1] + ", only={k})"
+            failure = SignalAnywhereFailure(failure_message(summary, reproduce), every)
+            raise self._guard.log.failure(failure, events=self._first_events) from first
+        if self._item is not None:
+            if shows_passed_output(self._item.config):
+                self._item.add_report_section("call", "signal anywhere", summary.listing())
+            self._item.user_properties.append(("signal_anywhere", summary.line()))
 
 
 class SignalAnywhere:
-    """Sends a signal at every point of the code under test, one run of the body each.
+    """Delivers a signal at every point of the code under test, one run each.
 
-    The ``signal_anywhere`` fixture is an instance; call it::
+    The ``signal_anywhere`` fixture is an instance; call it and run the
+    scenario in each run::
 
-        def test_save_survives_sigterm(signal_anywhere, tmp_path):
-            def body():
-                ...  # set up, run the code under test, check what must hold
-            signal_anywhere(signal.SIGTERM, body)
-
-    The body runs once with no signal, to count the points: each time a line of
-    the code under test ran with a Python handler for the signal installed.
-    Then it runs once per point (up to *points*), with the signal sent just
-    before that line runs. Every run must pass.
+        def test_transfer_survives_ctrl_c_anywhere(signal_anywhere):
+            for run in signal_anywhere(signal.SIGINT, within=Bank.transfer):
+                with run:
+                    bank = Bank(a=100, b=0)
+                    with contextlib.suppress(KeyboardInterrupt):
+                        bank.transfer("a", "b", 10)
+                    assert bank.total() == 100
     """
 
     def __init__(self, guard: SignalGuard, item: pytest.Item | None = None, *, backend: str | None = None) -> None:
         self._guard = guard
         self._item = item
         self._backend = backend  # "sys.settrace" forces that backend on 3.12+ (tests, benchmarks)
-        self._running = False
 
     def __repr__(self) -> str:
         return f"<signal_anywhere fixture of {self._guard.nodeid}>"
@@ -104,231 +303,55 @@ class SignalAnywhere:
     def __call__(
         self,
         sig: object,
-        body: Callable[[], object],
         *,
-        within: object = None,
-        points: int | str | None = None,
+        within: object,
+        include: object = None,
+        exclude: object = None,
+        max_points: int = DEFAULT_MAX_POINTS,
         seed: int | None = None,
-        timeout: float | None = None,
-    ) -> Exploration:
-        """Explore *body* with *sig* sent at each point; see the class docstring.
+        only: int | None = None,
+        time_limit: float = DEFAULT_TIME_LIMIT,
+    ) -> Iterator[SignalRun]:
+        """The runs: the first delivers nothing and counts the points, each
+        later one delivers *sig* at one point. Run the scenario in ``with run:``.
 
         Args:
-            sig: ``signal.Signals``, a number or a name (``"SIGTERM"``, ``"TERM"``).
-            body: a function of no arguments that runs one whole scenario: set
-                up, run the code under test, check what must hold (catching
-                what the handler is meant to raise, ``SystemExit`` from
-                ``sys.exit``). Each run must start from its own state.
-            within: what counts as the code under test: a module or package, a
-                class, a function or method, a path, or a list of these. By
-                default every file but the test's own, ``conftest.py`` files,
-                the standard library, installed packages and pytest-signals.
-            points: how many points to explore at most (default 200), or
-                ``"all"``. More points than that: the first time each line ran
-                first, then the last, then a sample.
-            seed: the sample's seed; by default one derived from the test's id,
-                so a run repeats the last one's choice.
-            timeout: seconds a handler may run at each point (default
-                ``signal_timeout``); one still running is interrupted and that
-                run fails.
-
-        Returns:
-            An :class:`~pytest_signals.Exploration` of every run.
+            sig: ``signal.Signals``, a number or a name (``"SIGINT"``, ``"INT"``).
+            within: the function or method explored: its lines, and those of
+                the project's code it calls, are the points.
+            include: files, folders or modules whose lines count too (the
+                standard library and installed packages do not by default).
+            exclude: files, folders or modules whose lines never count.
+            max_points: explore every point when there are at most this many
+                (default 200); otherwise a sample, drawn with *seed*.
+            seed: the sample's seed; by default one derived from the test's
+                id, and printed.
+            only: explore point k only (as a failure names it: "point k of N").
+            time_limit: seconds for all the runs; points not reached by then
+                are reported "not explored".
 
         Raises:
-            SignalAnywhereFailure: a run failed; it names the line, the
-                exception, and shows the annotated listing.
-            pytest.fail.Exception: no point: no line of the code under test ran
-                with a Python handler for the signal installed.
+            SignalAnywhereFailure: after the last run, when a run failed.
+            pytest.fail.Exception: no point (within= never ran).
             ValueError, TypeError: a bad argument.
         """
         __tracebackhide__ = True
         signum = resolve_signal(sig)
+        name = signal_name(signum)
         if signum in (signal.SIGKILL, signal.SIGSTOP):
-            raise ValueError(f"signal_anywhere({signal_name(signum)}): it cannot be caught, so no handler can run")
-        _check_body(body)
-        budget = check_points(points, "points")
-        seed = check_seed(seed, "seed")
-        wait = self._guard.settings.timeout if timeout is None else check_timeout(timeout, "timeout")
+            raise ValueError(f"signal_anywhere({name}): {name} cannot be caught, so no handler can run")
+        codes = within_codes(within)
+        scope = Scope(include, exclude)
+        max_points = check_max_points(max_points)
+        seed = check_seed(seed)
+        only = check_only(only)
+        time_limit = check_time_limit(time_limit)
         self._guard.check_active("signal_anywhere")
         if threading.current_thread() is not threading.main_thread():
-            raise RuntimeError(
-                "signal_anywhere runs the body in the main thread, where Python runs handlers: call it there"
-            )
-        if self._running:
-            raise RuntimeError("signal_anywhere was called from inside its own body")
-        if seed is None:
-            seed = zlib.crc32(self._guard.nodeid.encode())
-        self._running = True
-        try:
-            return self._explore(signum, body, Scope(within, self._exclude()), budget, seed, wait)
-        finally:
-            self._running = False
-
-    def _exclude(self) -> list[str]:
-        path = getattr(self._item, "path", None)
-        return [] if path is None else [str(path)]
-
-    def _explore(
-        self, signum: int, body: Callable[[], object], scope: Scope, budget: int | None, seed: int, wait: float
-    ) -> Exploration:
-        __tracebackhide__ = True
-        observer = self._guard.observer
-        virtual = observer.virtual
-        start = Baseline.capture(observer)
-
-        def armed() -> bool:
-            return callable(virtual.get(signum))
-
-        with LineTracer(scope, backend=self._backend) as tracer:
-            counted = _count(tracer, body, armed)
-            plain = Baseline.capture(observer)  # what one plain run leaves: the guard judges that, at the end
-            start.rewind(observer, signum)
-            try:
-                found = list(candidates(counted.events, counted.armed))
-                if not found:
-                    _nothing(signum, counted, scope)
-                chosen = select_points(found, budget, random.Random(seed))
-                explored, first = self._run_points(tracer, body, counted, chosen, signum, wait, start)
-            finally:
-                plain.settle(observer)
-        exploration = Exploration(
-            signum,
-            tracer.backend,
-            len(found),
-            len({p.key for p in found}),
-            tuple(explored),
-            seed,
-            len(chosen) < len(found),
-            line_stats(counted),
-            str(self._item.config.rootpath) if self._item is not None else None,
+            raise RuntimeError("signal_anywhere delivers in the main thread, where Python runs handlers: call it there")
+        target = getattr(within, "__qualname__", repr(within))
+        call = f"signal_anywhere({name}, within={target})"
+        exploration = _Exploration(
+            self._guard, self._item, signum, codes, scope, max_points, seed, only, time_limit, self._backend, call
         )
-        if first is not None:
-            exc, point, events = first
-            failure = SignalAnywhereFailure(failure_message(exploration, point), exploration)
-            raise self._guard.log.failure(failure, events=events) from exc
-        if self._item is not None and shows_passed_output(self._item.config):
-            self._item.add_report_section("call", "signal anywhere", exploration.listing())
-        return exploration
-
-    def _run_points(
-        self,
-        tracer: LineTracer,
-        body: Callable[[], object],
-        counted: Counted,
-        chosen: Sequence[Point],
-        signum: int,
-        wait: float,
-        start: Baseline,
-    ) -> tuple[list[ExploredPoint], _First | None]:
-        __tracebackhide__ = True
-        log, observer = self._guard.log, self._guard.observer
-        sender = SignalSender(self._guard)
-        explored: list[ExploredPoint] = []
-        failed: set[int] = set()
-        first: _First | None = None
-        for point in chosen:
-            file, line = counted.keys[point.key]
-            if point.key in failed:  # its other times would fail the same way: not run again
-                explored.append(ExploredPoint(file, line, point.occurrence, "skipped"))
-                continue
-            mark, run = log.recorded, _Run()
-            with log.one_run():
-                exc = self._one(
-                    tracer, body, counted.codes[point.key], line, point.occurrence, signum, wait, sender, run
-                )
-            notes, pending = start.rewind(observer, signum)
-            if exc is None and pending:
-                exc = AssertionError(
-                    f"{signal_name(signum)} was still blocked and pending when the body returned: its handler never ran"
-                )
-            if exc is None:
-                outcome = "passed" if run.sent else "unreached"
-                explored.append(ExploredPoint(file, line, point.occurrence, outcome, None, tuple(notes)))
-                continue
-            by_handler = exc is run.raised
-            error = describe_error(
-                exc, sent=run.sent, by_handler=by_handler, plugin=by_handler and isinstance(exc, pytest.fail.Exception)
-            )
-            result = ExploredPoint(file, line, point.occurrence, "failed", error, tuple(notes))
-            explored.append(result)
-            failed.add(point.key)
-            if first is None:
-                first = (exc, result, log.since(mark))
-            del exc  # its frames hold the run's locals: only the first failure's are kept
-        return explored, first
-
-    def _one(
-        self,
-        tracer: LineTracer,
-        body: Callable[[], object],
-        codes: Iterable[CodeType],
-        line: int,
-        occurrence: int,
-        signum: int,
-        wait: float,
-        sender: SignalSender,
-        run: _Run,
-    ) -> BaseException | None:
-        """One run with the signal sent at the point: the exception the body
-        ended with, or None. A real Ctrl-C, a signal from outside that ends the
-        session, a skip and an xfail are raised."""
-        __tracebackhide__ = True
-        observer = self._guard.observer
-
-        def hit() -> None:
-            __tracebackhide__ = True
-            if observer.underneath(signum) not in ("handler", "loop"):
-                return  # this run differs from the first: no handler here now
-            run.sent = True
-            try:
-                sender(signum, via="raise", timeout=wait)
-            except BaseException as exc:
-                run.raised = exc
-                raise
-
-        try:
-            tracer.aim(body, codes, line, occurrence, hit)
-        except (pytest.exit.Exception, pytest.skip.Exception, pytest.xfail.Exception):
-            raise
-        except KeyboardInterrupt as exc:
-            if not self._guard.caused_by_test(exc):
-                raise
-            return exc
-        except BaseException as exc:
-            return exc
-        return None
-
-
-def _check_body(body: object) -> None:
-    if not callable(body):
-        raise TypeError(f"body={body!r} is not callable: pass a function that runs the code under test and checks it")
-    if inspect.iscoroutinefunction(body) or inspect.isasyncgenfunction(body):
-        raise TypeError(
-            f"body={body!r} is an async function: pass a function that runs it, e.g. lambda: asyncio.run(main())"
-        )
-
-
-def _count(tracer: LineTracer, body: Callable[[], object], armed: Callable[[], bool]) -> Counted:
-    __tracebackhide__ = True
-    try:
-        return tracer.count(body, armed)
-    except Exception as exc:
-        if hasattr(exc, "add_note"):  # 3.11+
-            exc.add_note("(signal_anywhere: the body failed in its first run, with no signal sent: it must pass alone)")
-        raise
-
-
-def _nothing(signum: int, counted: Counted, scope: Scope) -> NoReturn:
-    __tracebackhide__ = True
-    name = signal_name(signum)
-    if not len(counted):
-        why = f"no line of {scope.describe()} ran"
-        hint = "Name the code with within=, or call it from the body."
-    else:
-        why = (
-            f"{len(counted.keys)} line(s) of {scope.describe()} ran, and at none of them had {name} a Python "
-            "handler installed"
-        )
-        hint = f"Install the handler for {name} in the body, or in the code it runs, before the code to explore."
-    pytest.fail(f"signal_anywhere({name}) found no point to send {name} at: {why}. {hint}", pytrace=False)
+        return exploration.runs()

@@ -1,18 +1,18 @@
-"""Which lines are points (:class:`Scope`), and which points a run of
-``signal_anywhere`` explores (:func:`select_points`). Pure logic: nothing here
-touches the process's signal state.
+"""Which lines are points (:class:`Scope`), which points a run of
+``signal_anywhere`` explores (:func:`select_points`), and the checks of its
+arguments. Pure logic: nothing here touches the process's signal state.
 
-The default scope is the code under test: every file but the test's own,
-``conftest.py`` files, the standard library, installed packages and
-pytest-signals. ``within=`` narrows it to modules, packages, classes,
-functions or paths (and may name the standard library or a package: then its
-lines count).
+A point is a line of the code in scope, the first time it runs while
+``within`` runs. The code in scope is ``within`` itself and, among the code it
+calls, the project's own: not the standard library, installed packages or
+pytest-signals. ``include=`` adds files, folders or modules (a package of
+site-packages, say); ``exclude=`` takes some away.
 
-Selection is deterministic for a seed. A budget smaller than the number of
-points goes first to the first time each line runs, then to the last time,
-then to random other times: a window is a line, and a line that is unsafe is
-usually unsafe the first time it runs. Points are explored in the order the
-counting run met them.
+Selection is deterministic for a seed: every point when there are at most
+``max_points``, otherwise a sample of them drawn with that seed, explored in
+the order the counting run met them. Without ``seed=`` the seed is derived
+from the test's id, so that a test repeats its choice on every run and under
+xdist.
 """
 
 from __future__ import annotations
@@ -21,80 +21,69 @@ import inspect
 import os
 import random
 import types
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
-DEFAULT_POINTS = 200
+DEFAULT_MAX_POINTS = 200
+DEFAULT_TIME_LIMIT = 60.0  # seconds for the runs of one exploration; the rest are "not explored"
 
-
-@dataclass(frozen=True)
-class Point:
-    """One place a signal can be sent: the *occurrence*-th time (1-based) the
-    line ``keys[key]`` ran, the *position*-th line event (0-based) of the
-    counting run."""
-
-    position: int
-    key: int
-    occurrence: int
+_T = TypeVar("_T")
 
 
-def check_points(value: object, source: str) -> int | None:
-    """The budget: a whole number >= 1, or None for every point (``"all"``).
+def check_max_points(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"max_points={value!r} must be a whole number of points >= 1")
+    return value
+
+
+def check_seed(value: object) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ValueError(f"seed={value!r} must be an int or None")
+    return value
+
+
+def check_only(value: object) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(f"only={value!r} must be a point's number k >= 1 (as a failure names it: 'point k of N')")
+    return value
+
+
+def check_time_limit(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 2_000_000:
+        raise ValueError(f"time_limit={value!r} must be a number of seconds > 0")
+    return float(value)
+
+
+def within_codes(within: object) -> frozenset[types.CodeType]:
+    """The code objects of the function *within* (and those nested in it).
 
     Raises:
-        ValueError: naming *source* and the value.
+        TypeError: *within* is not a function or method.
     """
-    if value is None:
-        return DEFAULT_POINTS
-    if value == "all":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{source}={value!r} must be a whole number of points >= 1, or 'all'")
-    return value
+    obj: Any = within
+    if isinstance(obj, (staticmethod, classmethod)):
+        obj = obj.__func__
+    if isinstance(obj, type) or not callable(obj):
+        raise TypeError(
+            f"within={within!r} is not a function: pass the function or method whose run is explored, "
+            "e.g. within=Bank.transfer"
+        )
+    obj = inspect.unwrap(getattr(obj, "__func__", obj))
+    code = getattr(obj, "__code__", None)
+    if not isinstance(code, types.CodeType):
+        raise TypeError(
+            f"within={within!r} is not a Python function (a builtin or C function has no lines to send "
+            "a signal at): pass a function or method written in Python"
+        )
+    return frozenset(_nested(code))
 
 
-def check_seed(value: object, source: str) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ValueError(f"{source}={value!r} must be an int")
-    return value
-
-
-def candidates(events: Sequence[int], armed: Sequence[int]) -> Iterator[Point]:
-    """The armed events of a counting run, as points."""
-    seen: dict[int, int] = {}
-    for position, key in enumerate(events):
-        occurrence = seen[key] = seen.get(key, 0) + 1
-        if armed[position]:
-            yield Point(position, key, occurrence)
-
-
-def select_points(points: Sequence[Point], budget: int | None, rng: random.Random) -> list[Point]:
-    """At most *budget* of *points* (all of them for None), in their order:
-    the first time each line ran, then the last time, then random others."""
-    if budget is None or len(points) <= budget:
-        return list(points)
-    first: dict[int, Point] = {}
-    last: dict[int, Point] = {}
-    for point in points:
-        first.setdefault(point.key, point)
-        last[point.key] = point
-    firsts = list(first.values())
-    if len(firsts) >= budget:
-        return sorted(rng.sample(firsts, budget), key=_position)
-    chosen = firsts
-    lasts = [p for key, p in last.items() if p is not first[key]]
-    room = budget - len(chosen)
-    chosen += lasts if len(lasts) <= room else rng.sample(lasts, room)
-    room = budget - len(chosen)
-    if room > 0:
-        taken = {p.position for p in chosen}
-        chosen += rng.sample([p for p in points if p.position not in taken], room)
-    return sorted(chosen, key=_position)
-
-
-def _position(point: Point) -> int:
-    return point.position
+def select_points(count: int, max_points: int, rng: random.Random) -> list[int]:
+    """The 0-based indexes of the points to explore, in order: all of them
+    when *count* <= *max_points*, otherwise a sample."""
+    if count <= max_points:
+        return list(range(count))
+    return sorted(rng.sample(range(count), max_points))
 
 
 # -- scope -----------------------------------------------------------------------------
@@ -130,84 +119,46 @@ def _nested(code: types.CodeType) -> Iterator[types.CodeType]:
             yield from _nested(const)
 
 
-def _functions_of(obj: Any) -> Iterator[types.CodeType]:
-    """The code of a function, method, property or class (its own members)."""
-    if isinstance(obj, (staticmethod, classmethod)):
-        obj = obj.__func__
-    if isinstance(obj, property):
-        for part in (obj.fget, obj.fset, obj.fdel):
-            if part is not None:
-                yield from _functions_of(part)
-        return
-    if isinstance(obj, type):
-        for member in vars(obj).values():
-            if isinstance(member, (type, staticmethod, classmethod, property, types.FunctionType)):
-                yield from _functions_of(member)
-        return
-    obj = inspect.unwrap(getattr(obj, "__func__", obj))
-    code = getattr(obj, "__code__", None)
-    if isinstance(code, types.CodeType):
-        yield from _nested(code)
+def _items(value: object) -> list[object]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
 
 
 class Scope:
-    """Whether a code object's lines are points.
+    """Whether a code object's lines are points (``within``'s are always).
 
     Args:
-        within: None for the code under test (see the module's docstring), or
-            a module or package, a class, a function or method, a path (a file
-            or a folder), or a list of these.
-        exclude: files left out when *within* is None (the test's own file).
+        include: files, folders or modules whose code counts even when it is
+            the standard library or an installed package.
+        exclude: files, folders or modules whose code never counts.
 
     Raises:
         ValueError: a path that does not exist, a module without a file.
-        TypeError: something that names no code.
+        TypeError: something that is not a path or a module.
     """
 
-    def __init__(self, within: object = None, exclude: Iterable[str] = ()) -> None:
-        self._codes: set[types.CodeType] = set()
-        self._files: set[str] = set()
-        self._folders: list[str] = []
-        self.default = within is None
-        if self.default:
-            self._excluded = {_real(f) for f in exclude}
-            self._outside = _outside_code_under_test()
-        else:
-            for item in within if isinstance(within, (list, tuple, set, frozenset)) else [within]:
-                self._add(item)
+    def __init__(self, include: object = None, exclude: object = None) -> None:
+        self._outside = _outside_code_under_test()
+        self._included = [self._path(item, "include") for item in _items(include)]
+        self._excluded = [self._path(item, "exclude") for item in _items(exclude)]
         self._paths: dict[str, bool] = {}
 
-    def _add(self, item: object) -> None:
+    @staticmethod
+    def _path(item: object, name: str) -> str:
         if isinstance(item, types.ModuleType):
             file = getattr(item, "__file__", None)
             if not file:
-                raise ValueError(f"within={item!r}: the module has no file, so no lines to send a signal at")
-            if hasattr(item, "__path__"):  # a package: every module in its folder
-                self._folders.append(_real(os.path.dirname(file)))
-            else:
-                self._files.add(_real(file))
-        elif isinstance(item, (str, os.PathLike)):
+                raise ValueError(f"{name}={item!r}: the module has no file, so no lines")
+            return _real(os.path.dirname(file) if hasattr(item, "__path__") else file)
+        if isinstance(item, (str, os.PathLike)):
             path = _real(os.fspath(item))
-            if os.path.isdir(path):
-                self._folders.append(path)
-            elif os.path.exists(path):
-                self._files.add(path)
-            else:
-                raise ValueError(f"within={item!r}: no such file or folder")
-        elif isinstance(item, types.CodeType):
-            self._codes.update(_nested(item))
-        else:
-            codes = list(_functions_of(item))
-            if not codes:
-                raise TypeError(
-                    f"within={item!r} names no code: pass a module, a class, a function or method, a path, "
-                    "or a list of these"
-                )
-            self._codes.update(codes)
+            if not os.path.exists(path):
+                raise ValueError(f"{name}={item!r}: no such file or folder")
+            return path
+        raise TypeError(f"{name}={item!r}: pass a path, a module or package, or a list of these")
 
     def __call__(self, code: types.CodeType) -> bool:
-        if code in self._codes:
-            return True
         filename = code.co_filename
         known = self._paths.get(filename)
         if known is None:
@@ -218,20 +169,10 @@ class Scope:
         if filename.startswith("<"):
             return False  # frozen modules, exec'd strings
         path = _real(filename)
+        if any(_inside(path, f) for f in self._excluded):
+            return False
+        if any(_inside(path, f) for f in self._included):
+            return True
         if _inside(path, PLUGIN_FOLDER):
             return False
-        if not self.default:
-            return path in self._files or any(_inside(path, f) for f in self._folders)
-        if path in self._excluded or os.path.basename(path) == "conftest.py":
-            return False
         return not any(_inside(path, f) for f in self._outside)
-
-    def describe(self) -> str:
-        if self.default:
-            return (
-                "the code under test (every file but the test's own, conftest.py, the standard library, "
-                "installed packages and pytest-signals)"
-            )
-        parts = [f"{len(self._codes)} code object(s)"] if self._codes else []
-        parts += sorted(self._files) + [f"{folder}{os.sep}" for folder in sorted(self._folders)]
-        return f"the code within= names ({', '.join(parts)})"

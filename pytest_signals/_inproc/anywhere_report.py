@@ -1,6 +1,7 @@
-"""What ``signal_anywhere`` found: :class:`ExploredPoint` for each run,
-:class:`Exploration` for all of them, and its annotated listing. Pure logic:
-built from plain data, so it is tested without running anything.
+"""What ``signal_anywhere`` found: a :class:`SignalPoint` for each point, the
+outcome of each run, the summary, the annotated listing and the failure
+message. Pure logic: built from plain data, so it is tested without running
+anything.
 """
 
 from __future__ import annotations
@@ -8,52 +9,47 @@ from __future__ import annotations
 import linecache
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .._signals import signal_name
-from .._tracepoints import Counted
 
-MAX_LISTED = 10  # failing lines a failure's message names; the listing has them all
+MAX_LISTED = 10  # failing points a failure's message details; the listing has them all
 
-OUTCOMES = ("passed", "failed", "unreached", "skipped")
-
-# The listing's marks, one per line that ran.
-MARKS = {
-    "FAIL": "a run with the signal sent just before this line failed",
-    "ok": "explored, and every run passed",
-    "miss": "explored, but the runs ran differently and never got there",
-    ".": "a point, not explored (the budget, or the line failed already)",
-    "off": "ran with no Python handler for the signal installed: not a point",
+# Outcomes of a run, and the listing's mark for each.
+OUTCOMES = {
+    "failed": "FAIL",
+    "passed": "ok",
+    "deferred": "defer",  # the signal was blocked there; its handler ran later, at the unblock
+    "not delivered": "nodlv",  # no Python handler there, or blocked until the run ended
+    "unreached": "miss",  # that run ran differently and never got there
+    "not explored": ".",  # the budget (max_points), the time limit, or only=
 }
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+LEGEND = (
+    "FAIL: a run with the signal there failed; ok: it passed; defer: the signal was blocked there and its "
+    "handler ran later; nodlv: it could not be delivered there; miss: that run never got there; "
+    ".: not explored"
+)
 
 
 @dataclass(frozen=True)
-class ExploredPoint:
-    """One run of the body, with the signal sent just before a line ran.
+class SignalPoint:
+    """Where one run delivers the signal: just before *line* of *file* runs,
+    in *function*, the first time it runs inside ``within``.
 
     Attributes:
-        file: the file of the line (``co_filename``).
-        line: its number.
-        occurrence: which time the line ran (1-based) when the signal was sent.
-        outcome: ``"passed"`` (the body passed), ``"failed"`` (it raised),
-            ``"unreached"`` (that run never got to the point: the body does
-            not run the same way every time) or ``"skipped"`` (an earlier
-            occurrence of the line failed already; not run).
-        error: for ``"failed"``, the exception in one line.
-        notes: what the run left changed (put back before the next one).
+        file: the file (``co_filename``).
+        line: the line number.
+        function: the function's qualified name.
+        index: its number k, 1-based, in the order the counting run met the
+            points: ``only=k`` replays that run.
+        total: N, how many points the counting run found.
     """
 
     file: str
     line: int
-    occurrence: int
-    outcome: str
-    error: str | None = None
-    notes: tuple[str, ...] = ()
+    function: str
+    index: int
+    total: int
 
     @property
     def source(self) -> str:
@@ -64,18 +60,19 @@ class ExploredPoint:
         return f"{display_path(self.file, root)}:{self.line}"
 
     def __str__(self) -> str:
-        error = f": {self.error}" if self.error else ""
-        return f"{self.where()} ({ordinal(self.occurrence)} time it ran): {self.outcome}{error}"
+        return f"point {self.index} of {self.total}: {self.where()} in {self.function}"
 
 
 @dataclass(frozen=True)
-class LineStats:
-    """How one line fared over the whole exploration."""
+class Outcome:
+    """How one run went: one of :data:`OUTCOMES`, the error in one line
+    (failed), what the run left changed, and its signal timeline."""
 
-    file: str
-    line: int
-    ran: int  # times it ran in the counting run
-    points: int  # of those, with a handler for the signal installed
+    point: SignalPoint
+    outcome: str
+    error: str | None = None
+    notes: tuple[str, ...] = ()
+    timeline: tuple[str, ...] = ()
 
 
 def display_path(path: str, root: str | None = None) -> str:
@@ -87,176 +84,128 @@ def display_path(path: str, root: str | None = None) -> str:
     return path if relative.startswith(os.pardir) else relative
 
 
-@dataclass
-class Exploration:
-    """What ``signal_anywhere`` did: one counting run, then one run per
-    explored point.
-
-    Attributes:
-        signal: the signal sent.
-        backend: ``"sys.monitoring"`` or ``"sys.settrace"``.
-        points: how many points the counting run had (line events of the code
-            under test with a Python handler for the signal installed).
-        lines: how many distinct lines those points are on.
-        explored: every run, in the order the counting run met its point.
-        seed: the sample's seed (the ``seed=`` given, or the one derived
-            from the test's id).
-        sampled: True when the points were more than the budget, so that
-            only a sample of them was explored.
-    """
+@dataclass(frozen=True)
+class Summary:
+    """The whole exploration."""
 
     signal: int
     backend: str
-    points: int
-    lines: int
-    explored: tuple[ExploredPoint, ...]
-    seed: int
-    sampled: bool
-    stats: Sequence[LineStats] = field(default=(), repr=False)
-    root: str | None = field(default=None, repr=False)
-
-    @property
-    def failures(self) -> list[ExploredPoint]:
-        """The runs that failed, in order."""
-        return [p for p in self.explored if p.outcome == "failed"]
-
-    @property
-    def passed(self) -> bool:
-        return not self.failures
+    points: Sequence[SignalPoint]
+    outcomes: Sequence[Outcome]
+    seed: int | None  # the sample's seed, when a sample was drawn
+    only: int | None = None
+    time_limited: bool = False
+    root: str | None = None
 
     def count(self, outcome: str) -> int:
-        if outcome not in OUTCOMES:
-            raise ValueError(f"unknown outcome {outcome!r}: expected one of {', '.join(OUTCOMES)}")
-        return sum(1 for p in self.explored if p.outcome == outcome)
+        return sum(1 for o in self.outcomes if o.outcome == outcome)
 
-    def summary(self) -> str:
+    @property
+    def explored(self) -> int:
+        return len(self.outcomes) - self.count("not explored")
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.outcome == "failed"]
+
+    def line(self) -> str:
         name = signal_name(self.signal)
-        parts = [f"{self.points} point(s) on {self.lines} line(s)", f"{len(self.explored)} explored"]
-        parts += [f"{self.count(o)} {o}" for o in ("failed", "unreached", "skipped") if self.count(o)]
-        sample = f", sampled with seed={self.seed}" if self.sampled else ""
-        return f"signal_anywhere({name}): {', '.join(parts)} ({self.backend}{sample})"
-
-    def __repr__(self) -> str:
-        return f"<Exploration {self.summary()}>"
+        parts = [f"{self.explored} of {len(self.points)} point(s) explored"]
+        parts += [f"{self.count(o)} {o}" for o in OUTCOMES if o != "not explored" and self.count(o)]
+        how = [self.backend]
+        if self.seed is not None:
+            how.append(f"sampled with seed={self.seed}")
+        if self.only is not None:
+            how.append(f"only={self.only}")
+        if self.time_limited:
+            how.append("stopped at the time limit")
+        return f"signal_anywhere({name}): {', '.join(parts)} ({'; '.join(how)})"
 
     def listing(self, context: int = 1) -> str:
-        """The lines that ran, file by file, each with its mark, how many
-        times the signal was sent there, and how many points it had.
-
-        Marks: ``FAIL``, ``ok``, ``miss`` (explored, never reached), ``.``
-        (a point, not explored), ``off`` (ran with no handler for the signal).
-        """
-        sent: dict[tuple[str, int], list[ExploredPoint]] = {}
-        for point in self.explored:
-            sent.setdefault((point.file, point.line), []).append(point)
-        files: dict[str, dict[int, LineStats]] = {}
-        for stat in self.stats:
-            files.setdefault(stat.file, {})[stat.line] = stat
-        out = [self.summary()]
-        for file, lines in files.items():
+        """The lines with points, file by file, each with its mark and point number."""
+        by_file: dict[str, dict[int, list[Outcome]]] = {}
+        for outcome in self.outcomes:
+            by_file.setdefault(outcome.point.file, {}).setdefault(outcome.point.line, []).append(outcome)
+        out = [self.line(), f"  ({LEGEND})"]
+        for file, lines in by_file.items():
             out.append(f"  {display_path(file, self.root)}")
-            shown = _shown_lines(sorted(lines), context)
             previous = None
-            for number in shown:
+            for number in _shown_lines(sorted(lines), context):
                 if previous is not None and number != previous + 1:
                     out.append("        ...")
                 previous = number
-                found = lines.get(number)
-                runs = sent.get((file, number), [])
                 text = linecache.getline(file, number).rstrip()
-                if found is None:
-                    out.append(f"    {'':4} {number:>5}  {'':>9}  {text}")
+                runs = lines.get(number)
+                if not runs:
+                    out.append(f"    {'':5} {number:>5}  {'':>6}  {text}")
                     continue
-                stat = found
-                done = [p for p in runs if p.outcome != "skipped"]
-                counts = f"{len(done)}/{stat.points}" if stat.points else "-"
-                out.append(f"    {_mark(stat, runs):<4} {number:>5}  {counts:>9}  {text}")
-                failed = next((p for p in runs if p.outcome == "failed"), None)
+                mark = _mark(runs)
+                ks = ",".join(str(o.point.index) for o in runs)
+                out.append(f"    {mark:<5} {number:>5}  {'#' + ks:>6}  {text}")
+                failed = next((o for o in runs if o.outcome == "failed"), None)
                 if failed is not None:
-                    out.append(f"    {'':4} {'':>5}  {'':>9}  ^ {failed.error}")
-        notes = sorted({n for p in self.explored for n in p.notes})
+                    out.append(f"    {'':5} {'':>5}  {'':>6}  ^ {failed.error}")
+        notes = sorted({n for o in self.outcomes for n in o.notes})
         if notes:
             out.append("  left changed by a run, put back before the next:")
             out.extend(f"    {note}" for note in notes)
         return "\n".join(out)
 
 
-def _mark(stat: LineStats, runs: Sequence[ExploredPoint]) -> str:
-    if not stat.points:
-        return "off"
-    outcomes = {p.outcome for p in runs}
-    if "failed" in outcomes:
-        return "FAIL"
-    if "passed" in outcomes:
-        return "ok"
-    if "unreached" in outcomes:
-        return "miss"
-    return "."
+def _mark(runs: Sequence[Outcome]) -> str:
+    outcomes = {o.outcome for o in runs}
+    for outcome in OUTCOMES:
+        if outcome in outcomes:
+            return OUTCOMES[outcome]
+    return "?"
 
 
 def _shown_lines(ran: Sequence[int], context: int) -> list[int]:
-    """The lines that ran, with up to *context* lines before each stretch,
-    and the short gaps between stretches filled in."""
+    """The lines with points, up to *context* lines before each stretch, and
+    short gaps between stretches filled in."""
     shown: set[int] = set()
     for number in ran:
         shown.update(range(max(1, number - context), number + 1))
-    ordered = sorted(shown)
     filled: list[int] = []
-    for number in ordered:
+    for number in sorted(shown):
         if filled and 1 < number - filled[-1] <= 3:
             filled.extend(range(filled[-1] + 1, number))
         filled.append(number)
     return filled
 
 
-def line_stats(counted: Counted) -> list[LineStats]:
-    """How many times each line ran in the counting run, and how many of those were points."""
-    ran = [0] * len(counted.keys)
-    points = [0] * len(counted.keys)
-    for position, key in enumerate(counted.events):
-        ran[key] += 1
-        points[key] += counted.armed[position]
-    return [LineStats(file, line, ran[i], points[i]) for i, (file, line) in enumerate(counted.keys)]
-
-
-def describe_error(exc: BaseException, *, sent: bool, by_handler: bool, plugin: bool) -> str:
-    """*exc* in one line, and where it came from: before the signal was sent
-    (*sent* false), raised by the handler (*by_handler*), or by send_signal
-    itself (*plugin*: a handler interrupted after its timeout)."""
+def describe_error(exc: BaseException, *, by_handler: bool) -> str:
+    """*exc* in one line, and whether the handler raised it."""
     text = str(exc).strip().splitlines()
     summary = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
     if len(summary) > 300:
         summary = summary[:297] + "..."
-    if not sent:
-        return f"{summary} (before the signal was sent: the body does not run the same way every time)"
-    if by_handler and plugin:
-        return f"{summary} (send_signal's own failure, at this point)"
-    if by_handler:
-        return f"{summary} (raised by the handler, and not caught by the body)"
-    return summary
+    return f"{summary} (raised by the handler, and not caught)" if by_handler else summary
 
 
-def failure_message(exploration: Exploration, point: ExploredPoint) -> str:
-    """The message of a failed exploration: the first failing run, every
-    failing line, the listing."""
-    name = signal_name(exploration.signal)
-    root = exploration.root
-    failures = exploration.failures
-    runs = len(exploration.explored) - exploration.count("skipped")
-    where: list[str] = []
-    for failure in failures:
-        if failure.where(root) not in where:
-            where.append(failure.where(root))
-    named = ", ".join(where[:MAX_LISTED]) + (f" and {len(where) - MAX_LISTED} more" if len(where) > MAX_LISTED else "")
-    return "\n".join(
-        [
-            f"{name} sent just before {point.where(root)} ran (the {ordinal(point.occurrence)} time) "
-            "made the body fail:",
-            f"    {point.line} | {point.source}",
-            f"  {point.error}",
-            f"expected the body to pass wherever {name} arrives; {len(failures)} of {runs} run(s) failed, at {named}.",
-            "(The traceback above is that first failing run's.)",
-            "",
-            exploration.listing(),
-        ]
-    )
+def failure_message(summary: Summary, reproduce: str) -> str:
+    """The first failing point, every failing point (where, the timeline of
+    its run, how to replay it), then the listing."""
+    name = signal_name(summary.signal)
+    root = summary.root
+    failures = summary.failures
+    first = failures[0]
+    point = first.point
+    out = [
+        f"{name} delivered just before {point.where(root)} ran (point {point.index} of {point.total}, "
+        f"in {point.function}) made the test fail:",
+        f"    {point.line} | {point.source}",
+        f"  {first.error}",
+        f"{len(failures)} of {summary.explored} explored point(s) failed:",
+    ]
+    for failure in failures[:MAX_LISTED]:
+        p = failure.point
+        out.append(f"  point {p.index} of {p.total}: {p.where(root)} in {p.function}: {p.source}")
+        out.append(f"    {failure.error}")
+        if failure is not first:  # the first run's timeline ends the message
+            out.extend(f"    | {event}" for event in failure.timeline)
+        out.append(f"    replay: {reproduce.format(k=p.index)}")
+    if len(failures) > MAX_LISTED:
+        out.append(f"  and {len(failures) - MAX_LISTED} more (in the listing)")
+    out += ["(The traceback above is the first failing run's.)", "", summary.listing()]
+    return "\n".join(out)
