@@ -52,6 +52,7 @@ if False:  # for type checkers only; typing is not imported in a child
 # optimizers; 3 and 4 are unassigned. Ours is the first one free.
 TOOL_IDS = (4, 3)
 TOOL_NAME = "pytest-signals"
+_UNSET = object()
 
 
 class Counted:
@@ -93,6 +94,7 @@ class LineTracer:
         self._main = _thread.get_ident()  # made in the main thread: only its lines are points
         self._wanted = backend
         self._stop: Callable[[], None] | None = None
+        self._previous: object = _UNSET
         self.backend = "sys.settrace"
         self.reached = False
 
@@ -127,7 +129,15 @@ class LineTracer:
         return scope
 
     def stop(self) -> None:
-        """Tracing off (idempotent)."""
+        """Tracing off, and the thread's previous trace function back (idempotent)."""
+        self._events_off()
+        previous, self._previous = self._previous, _UNSET
+        if previous is not _UNSET:
+            # A trace function that raises (the handler's exception, at the
+            # point) makes the interpreter unset it: put back the one that was there.
+            sys.settrace(previous)  # type: ignore[arg-type]
+
+    def _events_off(self) -> None:
         stop, self._stop = self._stop, None
         if stop is not None:
             stop()
@@ -187,7 +197,7 @@ class LineTracer:
         def arrive() -> None:
             __tracebackhide__ = True
             self.reached = True
-            self.stop()  # the rest of the run at full speed
+            self._events_off()  # the rest of the run at full speed
             hit()
 
         if self._tool is not None:
@@ -301,7 +311,7 @@ class LineTracer:
         return on_call
 
     def _trace(self, on_call: "Callable[[FrameType, str, object], object]") -> None:
-        previous = sys.gettrace()
+        previous = self._previous = sys.gettrace()
         sys.settrace(on_call)  # type: ignore[arg-type]
 
         def stop() -> None:

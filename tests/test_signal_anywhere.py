@@ -1,277 +1,108 @@
-"""signal_anywhere: a signal sent at every point of the code under test.
+"""signal_anywhere: a signal delivered at every point of the code under test.
 
-The pure parts (which points are chosen, what is in scope, the annotated
-listing) are tested in this process; everything that runs a body, and so
-sends signals or traces, runs in an inner pytest session in a subprocess.
+The pure parts (checks, selection, scope, the listing) are tested in this
+process; everything that runs a scenario, and so sends signals or traces,
+runs in an inner pytest session in a subprocess.
 """
 
 from __future__ import annotations
 
-import inspect
-import json
 import random
 import shutil
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import pytest
 
 from pytest_signals._inproc.anywhere_plan import (
-    DEFAULT_POINTS,
-    Point,
     Scope,
-    candidates,
-    check_points,
+    check_max_points,
+    check_only,
     check_seed,
     select_points,
+    within_codes,
 )
-from pytest_signals._inproc.anywhere_report import (
-    Exploration,
-    ExploredPoint,
-    LineStats,
-    describe_error,
-    failure_message,
-    ordinal,
-)
+from pytest_signals._inproc.anywhere_report import Outcome, SignalPoint, Summary, failure_message
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples" / "anywhere"
 MONITORING = sys.version_info >= (3, 12)
 
-# -- which points: pure -------------------------------------------------------------------
+# -- pure -----------------------------------------------------------------------------------
 
 
-def test_candidates_are_the_armed_events_with_the_time_each_line_ran() -> None:
-    events = [0, 1, 0, 1, 0, 2]
-    armed = [0, 1, 1, 1, 0, 1]
-    assert list(candidates(events, armed)) == [
-        Point(1, 1, 1),
-        Point(2, 0, 2),  # line 0's second run: its first (unarmed) one still counts
-        Point(3, 1, 2),
-        Point(5, 2, 1),
-    ]
+def test_every_point_when_within_the_budget_else_a_seeded_sample() -> None:
+    assert select_points(5, 200, random.Random(1)) == [0, 1, 2, 3, 4]
+    sample = select_points(1000, 10, random.Random(7))
+    assert len(sample) == 10
+    assert sample == sorted(sample)
+    assert sample == select_points(1000, 10, random.Random(7))
+    assert sample != select_points(1000, 10, random.Random(8))
 
 
-def _points(lines: int, times: int) -> list[Point]:
-    """*lines* lines in a loop that runs *times* times, every event a point."""
-    events = [key for _ in range(times) for key in range(lines)]
-    return list(candidates(events, [1] * len(events)))
+@pytest.mark.parametrize("value", [0, -1, 1.5, True, "all", None])
+def test_bad_max_points(value: object) -> None:
+    with pytest.raises(ValueError, match=r"max_points=.* must be a whole number of points >= 1"):
+        check_max_points(value)
 
 
-def test_a_budget_that_allows_every_point_takes_them_all() -> None:
-    points = _points(3, 4)
-    assert select_points(points, None, random.Random(1)) == points
-    assert select_points(points, 12, random.Random(1)) == points
+def test_bad_seed_and_only() -> None:
+    with pytest.raises(ValueError, match="seed='x' must be an int"):
+        check_seed("x")
+    with pytest.raises(ValueError, match=r"only=0 must be a point's number k >= 1"):
+        check_only(0)
 
 
-def test_the_budget_goes_to_first_times_then_last_times_then_a_sample() -> None:
-    points = _points(3, 5)  # 15 points, positions 0..14; line k runs at k, k+3, ..., k+12
-    firsts = {0, 1, 2}
-    lasts = {12, 13, 14}
-    assert {p.position for p in select_points(points, 3, random.Random(1))} == firsts
-    chosen = select_points(points, 5, random.Random(1))
-    assert firsts < {p.position for p in chosen}
-    assert {p.position for p in chosen} - firsts <= lasts
-    chosen = select_points(points, 8, random.Random(1))
-    positions = [p.position for p in chosen]
-    assert positions == sorted(positions)
-    assert len(set(positions)) == 8
-    assert firsts | lasts < set(positions)
+class _Thing:
+    def method(self) -> None:
+        pass
 
 
-def test_more_lines_than_budget_samples_their_first_times_repeatably() -> None:
-    points = _points(10, 3)
-    chosen = select_points(points, 4, random.Random(7))
-    assert [p.occurrence for p in chosen] == [1, 1, 1, 1]
-    assert len({p.key for p in chosen}) == 4
-    assert chosen == select_points(points, 4, random.Random(7))
-    samples = {tuple(p.key for p in select_points(points, 4, random.Random(seed))) for seed in range(20)}
-    assert len(samples) > 1
+@pytest.mark.parametrize("within", [_Thing, 3, "path.py", len, None])
+def test_within_must_be_a_python_function(within: object) -> None:
+    with pytest.raises(TypeError, match=r"within=.* is not a (Python )?function"):
+        within_codes(within)
 
 
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [(None, DEFAULT_POINTS), ("all", None), (1, 1), (1000, 1000)],
-)
-def test_points_setting(value: object, expected: int | None) -> None:
-    assert check_points(value, "points") == expected
+def test_within_takes_methods_bound_or_not() -> None:
+    assert within_codes(_Thing.method) == within_codes(_Thing().method) == {_Thing.method.__code__}
 
 
-@pytest.mark.parametrize("value", [0, -1, True, 1.5, "many"])
-def test_bad_points_name_the_setting(value: object) -> None:
-    with pytest.raises(ValueError, match=r"points=.* must be a whole number of points >= 1, or 'all'"):
-        check_points(value, "points")
-
-
-def test_bad_seed_names_the_setting() -> None:
-    assert check_seed(None, "seed") is None
-    assert check_seed(3, "seed") == 3
-    with pytest.raises(ValueError, match=r"seed='x' must be an int"):
-        check_seed("x", "seed")
-
-
-# -- what is in scope: pure ---------------------------------------------------------------
-
-
-def _code_in(path: Path, source: str = "def f():\n    return 1\n") -> types.CodeType:
-    path.write_text(source)
-    namespace: dict[str, object] = {}
-    exec(compile(source, str(path), "exec"), namespace)
-    function = namespace["f"]
-    assert isinstance(function, types.FunctionType)
-    return function.__code__
-
-
-def test_the_default_scope_is_the_code_under_test(tmp_path: Path) -> None:
-    scope = Scope(None, exclude=[__file__])
-    assert scope(_code_in(tmp_path / "app.py"))
-    assert not scope(json.dumps.__code__)  # the standard library
-    assert not scope(pytest.fixture.__code__)  # an installed package
-    assert not scope(Scope.__call__.__code__)  # pytest-signals
-    assert not scope(test_the_default_scope_is_the_code_under_test.__code__)  # the test's own file
-    assert not scope(_code_in(tmp_path / "conftest.py"))
-    assert not scope(compile("x = 1", "<string>", "exec"))
-    assert "the test's own" in scope.describe()
-
-
-def test_within_names_modules_packages_paths_classes_and_functions(tmp_path: Path) -> None:
-    package = tmp_path / "pkg"
-    package.mkdir()
-    inside = _code_in(package / "mod.py")
-    outside = _code_in(tmp_path / "other.py")
-    assert Scope(package)(inside)
-    assert not Scope(package)(outside)
-    assert Scope(str(tmp_path / "other.py"))(outside)
-    assert not Scope(str(tmp_path / "other.py"))(inside)
-    assert Scope(json)(json.dumps.__code__)  # a package, standard library or not
-    assert not Scope(json)(outside)
-
-    source = (
-        "class C:\n    def m(self):\n        return [x for x in ()]\n    @property\n    def p(self):\n        pass\n"
-    )
-    (tmp_path / "c.py").write_text(source)
-    namespace: dict[str, object] = {}
-    exec(compile(source, str(tmp_path / "c.py"), "exec"), namespace)
-    cls = namespace["C"]
-    method = vars(cls)["m"]
-    scope = Scope(method)
-    assert scope(method.__code__)
-    nested = [c for c in method.__code__.co_consts if isinstance(c, types.CodeType)]
-    assert all(scope(c) for c in nested)  # a comprehension's own code, before 3.12
-    assert not scope(vars(cls)["p"].fget.__code__)  # same file, other function
-    assert Scope(cls)(vars(cls)["p"].fget.__code__)
-    assert Scope([method, str(tmp_path / "other.py")])(outside)
-
-
-def test_within_refuses_what_names_no_code(tmp_path: Path) -> None:
+def test_the_scope_is_the_projects_code_and_include_exclude_change_it(tmp_path: Path) -> None:
+    mine = compile("pass", str(tmp_path / "mine.py"), "exec")
+    (tmp_path / "mine.py").write_text("pass\n")
+    stdlib = random.Random.seed.__code__
+    assert Scope()(mine)
+    assert not Scope()(stdlib)
+    assert not Scope(exclude=tmp_path)(mine)
+    assert Scope(include=random)(stdlib)
     with pytest.raises(ValueError, match="no such file or folder"):
-        Scope(str(tmp_path / "missing.py"))
-    with pytest.raises(ValueError, match="the module has no file"):
-        Scope(sys)
-    with pytest.raises(TypeError, match="within=42 names no code"):
-        Scope(42)
+        Scope(include=tmp_path / "nowhere")
+    with pytest.raises(TypeError, match="pass a path, a module"):
+        Scope(exclude=3)
 
 
-# -- the report: pure ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("n", "text"), [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (11, "11th"), (22, "22nd")])
-def test_ordinal(n: int, text: str) -> None:
-    assert ordinal(n) == text
-
-
-def _exploration(tmp_path: Path) -> Exploration:
-    app = tmp_path / "app.py"
-    app.write_text(
-        "def setup():\n"  # 1
-        "    state = []\n"  # 2
-        "\n"  # 3
-        "\n"  # 4
-        "\n"  # 5
-        "\n"  # 6
-        "def work(state):\n"  # 7
-        "    state.append(1)\n"  # 8
-        "    state.append(2)\n"  # 9
-        "    state.append(3)\n"  # 10
-        "    state.append(4)\n"  # 11
-        "    return state\n"  # 12
-    )
-    file = str(app)
-    stats = [
-        LineStats(file, 2, 1, 0),
-        LineStats(file, 8, 2, 2),
-        LineStats(file, 9, 2, 2),
-        LineStats(file, 10, 2, 2),
-        LineStats(file, 11, 1, 1),
+def test_the_failure_message_names_point_k_of_n_and_how_to_replay_it(tmp_path: Path) -> None:
+    file = tmp_path / "code.py"
+    file.write_text("def f():\n    a = 1\n    b = 2\n")
+    points = [SignalPoint(str(file), line, "f", k, 2) for k, line in ((1, 2), (2, 3))]
+    outcomes = [Outcome(points[0], "passed"), Outcome(points[1], "failed", "AssertionError: broken", (), ("sent",))]
+    summary = Summary(2, "sys.settrace", points, outcomes, None, root=str(tmp_path))
+    text = failure_message(summary, "signal_anywhere(SIGINT, within=f, only={k})")
+    assert text.splitlines()[:3] == [
+        "SIGINT delivered just before code.py:3 ran (point 2 of 2, in f) made the test fail:",
+        "    3 | b = 2",
+        "  AssertionError: broken",
     ]
-    explored = (
-        ExploredPoint(file, 8, 1, "passed"),
-        ExploredPoint(file, 8, 2, "passed", notes=("SIGTERM: handler app.on_term left installed",)),
-        ExploredPoint(file, 9, 1, "failed", "AssertionError: torn"),
-        ExploredPoint(file, 9, 2, "skipped"),
-        ExploredPoint(file, 10, 1, "unreached"),
-    )
-    return Exploration(15, "sys.settrace", 7, 4, explored, 99, True, stats, str(tmp_path))
+    assert "    replay: signal_anywhere(SIGINT, within=f, only=2)" in text
+    assert "signal_anywhere(SIGINT): 2 of 2 point(s) explored, 1 failed, 1 passed (sys.settrace)" in text
+    assert "    FAIL      3      #2      b = 2" in text
 
 
-def test_the_listing_marks_each_line(tmp_path: Path) -> None:
-    exploration = _exploration(tmp_path)
-    lines = exploration.listing().splitlines()
-    assert lines[0] == (
-        "signal_anywhere(SIGTERM): 7 point(s) on 4 line(s), 5 explored, 1 failed, 1 unreached, 1 skipped "
-        "(sys.settrace, sampled with seed=99)"
-    )
-    assert lines[1] == "  app.py"
-    body = [line.split() for line in lines[2:]]
-    assert body[0] == ["1", "def", "setup():"]  # context before the first line that ran
-    assert body[1] == ["off", "2", "-", "state", "=", "[]"]
-    assert body[2] == ["..."]  # four lines that did not run
-    assert body[3] == ["7", "def", "work(state):"]
-    assert body[4] == ["ok", "8", "2/2", "state.append(1)"]
-    assert body[5] == ["FAIL", "9", "1/2", "state.append(2)"]  # the skipped time is not counted as sent
-    assert body[6] == ["^", "AssertionError:", "torn"]
-    assert body[7] == ["miss", "10", "1/2", "state.append(3)"]
-    assert body[8] == [".", "11", "0/1", "state.append(4)"]
-    assert lines[-2:] == [
-        "  left changed by a run, put back before the next:",
-        "    SIGTERM: handler app.on_term left installed",
-    ]
-    assert "return state" not in exploration.listing()  # line 12 did not run
+# -- the examples, through pytester ----------------------------------------------------------
 
-
-def test_the_exploration_counts_and_the_failure_message(tmp_path: Path) -> None:
-    exploration = _exploration(tmp_path)
-    assert not exploration.passed
-    assert [p.line for p in exploration.failures] == [9]
-    assert exploration.count("unreached") == 1
-    with pytest.raises(ValueError, match="unknown outcome 'lost'"):
-        exploration.count("lost")
-    point = exploration.failures[0]
-    assert point.source == "state.append(2)"
-    assert str(point).startswith(f"{tmp_path / 'app.py'}:9 (1st time it ran)")
-    message = failure_message(exploration, point)
-    assert message.startswith("SIGTERM sent just before app.py:9 ran (the 1st time) made the body fail:\n")
-    assert "\n    9 | state.append(2)\n  AssertionError: torn\n" in message
-    assert "1 of 4 run(s) failed, at app.py:9." in message  # the skipped one did not run
-    assert exploration.listing() in message
-    assert repr(exploration).startswith("<Exploration signal_anywhere(SIGTERM): 7 point(s)")
-
-
-def test_errors_say_where_they_came_from() -> None:
-    assert describe_error(ValueError("bad\nmore"), sent=True, by_handler=False, plugin=False) == "ValueError: bad"
-    assert describe_error(KeyboardInterrupt(), sent=True, by_handler=True, plugin=False) == (
-        "KeyboardInterrupt (raised by the handler, and not caught by the body)"
-    )
-    assert "send_signal's own failure" in describe_error(RuntimeError("x"), sent=True, by_handler=True, plugin=True)
-    assert "before the signal was sent" in describe_error(RuntimeError("x"), sent=False, by_handler=False, plugin=False)
-    assert len(describe_error(RuntimeError("x" * 1000), sent=True, by_handler=False, plugin=False)) == 300
-
-
-# -- the examples, as a reader runs them --------------------------------------------------------
-
-EXAMPLE_NAMES = ["lock_leak", "torn_record", "lost_request", "handler_deadlock", "loop_handler"]
+EXAMPLE_NAMES = ["lock", "bank", "config_file", "pool"]
 
 
 def test_every_example_is_tested_here() -> None:
@@ -286,37 +117,24 @@ def _unsafe_line(name: str) -> int:
 
 
 @pytest.mark.parametrize("name", EXAMPLE_NAMES)
-def test_example_finds_the_unsafe_line_and_passes_the_fix(pytester: pytest.Pytester, run, name: str) -> None:
+def test_example_fails_naming_the_unsafe_line_and_the_fix_passes(pytester: pytest.Pytester, run, name: str) -> None:
     for path in (EXAMPLES / f"{name}.py", EXAMPLES / f"test_{name}.py"):
         shutil.copy(path, pytester.path / path.name)
-    result = run("-rx")
+    result = run()
     result.assert_outcomes(passed=1, xfailed=1)  # as `pytest examples` runs it
     result = run("--runxfail")  # the buggy one's failure, in full
     result.assert_outcomes(passed=1, failed=1)
     line = _unsafe_line(name)
     result.stdout.fnmatch_lines(
         [
-            f"*SignalAnywhereFailure: * sent just before {name}.py:{line} ran (the 1st time) made the body fail:",
+            f"*SignalAnywhereFailure: SIG* delivered just before {name}.py:{line} ran (point * of *) made the test*",
             f"*    {line} | *# <- unsafe*",
-            "*expected the body to pass wherever * arrives; * run(s) failed, at " + f"{name}.py:{line}*",
-            f"*FAIL {line:>5} *# <- unsafe*",
+            f"*  point * of *: {name}.py:{line} in *",
+            "*    replay: signal_anywhere(SIG*, only=*)",
+            f"*FAIL  {line:>5}  *# <- unsafe*",
             "*signal timeline of that run:*",
         ]
     )
-    assert "Captured signal timeline" not in result.stdout.str()  # the message has that run's
-
-
-def test_the_listing_on_the_page_is_the_examples(pytester: pytest.Pytester, run) -> None:
-    page = (ROOT / "docs" / "anywhere.rst").read_text()
-    block = page.split("The listing\n", 1)[1].split(".. code-block:: text\n", 1)[1]
-    shown = [line[4:] for line in block.strip("\n").split("\n\n", 1)[0].splitlines()]
-    assert shown[0].startswith("signal_anywhere(SIGINT): ")
-    assert shown[1] == "  lock_leak.py"
-    for path in (EXAMPLES / "lock_leak.py", EXAMPLES / "test_lock_leak.py"):
-        shutil.copy(path, pytester.path / path.name)
-    result = run("--runxfail")
-    patterns = ["*" + line.replace("[", "[[]").replace("(sys.settrace)", "(sys.*)") for line in shown]
-    result.stdout.fnmatch_lines(patterns, consecutive=True)
 
 
 # -- the fixture, through pytest -------------------------------------------------------------
@@ -331,514 +149,356 @@ def on_usr1(signum, frame):
     calls.append(signum)
 
 
-def boom(signum, frame):
-    raise RuntimeError("from the handler")
-
-
 def work(n):
     total = 0
     for i in range(n):
         total += i
     return total
+
+
+def helper():
+    return work(2)
 """
 
 
-def test_every_point_is_explored_and_logged(pytester: pytest.Pytester, run) -> None:
+def test_every_point_is_explored_once_and_the_pass_says_how_many(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(app=APP)
     pytester.makepyfile(
-        test_it=f"""
-        import signal, sys
+        test_it="""
+        import signal
         import app
 
         def test_points(signal_anywhere, signal_log):
-            def body():
-                previous = signal.signal(signal.SIGUSR1, app.on_usr1)
-                try:
-                    assert app.work(3) == 3
-                finally:
-                    signal.signal(signal.SIGUSR1, previous)
-
-            exploration = signal_anywhere(signal.SIGUSR1, body)
-            # work(3): `total = 0`, the for line 4 times, `total += i` 3 times, `return`
-            assert (exploration.points, exploration.lines) == (9, 4)
-            assert [(p.line, p.occurrence) for p in exploration.explored] == [
-                (15, 1), (16, 1), (17, 1), (16, 2), (17, 2), (16, 3), (17, 3), (16, 4), (18, 1)
-            ]
-            assert all(p.outcome == "passed" for p in exploration.explored) and exploration.passed
-            assert not exploration.sampled
-            assert exploration.backend == {'"sys.monitoring"' if MONITORING else '"sys.settrace"'}
-            assert len(app.calls) == 9
-            signal_log.assert_sent(signal.SIGUSR1, times=9)
-            signal_log.assert_handled(signal.SIGUSR1, times=9, by=app.on_usr1)
-            assert signal.getsignal(signal.SIGUSR1) is signal.SIG_DFL
-
-        def test_budget(signal_anywhere):
-            def body():
-                previous = signal.signal(signal.SIGUSR1, app.on_usr1)
-                try:
-                    app.work(50)
-                finally:
-                    signal.signal(signal.SIGUSR1, previous)
-
-            few = signal_anywhere(signal.SIGUSR1, body, points=5, seed=3)
-            assert few.sampled and few.seed == 3 and len(few.explored) == 5 and few.points == 103
-            assert len(signal_anywhere(signal.SIGUSR1, body, points="all").explored) == 103
-            default = signal_anywhere(signal.SIGUSR1, body)
-            assert len(default.explored) == 103  # under the default budget (200)
-        """
-    )
-    run().assert_outcomes(passed=2)
-
-
-def test_the_handler_exception_is_raised_at_the_line(pytester: pytest.Pytester, run) -> None:
-    pytester.makepyfile(app=APP)
-    pytester.makepyfile(
-        test_it="""
-        import signal
-        import app
-
-        def test_boom(signal_anywhere):
-            def body():
-                previous = signal.signal(signal.SIGUSR1, app.boom)
-                try:
-                    app.work(2)
-                finally:
-                    signal.signal(signal.SIGUSR1, previous)
-
-            signal_anywhere(signal.SIGUSR1, body)
-        """
-    )
-    result = run()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "app.py:15: in work",  # the cause's traceback goes through the line the signal arrived at
-            "    total = 0",
-            "*RuntimeError: from the handler",
-            "app.py:11: RuntimeError",
-            "*The above exception was the direct cause of the following exception:*",
-            "*SIGUSR1 sent just before app.py:15 ran (the 1st time) made the body fail:",
-            "*RuntimeError: from the handler (raised by the handler, and not caught by the body)",
-            "*4 of 4 run(s) failed, at app.py:15, app.py:16, app.py:17, app.py:18.*",
-        ]
-    )
-
-
-def test_runs_start_alike_and_the_guard_judges_one_plain_run(pytester: pytest.Pytester, run) -> None:
-    pytester.makepyfile(app=APP)
-    pytester.makepyfile(
-        test_it="""
-        import signal, pytest
-        import app
-
-        def test_leaves_state(signal_anywhere):
             seen = []
-
-            def body():
-                seen.append((signal.getsignal(signal.SIGUSR2), frozenset(signal.pthread_sigmask(signal.SIG_BLOCK, []))))
-                signal.signal(signal.SIGUSR1, app.on_usr1)
-                signal.signal(signal.SIGUSR2, app.on_usr1)  # never put back
-                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGWINCH})  # never unblocked
-                app.work(1)
-                signal.signal(signal.SIGUSR1, signal.SIG_DFL)
-
-            exploration = signal_anywhere(signal.SIGUSR1, body)
-            assert len(seen) == 1 + len(exploration.explored)
-            assert set(seen) == {(signal.SIG_DFL, frozenset())}  # every run started as the first one did
-            notes = {note for point in exploration.explored for note in point.notes}
-            assert notes == {
-                "SIGUSR2: handler app.on_usr1 left installed",
-                "the signal mask (blocked: SIGWINCH; unblocked: -)",
-            }
-            assert "left changed by a run, put back before the next:" in exploration.listing()
-            # as one plain run left it: the guard reports it once, after the test
-            assert signal.getsignal(signal.SIGUSR2) is app.on_usr1
-            assert signal.SIGWINCH in signal.pthread_sigmask(signal.SIG_BLOCK, [])
+            for run in signal_anywhere(signal.SIGUSR1, within=app.helper):
+                with run:
+                    seen.append(None if run.point is None else (run.point.line, run.point.function, run.point.index))
+                    previous = signal.signal(signal.SIGUSR1, app.on_usr1)
+                    try:
+                        app.work(5)  # outside within: no point
+                        assert app.helper() == 1
+                    finally:
+                        signal.signal(signal.SIGUSR1, previous)
+            assert seen[0] is None
+            assert [s[2] for s in seen[1:]] == list(range(1, len(seen)))
+            assert [s[1] for s in seen[1:]] == ["helper"] + ["work"] * (len(seen) - 2)
+            assert len(app.calls) == len(seen) - 1
         """
     )
-    result = run("-W", "default::pytest_signals.SignalLeakWarning")
+    result = run("-rP")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*SignalLeakWarning: test left signal state changed*"])
-    assert result.stdout.str().count("SIGUSR2: handler app.on_usr1 was left installed") == 1
+    result.stdout.fnmatch_lines(["*signal_anywhere(SIGUSR1): 5 of 5 point(s) explored, 5 passed (sys.*)"])
 
 
-def test_a_signal_left_blocked_is_a_failure(pytester: pytest.Pytester, run) -> None:
-    pytester.makepyfile(app=APP)
+def test_sampling_is_seeded_printed_and_repeatable(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(
-        test_it="""
-        import signal
-        import app
-
-        def test_blocked(signal_anywhere):
-            def body():
-                previous = signal.signal(signal.SIGUSR1, app.on_usr1)
-                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
-                try:
-                    app.work(1)
-                finally:
-                    signal.signal(signal.SIGUSR1, previous)  # and the mask left as it is
-
-            signal_anywhere(signal.SIGUSR1, body)
+        app="""
+        def many():
+            a = 0
+            a += 1
+            a += 2
+            a += 3
+            a += 4
+            a += 5
+            return a
         """
     )
-    result = run()
-    result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(
-        [
-            "*AssertionError: SIGUSR1 was still blocked and pending when the body returned: its handler never ran",
-            "*the signal mask (blocked: SIGUSR1; unblocked: -)",
-        ]
-    )
-    assert "discarded" not in result.stdout.str()  # taken between runs, not left for the guard
-
-
-def test_a_body_that_runs_differently_is_reported(pytester: pytest.Pytester, run) -> None:
-    pytester.makepyfile(app=APP)
     pytester.makepyfile(
         test_it="""
         import signal
         import app
 
-        def test_differs(signal_anywhere):
-            runs = []
+        def explore(signal_anywhere, **kwargs):
+            chosen = []
+            for run in signal_anywhere(signal.SIGINT, within=app.many, max_points=3, **kwargs):
+                with run:
+                    if run.point is not None:
+                        chosen.append(run.point.index)
+                    try:
+                        app.many()
+                    except KeyboardInterrupt:
+                        pass
+            return chosen
 
-            def body():
-                runs.append(1)
-                previous = signal.signal(signal.SIGUSR1, app.on_usr1)
-                try:
-                    app.work(3 if len(runs) == 1 else 1)
-                finally:
-                    signal.signal(signal.SIGUSR1, previous)
+        def test_default_seed(signal_anywhere):
+            first = explore(signal_anywhere)
+            assert len(first) == 3 and first == explore(signal_anywhere)
 
-            exploration = signal_anywhere(signal.SIGUSR1, body)
-            unreached = [(p.line, p.occurrence) for p in exploration.explored if p.outcome == "unreached"]
-            assert unreached == [(17, 2), (16, 3), (17, 3), (16, 4)]
-            assert exploration.passed
-            assert ", 4 unreached (" in exploration.listing().splitlines()[0]
+        def test_given_seed(signal_anywhere):
+            assert explore(signal_anywhere, seed=1) == explore(signal_anywhere, seed=1)
+            assert len({tuple(explore(signal_anywhere, seed=s)) for s in range(6)}) > 1
+
+        def test_only(signal_anywhere):
+            assert explore(signal_anywhere, only=5) == [5]
+        """
+    )
+    result = run("-rP", "-p", "no:randomly")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*3 of 7 point(s) explored, 3 passed (sys.*; sampled with seed=*)"])
+    result.stdout.fnmatch_lines(["*1 of 7 point(s) explored, 1 passed (sys.*; only=5)"])
+
+
+def test_the_same_seed_under_xdist(pytester: pytest.Pytester, run) -> None:
+    pytest.importorskip("xdist")
+    pytester.makepyfile(
+        test_it="""
+        import signal
+
+        def many():
+            a = 0
+            for i in range(3):
+                a += i
+            a += 1
+            a += 2
+            return a
+
+        def test_sample(signal_anywhere):
+            chosen = []
+            for run in signal_anywhere(signal.SIGINT, within=many, max_points=2):
+                with run:
+                    chosen.append(run.point and run.point.line)
+                    try:
+                        many()
+                    except KeyboardInterrupt:
+                        pass
+            with open("chosen.txt", "a") as out:
+                print(chosen, file=out)
         """
     )
     run().assert_outcomes(passed=1)
+    run("-n", "1").assert_outcomes(passed=1)
+    plain, distributed = (pytester.path / "chosen.txt").read_text().splitlines()
+    assert plain == distributed
+    assert plain.startswith("[None, ")
 
 
-def test_no_point_fails_and_says_why(pytester: pytest.Pytester, run) -> None:
-    pytester.makepyfile(app=APP)
+def test_points_where_delivery_was_impossible_are_reported_not_passed(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(
         test_it="""
         import signal
-        import app
+
+        calls = []
+
+        def masked():
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
+            a = 1
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGUSR1])
+            b = 2
+            signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1])
+            c = 3
+            return a + b + c
+
+        def test_masked(signal_anywhere):
+            for run in signal_anywhere(signal.SIGUSR1, within=masked):
+                with run:
+                    previous = signal.signal(signal.SIGUSR1, lambda s, f: calls.append(s))
+                    try:
+                        assert masked() == 6
+                    finally:
+                        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGUSR1])
+                        signal.signal(signal.SIGUSR1, previous)
+
+        def test_blocked_until_the_end(signal_anywhere):
+            for run in signal_anywhere(signal.SIGUSR1, within=masked):
+                with run:
+                    previous = signal.signal(signal.SIGUSR1, lambda s, f: calls.append(s))
+                    try:
+                        assert masked() == 6
+                    finally:
+                        signal.signal(signal.SIGUSR1, previous)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGUSR1])
 
         def test_no_handler(signal_anywhere):
-            signal_anywhere(signal.SIGUSR1, lambda: app.work(2))
+            def plain():
+                return 1
+            for run in signal_anywhere(signal.SIGUSR2, within=plain):
+                with run:
+                    plain()
+        """
+    )
+    result = run("-rP")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*signal_anywhere(SIGUSR1): 7 of 7 point(s) explored, 3 passed, 4 deferred (sys.*)"])
+    result.stdout.fnmatch_lines(
+        ["*signal_anywhere(SIGUSR1): 7 of 7 point(s) explored, 3 passed, 2 deferred, 2 not delivered (sys.*)"]
+    )
+    result.stdout.fnmatch_lines(["*signal_anywhere(SIGUSR2): 1 of 1 point(s) explored, 1 not delivered (sys.*)"])
+    result.stdout.fnmatch_lines(["*defer *a = 1", "*nodlv *c = 3"])
 
-        def test_nothing_ran(signal_anywhere):
-            signal.signal(signal.SIGUSR1, app.on_usr1)
-            try:
-                signal_anywhere(signal.SIGUSR1, lambda: sum(range(3)))
-            finally:
-                signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+
+def test_bad_input(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        test_it="""
+        import signal
+        import pytest
+
+        def f():
+            return 1
+
+        @pytest.mark.parametrize("kwargs, error, match", [
+            (dict(within=object), TypeError, "within=.* is not a function"),
+            (dict(within=len), TypeError, "is not a Python function"),
+            (dict(within=f, max_points=0), ValueError, "max_points=0 must be"),
+            (dict(within=f, max_points=-3), ValueError, "max_points=-3 must be"),
+        ])
+        def test_refused(signal_anywhere, kwargs, error, match):
+            with pytest.raises(error, match=match):
+                signal_anywhere(signal.SIGINT, **kwargs)
+
+        @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGSTOP])
+        def test_uncatchable(signal_anywhere, sig):
+            with pytest.raises(ValueError, match="cannot be caught"):
+                signal_anywhere(sig, within=f)
+
+        def test_never_reached(signal_anywhere):
+            for run in signal_anywhere(signal.SIGINT, within=f):
+                with run:
+                    pass
+
+        def test_only_beyond_the_points(signal_anywhere):
+            with pytest.raises(ValueError, match="only=9, but there are 1 point"):
+                for run in signal_anywhere(signal.SIGINT, within=f, only=9):
+                    with run:
+                        f()
+        """
+    )
+    result = run()
+    result.assert_outcomes(passed=7, failed=1)
+    result.stdout.fnmatch_lines(
+        ["*signal_anywhere(SIGINT, within=f) found no point: within= never ran, or ran no line of code in scope*"]
+    )
+
+
+def test_the_first_run_must_pass_alone_and_a_failure_does_not_stop_the_runs(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        test_it="""
+        import signal
+
+        def f():
+            a = 1
+            return a
+
+        def test_plain_failure(signal_anywhere):
+            for run in signal_anywhere(signal.SIGINT, within=f):
+                with run:
+                    assert f() == 2
+
+        def test_every_point_runs(signal_anywhere):
+            ran = []
+            for run in signal_anywhere(signal.SIGINT, within=f):
+                with run:
+                    ran.append(run.point)
+                    f()  # the KeyboardInterrupt is not caught: every aimed run fails
+            assert False, "not reached: the failure is raised by the loop"
         """
     )
     result = run()
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines(
-        [
-            "*signal_anywhere(SIGUSR1) found no point to send SIGUSR1 at: 4 line(s) of the code under test "
-            "(every file but the test's own, *) ran, and at none of them had SIGUSR1 a Python handler installed. "
-            "Install the handler*",
-            "*signal_anywhere(SIGUSR1) found no point to send SIGUSR1 at: no line of the code under test "
-            "(every file but the test's own, *) ran. Name the code with within=*",
-        ]
-    )
+    if sys.version_info >= (3, 11):  # add_note
+        result.stdout.fnmatch_lines(["*the first run, with no signal, failed: it must pass alone*"])
+    result.stdout.fnmatch_lines(["*2 of 2 explored point(s) failed:*", "*KeyboardInterrupt (raised by the handler*"])
 
 
-def test_the_first_run_must_pass_alone(pytester: pytest.Pytester, run) -> None:
+def test_async_points_and_delivery_through_the_running_loop(pytester: pytest.Pytester, run) -> None:
+    pytest.importorskip("pytest_asyncio")
     pytester.makepyfile(
         test_it="""
-        import signal
+        import asyncio, signal
+        import pytest
 
-        def test_plain_failure(signal_anywhere, signal_log):
-            def body():
-                assert 1 + 1 == 3, "wrong on its own"
+        async def step():
+            await asyncio.sleep(0)
+            return 1
 
+        async def scenario():
+            loop = asyncio.get_running_loop()
+            got = []
+            loop.add_signal_handler(signal.SIGUSR1, got.append, "usr1")
             try:
-                signal_anywhere(signal.SIGUSR1, body)
+                total = await step()
+                for _ in range(3):
+                    await asyncio.sleep(0)
             finally:
-                assert signal_log.sent == []
+                loop.remove_signal_handler(signal.SIGUSR1)
+            return got
+
+        @pytest.mark.asyncio
+        async def test_loop(signal_anywhere):
+            delivered = []
+            for run in signal_anywhere(signal.SIGUSR1, within=step):
+                with run:
+                    delivered.append(await scenario())
+            assert delivered[0] == [] and all(d == ["usr1"] for d in delivered[1:])
         """
     )
-    result = run()
-    result.assert_outcomes(failed=1)
-    lines = ["*AssertionError: wrong on its own*"]
-    if sys.version_info >= (3, 11):
-        lines.append("*(signal_anywhere: the body failed in its first run, with no signal sent: it must pass alone)")
-    result.stdout.fnmatch_lines(lines)
+    run("-rP").assert_outcomes(passed=1)
 
 
-def test_bad_calls(pytester: pytest.Pytester, run) -> None:
-    pytester.makepyfile(app=APP)
-    pytester.makepyfile(
-        test_it="""
-        import signal, threading, pytest
-        import app
-
-        @pytest.mark.parametrize(("kwargs", "error", "match"), [
-            (dict(points=0), ValueError, "points=0 must be a whole number of points >= 1, or 'all'"),
-            (dict(seed="x"), ValueError, "seed='x' must be an int"),
-            (dict(timeout=-1), ValueError, "timeout=-1 must be a positive, finite number of seconds"),
-            (dict(within=42), TypeError, "within=42 names no code"),
-            (dict(sig=signal.SIGKILL), ValueError, "SIGKILL.: it cannot be caught"),
-            (dict(sig="SIGBOGUS"), ValueError, "unknown signal 'SIGBOGUS'"),
-            (dict(body=3), TypeError, "body=3 is not callable"),
-        ])
-        def test_refused(signal_anywhere, kwargs, error, match):
-            sig = kwargs.pop("sig", signal.SIGUSR1)
-            body = kwargs.pop("body", lambda: None)
-            with pytest.raises(error, match=match):
-                signal_anywhere(sig, body, **kwargs)
-
-        def test_async_body(signal_anywhere):
-            async def main():
-                pass
-            with pytest.raises(TypeError, match=r"is an async function: pass a function that runs it"):
-                signal_anywhere(signal.SIGUSR1, main)
-
-        def test_nested(signal_anywhere):
-            errors = []
-            def body():
-                previous = signal.signal(signal.SIGUSR1, app.on_usr1)
-                try:
-                    app.work(1)
-                    signal_anywhere(signal.SIGUSR1, lambda: None)
-                except RuntimeError as exc:
-                    errors.append(str(exc))
-                finally:
-                    signal.signal(signal.SIGUSR1, previous)
-            signal_anywhere(signal.SIGUSR1, body)
-            assert errors and set(errors) == {"signal_anywhere was called from inside its own body"}
-
-        def test_from_a_thread(signal_anywhere):
-            errors = []
-            thread = threading.Thread(target=lambda: errors.append(_call(signal_anywhere)))
-            thread.start()
-            thread.join()
-            assert "runs the body in the main thread" in errors[0]
-
-        def _call(signal_anywhere):
-            try:
-                signal_anywhere(signal.SIGUSR1, lambda: None)
-            except RuntimeError as exc:
-                return str(exc)
-        """
-    )
-    run().assert_outcomes(passed=10)
+# -- the marker ------------------------------------------------------------------------------
 
 
-def test_a_keyboard_interrupt_not_sent_by_the_test_stops_the_session(pytester: pytest.Pytester, run) -> None:
-    pytester.makepyfile(app=APP)
+def test_marker_runs_the_test_once_per_point(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(
         test_it="""
         import signal
-        import app
+        import pytest
 
-        def test_interrupted(signal_anywhere):
-            runs = []
+        runs = []
 
-            def body():
-                runs.append(1)
-                previous = signal.signal(signal.SIGUSR1, app.on_usr1)
-                try:
-                    app.work(2)
-                finally:
-                    signal.signal(signal.SIGUSR1, previous)
-                if len(runs) == 3:
-                    raise KeyboardInterrupt  # as a real Ctrl-C would, in the third run
+        def transfer(accounts):
+            accounts["a"] -= 10
+            accounts["b"] += 10
 
-            signal_anywhere(signal.SIGUSR1, body)
+        @pytest.mark.signal_anywhere(signal.SIGINT, within=transfer)
+        def test_marked():
+            accounts = {"a": 100, "b": 0}
+            runs.append(1)
+            try:
+                transfer(accounts)
+            except KeyboardInterrupt:
+                pass
+            assert sum(accounts.values()) == 100
 
-        def test_never_runs():
+        def test_after():
+            assert len(runs) == 3
+        """
+    )
+    result = run("-p", "no:randomly")
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*delivered just before test_it.py:8 ran (point 2 of 2, in transfer)*"])
+
+
+def test_marker_with_stateful_fixtures_is_a_collection_error(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        test_it="""
+        import signal
+        import pytest
+
+        def f():
+            pass
+
+        @pytest.mark.signal_anywhere(signal.SIGINT, within=f)
+        def test_bad(tmp_path):
             pass
         """
     )
     result = run()
-    assert result.ret == pytest.ExitCode.INTERRUPTED
-    result.stdout.fnmatch_lines(["*KeyboardInterrupt*", "*no tests ran*"])
-
-
-# -- the marker ---------------------------------------------------------------------------------
-
-
-def test_the_signature_is_written_once_and_is_the_fixtures_own() -> None:
-    from pytest_signals import SignalAnywhere, plugin
-    from pytest_signals._marker import ANYWHERE_MARKER_LINE
-
-    sig = inspect.signature(SignalAnywhere.__call__)
-    params = [p.replace(annotation=inspect.Parameter.empty) for p in list(sig.parameters.values())[1:]]
-    text = f"signal_anywhere{inspect.Signature(params)} -> {sig.return_annotation}"
-    assert text == "signal_anywhere(sig, body, *, within=None, points=None, seed=None, timeout=None) -> Exploration"
-    assert f"    {text}\n" in (ROOT / "docs" / "_snippets" / "signatures.rst").read_text()
-    assert f"`{text}`" in (ROOT / "README.md").read_text()
-    assert text.split(" -> ")[0] in (inspect.getdoc(plugin.signal_anywhere) or "")
-    marker = text.split(" -> ")[0].replace("sig, body, ", "sig, ")
-    assert ANYWHERE_MARKER_LINE.startswith(marker + ": ")
-    assert f"``@pytest.mark.{marker}``" in (ROOT / "docs" / "reference.rst").read_text()
+    result.stdout.fnmatch_lines(
+        ["*its fixtures (tmp_path) are set up once per test*fresh state per run cannot be guaranteed*"]
+    )
 
 
 def test_marker_registered_with_its_signature(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(
-        ["@pytest.mark.signal_anywhere(sig, *, within=None, points=None, seed=None, timeout=None): run the test*"]
+        [
+            "@pytest.mark.signal_anywhere(sig, *, within, include=None, exclude=None, max_points=200, seed=None, "
+            "only=None):*"
+        ]
     )
 
 
-def test_marker_runs_the_test_function_per_point(pytester: pytest.Pytester, run) -> None:
-    pytester.makepyfile(app=APP)
-    pytester.makepyfile(
-        test_it="""
-        import signal, pytest
-        import app
-
-        RUNS = []
-
-        @pytest.fixture
-        def made():
-            RUNS.append("fixture")
-            return []
-
-        @pytest.mark.signal_anywhere("SIGUSR1", points=3, seed=1)
-        def test_marked(made, request):
-            RUNS.append("call")
-            made.append(1)
-            previous = signal.signal(signal.SIGUSR1, app.on_usr1)
-            try:
-                app.work(4)
-            finally:
-                signal.signal(signal.SIGUSR1, previous)
-
-        def test_after(signal_log):
-            assert RUNS == ["fixture"] + ["call"] * 4  # one fixture value, 1 + 3 calls
-            assert len(app.calls) == 3
-        """
-    )
-    result = run("-rP", "--strict-markers")
-    result.assert_outcomes(passed=2)
-    result.stdout.fnmatch_lines(
-        ["*Captured signal anywhere call*", "signal_anywhere(SIGUSR1): 11 point(s) on 4 line(s), 3 explored*"]
-    )
-
-
-@pytest.mark.parametrize(
-    ("args", "message"),
-    [
-        ("", "@pytest.mark.signal_anywhere takes one signal, e.g. signal_anywhere(signal.SIGTERM); got 0"),
-        ("'TERM', 'INT'", "@pytest.mark.signal_anywhere takes one signal*got 2"),
-        ("'SIGBOGUS'", "@pytest.mark.signal_anywhere('SIGBOGUS'): unknown signal 'SIGBOGUS'"),
-        ("'KILL'", "@pytest.mark.signal_anywhere('KILL'): SIGKILL cannot be caught"),
-        ("'TERM', budget=3", "@pytest.mark.signal_anywhere: unknown keyword argument(s) budget; use within*"),
-        ("'TERM', points=0", "@pytest.mark.signal_anywhere: points=0 must be a whole number of points*"),
-        ("'TERM', timeout='soon'", "@pytest.mark.signal_anywhere: timeout='soon' is not a number of seconds*"),
-    ],
-)
-def test_bad_marker_is_a_collection_error(pytester: pytest.Pytester, run, args: str, message: str) -> None:
-    pytester.makepyfile(
-        f"""
-        import pytest
-        @pytest.mark.signal_anywhere({args})
-        def test_bad():
-            pass
-        def test_other():
-            pass
-        """
-    )
-    result = run()
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*ERROR collecting*", f"*{message}*"])
-
-
-def test_marker_on_an_async_test_is_a_collection_error(pytester: pytest.Pytester, run) -> None:
-    pytester.makepyfile(
-        """
-        import pytest
-        @pytest.mark.signal_anywhere("TERM")
-        async def test_async():
-            pass
-        """
-    )
-    result = run()
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*runs the test function itself many times, and this one is async*"])
-
-
-@pytest.mark.skipif(sys.platform == "darwin", reason="SIGINFO exists on macOS")
-def test_marker_signal_missing_on_this_platform_skips(pytester: pytest.Pytester, run) -> None:
-    pytester.makepyfile(
-        """
-        import pytest
-        @pytest.mark.signal_anywhere("SIGINFO")
-        def test_info():
-            raise AssertionError("must not run")
-        """
-    )
-    result = run("-rs")
-    result.assert_outcomes(skipped=1)
-    result.stdout.fnmatch_lines(["*pytest-signals: signal SIGINFO does not exist on*"])
-
-
-def test_the_marker_costs_nothing_to_sessions_without_it(pytester: pytest.Pytester, run) -> None:
-    pytester.makepyfile(
-        test_plain="""
-        def test_plain(request):
-            assert not request.config.pluginmanager.has_plugin("pytest-signals-anywhere")
-            assert "pytest_signals._inproc.anywhere" not in __import__("sys").modules
-        """
-    )
-    run().assert_outcomes(passed=1)
-    pytester.makepyfile(
-        test_marked="""
-        import pytest
-        @pytest.mark.signal_anywhere("USR1")
-        def test_marked():
-            pass
-        """
-    )
-    result = run("test_marked.py")
-    result.assert_outcomes(failed=1)  # no point: nothing of the code under test ran
-    result.stdout.fnmatch_lines(["*found no point to send SIGUSR1 at*"])
-
-
-# -- the two ways to trace ----------------------------------------------------------------------
-
-
-def test_a_trace_function_in_place_is_put_back(pytester: pytest.Pytester, run) -> None:
-    pytester.makepyfile(app=APP)
-    pytester.makepyfile(
-        test_it="""
-        import signal, sys
-        import app
-        from pytest_signals import SignalAnywhere
-
-        def body():
-            previous = signal.signal(signal.SIGUSR1, app.on_usr1)
-            try:
-                app.work(2)
-            finally:
-                signal.signal(signal.SIGUSR1, previous)
-
-        def tracer(frame, event, arg):
-            return None
-
-        def test_put_back(request):
-            guard = request.getfixturevalue("_signal_guard")
-            explore = SignalAnywhere(guard, request.node, backend="sys.settrace")
-            sys.settrace(tracer)
-            try:
-                exploration = explore(signal.SIGUSR1, body)
-                assert sys.gettrace() is tracer
-            finally:
-                sys.settrace(None)
-            assert exploration.backend == "sys.settrace" and exploration.points == 7
-        """
-    )
-    run().assert_outcomes(passed=1)
+# -- the tracer ------------------------------------------------------------------------------
 
 
 def test_the_tracer_imports_nothing_a_child_would_see() -> None:
@@ -851,8 +511,38 @@ def test_the_tracer_imports_nothing_a_child_would_see() -> None:
     assert out.stdout.strip() == "['pytest_signals', 'pytest_signals._tracepoints']"
 
 
+def test_a_trace_function_in_place_is_put_back(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        test_it="""
+        import signal, sys
+        from pytest_signals import SignalAnywhere
+
+        def f():
+            return 1
+
+        def mine(frame, event, arg):
+            return None
+
+        def test_put_back(request):
+            guard = request.getfixturevalue("_signal_guard")
+            sys.settrace(mine)
+            try:
+                for run in SignalAnywhere(guard, request.node, backend="sys.settrace")(signal.SIGINT, within=f):
+                    with run:
+                        try:
+                            f()
+                        except KeyboardInterrupt:
+                            pass
+                assert sys.gettrace() is mine
+            finally:
+                sys.settrace(None)
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
 @pytest.mark.skipif(not MONITORING, reason="sys.monitoring is 3.12+")
-def test_monitoring_frees_its_tool_and_gives_way(pytester: pytest.Pytester, run) -> None:
+def test_monitoring_frees_its_tool_and_both_backends_find_the_same_points(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(app=APP)
     pytester.makepyfile(
         test_it="""
@@ -860,32 +550,22 @@ def test_monitoring_frees_its_tool_and_gives_way(pytester: pytest.Pytester, run)
         import app
         from pytest_signals import SignalAnywhere
 
-        def body():
-            previous = signal.signal(signal.SIGUSR1, app.on_usr1)
-            try:
-                app.work(2)
-            finally:
-                signal.signal(signal.SIGUSR1, previous)
-
-        def test_frees_its_tool(signal_anywhere):
-            assert signal_anywhere(signal.SIGUSR1, body).backend == "sys.monitoring"
-            assert sys.monitoring.get_tool(4) is None and sys.monitoring.get_tool(3) is None
-
-        def test_no_free_tool(signal_anywhere):
-            for tool in (3, 4):
-                sys.monitoring.use_tool_id(tool, "someone else")
-            try:
-                exploration = signal_anywhere(signal.SIGUSR1, body)
-            finally:
-                for tool in (3, 4):
-                    sys.monitoring.free_tool_id(tool)
-            assert exploration.backend == "sys.settrace" and exploration.points == 7
-
         def test_same_points_both_ways(request):
             guard = request.getfixturevalue("_signal_guard")
-            ways = [SignalAnywhere(guard, request.node, backend=b) for b in ("sys.monitoring", "sys.settrace")]
-            both = [[(p.line, p.occurrence) for p in way(signal.SIGUSR1, body).explored] for way in ways]
-            assert both[0] == both[1] and len(both[0]) == 7
+            found = []
+            for backend in ("sys.monitoring", "sys.settrace"):
+                points = []
+                for run in SignalAnywhere(guard, request.node, backend=backend)(signal.SIGUSR1, within=app.helper):
+                    with run:
+                        points.append(run.point and (run.point.line, run.point.index))
+                        previous = signal.signal(signal.SIGUSR1, app.on_usr1)
+                        try:
+                            app.helper()
+                        finally:
+                            signal.signal(signal.SIGUSR1, previous)
+                found.append(points)
+            assert found[0] == found[1] and len(found[0]) == 6
+            assert sys.monitoring.get_tool(4) is None and sys.monitoring.get_tool(3) is None
         """
     )
-    run().assert_outcomes(passed=3)
+    run().assert_outcomes(passed=1)

@@ -138,6 +138,7 @@ class _Exploration:
         self._sender = SignalSender(guard)
         self._first: BaseException | None = None
         self._first_events: list[SignalEvent] = []
+        self._plain: Baseline | None = None
         self._mark = 0
         self._one_run: contextlib.ExitStack | None = None
         self._run_state: dict[str, object] = {}
@@ -178,8 +179,14 @@ class _Exploration:
         __tracebackhide__ = True
         self._tracer.stop()
         if run.point is None:
-            if exc is not None and isinstance(exc, Exception) and hasattr(exc, "add_note"):
-                exc.add_note("(signal_anywhere: the first run, with no signal, failed: it must pass alone)")
+            if exc is not None:
+                if isinstance(exc, Exception) and hasattr(exc, "add_note"):
+                    exc.add_note("(signal_anywhere: the first run, with no signal, failed: it must pass alone)")
+                return False
+            assert self._start is not None
+            observer = self._guard.observer
+            self._plain = Baseline.capture(observer)  # what one plain run leaves: the guard judges that
+            self._start.rewind(observer, self._signum)
             return False
         if self._one_run is not None:
             self._one_run.close()
@@ -222,7 +229,11 @@ class _Exploration:
             yield counting
             if not counting.done:
                 raise RuntimeError("signal_anywhere: run each run in `with run:` (the first one was not entered)")
-            yield from self._aimed()
+            try:
+                yield from self._aimed()
+            finally:
+                if self._plain is not None:
+                    self._plain.settle(self._guard.observer)
 
     def _aimed(self) -> Iterator[SignalRun]:
         __tracebackhide__ = True
