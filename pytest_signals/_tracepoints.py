@@ -95,6 +95,9 @@ class LineTracer:
         self._wanted = backend
         self._stop: Callable[[], None] | None = None
         self._previous: object = _UNSET
+        self._dirty = True  # sys.monitoring: locations may be disabled that the next aimed run needs
+        self._aiming = False
+        self._local: dict[CodeType, int] = {}
         self.backend = "sys.settrace"
         self.reached = False
 
@@ -118,6 +121,9 @@ class LineTracer:
         if tool is not None:
             monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
             monitoring.set_events(tool, 0)
+            for code in self._local:
+                monitoring.set_local_events(tool, code, 0)
+            self._local.clear()
             for event in _events(monitoring):
                 monitoring.register_callback(tool, event, None)
             monitoring.free_tool_id(tool)
@@ -197,7 +203,12 @@ class LineTracer:
         def arrive() -> None:
             __tracebackhide__ = True
             self.reached = True
-            self._events_off()  # the rest of the run at full speed
+            self._dirty = False
+            if self._tool is None:
+                self._events_off()  # the rest of the run at full speed
+            # (sys.monitoring: the lines after the point stay on, answered at
+            # once, until the run ends: a line event with no callback
+            # registered costs more than one that returns None.)
             hit()
 
         if self._tool is not None:
@@ -206,11 +217,13 @@ class LineTracer:
 
             def on_line(at_code: "CodeType", at: int) -> object:
                 __tracebackhide__ = True
-                if at != line:
-                    return disable
-                if at_code is code and depth[0] and not self.reached and get_ident() == main:
-                    arrive()
-                return None
+                if self.reached or not depth[0] or get_ident() != main:
+                    return None  # outside within: this line may be a later point
+                if at == line and at_code is code:
+                    if not self.reached:
+                        arrive()
+                    return None
+                return disable  # a line before the point: the runs after this one do not need it
 
             self._monitor(on_line, depth, code)
             return
@@ -233,7 +246,6 @@ class LineTracer:
         monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
         tool, ev = self._tool, monitoring.events
         within, main, get_ident = self._within, self._main, _thread.get_ident
-        disable = monitoring.DISABLE
 
         def enter(code: "CodeType", offset: int) -> object:
             if get_ident() == main:
@@ -250,34 +262,59 @@ class LineTracer:
                 depth[0] -= 1
             return None
 
-        # Locations an earlier run disabled count again.
-        monitoring.restart_events()
-        for event, callback in (
+        callbacks = (
             (ev.LINE, on_line),
             (ev.PY_START, enter),
             (ev.PY_RESUME, enter),
             (ev.PY_RETURN, leave),
             (ev.PY_YIELD, leave),
             (ev.PY_UNWIND, unwind),
-        ):
-            monitoring.register_callback(tool, event, callback)
+        )
         frames = ev.PY_START | ev.PY_RESUME | ev.PY_RETURN | ev.PY_YIELD
-        monitoring.set_events(tool, ev.PY_UNWIND | (ev.LINE if target is None else 0))
-        for code in within:
-            events = frames | (ev.LINE if code is target else 0)
-            monitoring.set_local_events(tool, code, events)
-        if target is not None and target not in within:
-            monitoring.set_local_events(tool, target, ev.LINE)
-        del disable
 
-        def stop() -> None:
-            monitoring.set_events(tool, 0)
-            for code in within | ({target} if target is not None else set()):
-                monitoring.set_local_events(tool, code, 0)
-            for event in _events(monitoring):
+        def unregister() -> None:
+            for event, _ in callbacks:
                 monitoring.register_callback(tool, event, None)
 
-        self._stop = stop
+        if target is None:  # counting: every line, each location disabled once seen
+            monitoring.restart_events()
+            self._dirty = True
+            for event, callback in callbacks:
+                monitoring.register_callback(tool, event, callback)
+            monitoring.set_events(tool, ev.LINE | ev.PY_UNWIND)
+            for code in within:
+                monitoring.set_local_events(tool, code, frames)
+
+            def stop() -> None:
+                monitoring.set_events(tool, 0)
+                for code in within:
+                    monitoring.set_local_events(tool, code, 0)
+                unregister()
+
+            self._stop = stop
+            return
+        # Aiming. Changing which events are on re-instruments code and so
+        # forgets every DISABLE; so the events stay on from one aimed run to
+        # the next, and a run's end only unregisters the callbacks. The runs go
+        # in the order the points were first met and stop listening at their
+        # point: the locations the runs before disabled are lines before it,
+        # so a run costs a callback or two, not one a line. A run that went
+        # past its point without reaching it disabled lines after it: then
+        # they are enabled again (restart_events) before the next run.
+        if not self._aiming:
+            monitoring.set_events(tool, ev.PY_UNWIND)
+            self._aiming = True
+        if self._dirty:
+            monitoring.restart_events()
+        self._dirty = True
+        for code in within | {target}:
+            events = self._local.get(code, 0) | (frames if code in within else 0) | (ev.LINE if code is target else 0)
+            if events != self._local.get(code):
+                monitoring.set_local_events(tool, code, events)
+                self._local[code] = events
+        for event, callback in callbacks:
+            monitoring.register_callback(tool, event, callback)
+        self._stop = unregister
 
     def _depth_tracer(
         self,
