@@ -201,8 +201,8 @@ class _Exploration:
             return False
         if isinstance(exc, KeyboardInterrupt) and not self._guard.caused_by_test(exc):
             return False  # a real Ctrl-C: the session stops
-        events = tuple(str(e) for e in self._guard.log.since(self._mark))
         if exc is not None:
+            events = tuple(str(e) for e in self._guard.log.since(self._mark))  # a failure's timeline
             error = describe_error(exc, by_handler=exc is state["raised"])
             run.outcome = Outcome(run.point, "failed", error, tuple(notes), events)
             if self._first is None:
@@ -217,7 +217,7 @@ class _Exploration:
             outcome = "not delivered" if pending else "deferred"
         else:
             outcome = "passed"
-        run.outcome = Outcome(run.point, outcome, None, tuple(notes), events)
+        run.outcome = Outcome(run.point, outcome, None, tuple(notes))
         return True
 
     # -- all the runs ------------------------------------------------------------------
