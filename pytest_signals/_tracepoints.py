@@ -53,6 +53,15 @@ if False:  # for type checkers only; typing is not imported in a child
 TOOL_IDS = (4, 3)
 TOOL_NAME = "pytest-signals"
 _UNSET = object()
+COROUTINES = 0x80 | 0x100 | 0x200  # CO_COROUTINE, CO_ITERABLE_COROUTINE, CO_ASYNC_GENERATOR (inspect's values)
+
+
+def line_at(code: "CodeType", offset: int) -> int:
+    """The line of the instruction at *offset*."""
+    for start, end, line in code.co_lines():
+        if start <= offset < end and line is not None:
+            return line
+    return code.co_firstlineno
 
 
 class Counted:
@@ -65,6 +74,7 @@ class Counted:
 
     def __init__(self) -> None:
         self.lines: list[tuple[CodeType, int]] = []
+        self.offsets: list[int] = []  # -1 for a line; a coroutine's resumption: the offset it resumed at
         self.armed = bytearray()
 
     def __len__(self) -> int:
@@ -153,7 +163,12 @@ class LineTracer:
     def start_count(self, armed: "Callable[[], bool]") -> Counted:
         """Count until :meth:`stop`: the returned record fills meanwhile."""
         counted = Counted()
-        record, flag = counted.lines.append, counted.armed.append
+        lines, offsets, flag = counted.lines.append, counted.offsets.append, counted.armed.append
+
+        def record(key: "tuple[CodeType, int]", offset: int = -1) -> None:
+            lines(key)
+            offsets(offset)
+
         seen: set[tuple[CodeType, int]] = set()
         scoped, main, get_ident = self._scoped, self._main, _thread.get_ident
         depth = [0]
@@ -174,7 +189,21 @@ class LineTracer:
                     flag(armed())
                 return disable
 
-            self._monitor(on_line, depth, None)
+            resumed: set[tuple[CodeType, int]] = set()
+            within = self._within
+
+            def on_resume(code: "CodeType", offset: int) -> object:
+                if get_ident() != main:
+                    return None
+                if code in within:
+                    depth[0] += 1
+                if depth[0] and code.co_flags & COROUTINES and scoped(code) and (code, offset) not in resumed:
+                    resumed.add((code, offset))
+                    record((code, line_at(code, offset)), offset)
+                    flag(armed())
+                return None
+
+            self._monitor(on_line, depth, None, on_resume)
             return counted
 
         def on_local(frame: "FrameType", event: str, arg: object) -> object:
@@ -191,11 +220,11 @@ class LineTracer:
 
     # -- aiming --------------------------------------------------------------------
 
-    def start_aim(self, code: "CodeType", line: int, hit: "Callable[[], None]") -> None:
+    def start_aim(self, code: "CodeType", line: int, hit: "Callable[[], None]", offset: int = -1) -> None:
         """Until :meth:`stop`: the first time *line* of *code* runs inside
-        *within*, call *hit* and trace nothing after that (:attr:`reached`
-        says whether it came). Whatever *hit* raises is raised in the traced
-        frame."""
+        *within* (or, with an *offset*, the coroutine *code* resumes there),
+        call *hit* and trace nothing after that (:attr:`reached` says whether
+        it came). Whatever *hit* raises is raised in the traced frame."""
         self.reached = False
         main, get_ident = self._main, _thread.get_ident
         depth = [0]
@@ -215,17 +244,29 @@ class LineTracer:
             monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
             disable = monitoring.DISABLE
 
+            within = self._within
+
+            def on_resume(at_code: "CodeType", at: int) -> object:
+                __tracebackhide__ = True
+                if get_ident() != main:
+                    return None
+                if at_code in within:
+                    depth[0] += 1
+                if at == offset and at_code is code and depth[0] and not self.reached:
+                    arrive()
+                return None
+
             def on_line(at_code: "CodeType", at: int) -> object:
                 __tracebackhide__ = True
                 if self.reached or not depth[0] or get_ident() != main:
                     return None  # outside within: this line may be a later point
-                if at == line and at_code is code:
+                if at == line and at_code is code and offset < 0:
                     if not self.reached:
                         arrive()
                     return None
                 return disable  # a line before the point: the runs after this one do not need it
 
-            self._monitor(on_line, depth, code)
+            self._monitor(on_line, depth, code, on_resume, resumption=offset >= 0)
             return
 
         def on_local(frame: "FrameType", event: str, arg: object) -> object:
@@ -241,7 +282,13 @@ class LineTracer:
     # -- the two backends --------------------------------------------------------------
 
     def _monitor(
-        self, on_line: "Callable[[CodeType, int], object]", depth: "list[int]", target: "CodeType | None"
+        self,
+        on_line: "Callable[[CodeType, int], object]",
+        depth: "list[int]",
+        target: "CodeType | None",
+        on_resume: "Callable[[CodeType, int], object] | None" = None,
+        *,
+        resumption: bool = False,
     ) -> None:
         monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
         tool, ev = self._tool, monitoring.events
@@ -265,7 +312,7 @@ class LineTracer:
         callbacks = (
             (ev.LINE, on_line),
             (ev.PY_START, enter),
-            (ev.PY_RESUME, enter),
+            (ev.PY_RESUME, enter if on_resume is None else on_resume),
             (ev.PY_RETURN, leave),
             (ev.PY_YIELD, leave),
             (ev.PY_UNWIND, unwind),
@@ -281,7 +328,7 @@ class LineTracer:
             self._dirty = True
             for event, callback in callbacks:
                 monitoring.register_callback(tool, event, callback)
-            monitoring.set_events(tool, ev.LINE | ev.PY_UNWIND)
+            monitoring.set_events(tool, ev.LINE | ev.PY_UNWIND | ev.PY_RESUME)
             for code in within:
                 monitoring.set_local_events(tool, code, frames)
 
@@ -308,7 +355,8 @@ class LineTracer:
             monitoring.restart_events()
         self._dirty = True
         for code in within | {target}:
-            events = self._local.get(code, 0) | (frames if code in within else 0) | (ev.LINE if code is target else 0)
+            aimed = (ev.PY_RESUME if resumption else ev.LINE) if code is target else 0
+            events = self._local.get(code, 0) | (frames if code in within else 0) | aimed
             if events != self._local.get(code):
                 monitoring.set_local_events(tool, code, events)
                 self._local[code] = events

@@ -403,7 +403,7 @@ def test_async_points_and_delivery_through_the_running_loop(pytester: pytest.Pyt
     pytest.importorskip("pytest_asyncio")
     pytester.makepyfile(
         test_it="""
-        import asyncio, signal
+        import asyncio, signal, sys
         import pytest
 
         async def step():
@@ -424,11 +424,17 @@ def test_async_points_and_delivery_through_the_running_loop(pytester: pytest.Pyt
 
         @pytest.mark.asyncio
         async def test_loop(signal_anywhere):
-            delivered = []
+            delivered, resumptions = [], []
             for run in signal_anywhere(signal.SIGUSR1, within=step):
                 with run:
                     delivered.append(await scenario())
-            assert delivered[0] == [] and all(d == ["usr1"] for d in delivered[1:])
+                if run.point is not None:
+                    resumptions.append((run.point.line, run.point.resumption))
+            assert delivered[0] == []
+            assert all(d == ["usr1"] for d in delivered[1:])
+            # the lines of step, and on 3.12+ its resumption after the sleep, at the await's line
+            expected = [(5, False), (5, True), (6, False)] if sys.version_info >= (3, 12) else [(5, False), (6, False)]
+            assert resumptions == expected
         """
     )
     run("-rP").assert_outcomes(passed=1)

@@ -85,10 +85,13 @@ class SignalRun:
     it delivers the signal (None for the first run, which delivers nothing
     and counts the points)."""
 
-    def __init__(self, exploration: _Exploration, point: SignalPoint | None, code: CodeType | None = None) -> None:
+    def __init__(
+        self, exploration: _Exploration, point: SignalPoint | None, code: CodeType | None = None, offset: int = -1
+    ) -> None:
         self._exploration = exploration
         self.point = point
         self._code = code
+        self._offset = offset
         self._state = "new"
         self.outcome: Outcome | None = None
 
@@ -158,7 +161,7 @@ class _Exploration:
         stack = contextlib.ExitStack()
         stack.enter_context(self._guard.log.one_run())
         self._one_run = stack
-        self._tracer.start_aim(run._code, run.point.line, self._hit)
+        self._tracer.start_aim(run._code, run.point.line, self._hit, run._offset)
 
     def _hit(self) -> None:
         __tracebackhide__ = True
@@ -248,7 +251,7 @@ class _Exploration:
                 pytrace=False,
             )
         points = [
-            SignalPoint(code.co_filename, line, _qualname(code), k + 1, total)
+            SignalPoint(code.co_filename, line, _qualname(code), k + 1, total, counted.offsets[k] >= 0)
             for k, (code, line) in enumerate(counted.lines)
         ]
         seed = None
@@ -268,7 +271,7 @@ class _Exploration:
                 limited = True
                 break
             code, _ = counted.lines[index]
-            run = SignalRun(self, points[index], code)
+            run = SignalRun(self, points[index], code, counted.offsets[index])
             yield run
             if not run.done:
                 raise RuntimeError(f"signal_anywhere: {run!r} was not entered: run each run in `with run:`")

@@ -43,6 +43,9 @@ class SignalPoint:
         index: its number k, 1-based, in the order the counting run met the
             points: ``only=k`` replays that run.
         total: N, how many points the counting run found.
+        resumption: True when the point is a coroutine's resumption (at the
+            ``await`` on *line*), before the rest of that line runs
+            (``sys.monitoring``, 3.12+), not the start of the line.
     """
 
     file: str
@@ -50,6 +53,7 @@ class SignalPoint:
     function: str
     index: int
     total: int
+    resumption: bool = False
 
     @property
     def source(self) -> str:
@@ -59,8 +63,13 @@ class SignalPoint:
     def where(self, root: str | None = None) -> str:
         return f"{display_path(self.file, root)}:{self.line}"
 
+    @property
+    def place(self) -> str:
+        """*function*, and whether it is a resumption."""
+        return f"{self.function}, as it resumed" if self.resumption else self.function
+
     def __str__(self) -> str:
-        return f"point {self.index} of {self.total}: {self.where()} in {self.function}"
+        return f"point {self.index} of {self.total}: {self.where()} in {self.place}"
 
 
 @dataclass(frozen=True)
@@ -193,14 +202,14 @@ def failure_message(summary: Summary, reproduce: str) -> str:
     point = first.point
     out = [
         f"{name} delivered just before {point.where(root)} ran (point {point.index} of {point.total}, "
-        f"in {point.function}) made the test fail:",
+        f"in {point.place}) made the test fail:",
         f"    {point.line} | {point.source}",
         f"  {first.error}",
         f"{len(failures)} of {summary.explored} explored point(s) failed:",
     ]
     for failure in failures[:MAX_LISTED]:
         p = failure.point
-        out.append(f"  point {p.index} of {p.total}: {p.where(root)} in {p.function}: {p.source}")
+        out.append(f"  point {p.index} of {p.total}: {p.where(root)} in {p.place}: {p.source}")
         out.append(f"    {failure.error}")
         if failure is not first:  # the first run's timeline ends the message
             out.extend(f"    | {event}" for event in failure.timeline)
