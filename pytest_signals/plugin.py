@@ -95,7 +95,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
                     "@pytest.mark.signal_anywhere runs the test function itself many times, and this one is "
                     "async: use the signal_anywhere fixture inside the test (`for run in ...: with run: await ...`)"
                 )
-            refused = anywhere_fixtures_refused(metafunc.definition._fixtureinfo.argnames)
+            refused = anywhere_fixtures_refused(test_function_args(metafunc.definition))
             if refused is not None:
                 raise ValueError(refused)
     except ValueError as exc:
