@@ -230,10 +230,14 @@ def test_sampling_is_seeded_printed_and_repeatable(pytester: pytest.Pytester, ru
 
         def test_only(signal_anywhere):
             assert explore(signal_anywhere, only=5) == [5]
+
+        def test_time_limit(signal_anywhere):
+            assert explore(signal_anywhere, time_limit=1e-9) == []
         """
     )
     result = run("-rP", "-p", "no:randomly")
-    result.assert_outcomes(passed=3)
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*0 of 7 point(s) explored (sys.*; sampled with seed=*; stopped at the time limit)"])
     result.stdout.fnmatch_lines(["*3 of 7 point(s) explored, 3 passed (sys.*; sampled with seed=*)"])
     result.stdout.fnmatch_lines(["*1 of 7 point(s) explored, 1 passed (sys.*; only=5)"])
 
