@@ -1,7 +1,8 @@
 """pytest-signals: test how Python code behaves when it receives POSIX signals.
 
-Fixtures ``send_signal`` and ``signal_log`` and the marker
-``@pytest.mark.sends_signal`` come from the plugin module; this package
+Fixtures ``send_signal``, ``signal_log`` and ``signal_anywhere`` and the
+markers ``@pytest.mark.sends_signal`` and ``@pytest.mark.signal_anywhere``
+come from the plugin module; this package
 exports the typed classes behind them.
 """
 
@@ -18,6 +19,10 @@ if False:  # for type checkers only
     from ._delivery import Delivery as Delivery
     from ._events import SignalEvent as SignalEvent
     from ._events import SignalLog as SignalLog
+    from ._inproc.anywhere import SignalAnywhere as SignalAnywhere
+    from ._inproc.anywhere import SignalAnywhereFailure as SignalAnywhereFailure
+    from ._inproc.anywhere import SignalRun as SignalRun
+    from ._inproc.anywhere_report import SignalPoint as SignalPoint
     from ._inproc.guard import SignalLeakWarning as SignalLeakWarning
     from ._inproc.send import SignalSender as SignalSender
     from ._signals import SignalNotAvailable as SignalNotAvailable
@@ -29,6 +34,10 @@ __version__ = "0.1.0"
 # and a suite that never uses the plugin should not pay for it.
 _EXPORTS = {
     "Delivery": "._delivery",
+    "SignalAnywhere": "._inproc.anywhere",
+    "SignalAnywhereFailure": "._inproc.anywhere",
+    "SignalPoint": "._inproc.anywhere_report",
+    "SignalRun": "._inproc.anywhere",
     "SignalEvent": "._events",
     "SignalLog": "._events",
     "SignalLeakWarning": "._inproc.guard",
@@ -61,10 +70,14 @@ def __dir__() -> list[str]:
 __all__ = [
     "Delivery",
     "Expected",
+    "SignalAnywhere",
+    "SignalAnywhereFailure",
     "SignalEvent",
     "SignalLeakWarning",
     "SignalLog",
     "SignalNotAvailable",
+    "SignalPoint",
+    "SignalRun",
     "SignalSender",
     "SpawnError",
     "SpawnedProcess",

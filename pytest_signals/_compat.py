@@ -91,6 +91,29 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "a hung handler is interrupted by a kernel timer aimed at the main thread: no thread of ours",
         "_inproc/watchdog.py",
     ),
+    (
+        "pytest: Function._fixtureinfo.argnames (pytest 8.0-9.x)",
+        "a test marked signal_anywhere is called with the arguments pytest's own pytest_pyfunc_call passes",
+        "here",
+    ),
+    (
+        "behaviour: a trace or sys.monitoring callback runs with tracing suspended, and an exception it "
+        "lets out is raised in the traced frame at that line (settrace then unsets itself)",
+        "signal_anywhere runs the handler from the line callback: untraced, its exception where a handler's goes",
+        "_tracepoints.py",
+    ),
+    (
+        "behaviour: sys.monitoring tool ids 3 and 4 are unassigned (0-2 and 5 are named for debuggers, "
+        "coverage, profilers, optimizers; 3.12+); DISABLE lasts until restart_events()",
+        "signal_anywhere counts lines under a free id, and re-enables what an earlier count disabled",
+        "_tracepoints.py",
+    ),
+    (
+        "asyncio: BaseSelectorEventLoop._ssock, the read end of the loop's self-pipe (3.10-3.13)",
+        "signal_anywhere takes back a signal's wakeup byte the loop never read before a run ended, so that "
+        "the next run's handler does not get it",
+        "here (drain_loop_wakeup), _inproc/anywhere.py",
+    ),
 )
 
 _clock_gettime = time.clock_gettime
@@ -116,6 +139,11 @@ def first_function_fixture(item: Any, names: list[str]) -> int:
     return len(names)
 
 
+def test_function_args(item: Any) -> tuple[str, ...]:
+    """The names of the arguments pytest passes to a test function."""
+    return tuple(item._fixtureinfo.argnames)
+
+
 def caller_frame(depth: int) -> FrameType | None:
     try:
         return sys._getframe(depth + 1)
@@ -127,6 +155,18 @@ def running_loop() -> Any:
     """The asyncio loop running in this thread, or None; never imports asyncio."""
     asyncio = sys.modules.get("asyncio")
     return None if asyncio is None else asyncio._get_running_loop()
+
+
+def drain_loop_wakeup(loop: Any) -> None:
+    """Discard what is waiting in *loop*'s self-pipe (signals' wakeup bytes)."""
+    sock = getattr(loop, "_ssock", None)
+    if sock is None:
+        return
+    try:
+        while sock.recv(4096):
+            pass
+    except (BlockingIOError, InterruptedError, OSError):
+        pass
 
 
 def unix_loop_class() -> Any:

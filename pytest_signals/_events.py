@@ -173,6 +173,7 @@ class SignalLog(Sequence[SignalEvent]):
         self._cleared = 0  # events dropped by clear(), so that marks stay valid
         self._t0 = monotonic()
         self._listeners: list[Callable[[SignalEvent], None]] = []
+        self._window: int | None = None  # a mark: failures show the events since (one run of many)
         self.default_timeout = 5.0
 
     # -- recording (plugin side) -------------------------------------------------
@@ -368,17 +369,36 @@ class SignalLog(Sequence[SignalEvent]):
 
     # -- failures that carry the timeline ------------------------------------------
 
-    def failure(self, exc: _Exc) -> _Exc:
+    def failure(self, exc: _Exc, *, events: Sequence[SignalEvent] | None = None) -> _Exc:
         """*exc* (an ``AssertionError`` or ``pytest.fail.Exception``) with the
         whole timeline added to its message, noted so that the failed phase's
-        "signal timeline" report section, which would repeat it, is left out."""
-        exc.args = (f"{exc.args[0] if exc.args else ''}\nsignal timeline:\n{self.timeline()}", *exc.args[1:])
+        "signal timeline" report section, which would repeat it, is left out.
+        With *events*, or inside :meth:`one_run`, only the events of that
+        one run (``signal_anywhere``), and the message says so."""
+        if events is None and self._window is not None:
+            events = self.since(self._window)
+        if events is None:
+            timeline = f"signal timeline:\n{self.timeline()}"
+        else:
+            shown = "\n".join(str(e) for e in events) or "(no signal events were observed)"
+            timeline = f"signal timeline of that run:\n{shown}"
+        exc.args = (f"{exc.args[0] if exc.args else ''}\n{timeline}", *exc.args[1:])
         if hasattr(exc, "msg"):  # pytest's outcome exceptions keep the message there too
             exc.msg = exc.args[0]
         # On the exception itself: the log keeps no reference to it (nor to its
         # frames), and a later exception cannot be taken for it.
         setattr(exc, _SHOWN, (id(self), self.recorded))
         return exc
+
+    @contextlib.contextmanager
+    def one_run(self) -> Iterator[None]:
+        """Failures made meanwhile show only the events recorded since it
+        began: one run of many (``signal_anywhere``)."""
+        previous, self._window = self._window, self.recorded
+        try:
+            yield
+        finally:
+            self._window = previous
 
     def shows_timeline(self, exc: BaseException | None) -> bool:
         """True when *exc* came from this log's :meth:`failure` and nothing was recorded since."""

@@ -1,9 +1,10 @@
-"""The ``sends_signal`` marker: its registration line and its validation."""
+"""The markers ``sends_signal`` and ``signal_anywhere``: their registration lines and their validation."""
 
 from __future__ import annotations
 
 import signal
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import pytest
 
@@ -71,3 +72,76 @@ def marker_signals(markers: Iterable[pytest.Mark]) -> tuple[list[int], list[str]
                 )
             signals.append(signum)
     return signals, missing
+
+
+ANYWHERE_MARKER_LINE = (
+    "signal_anywhere(sig, *, within, include=None, exclude=None, max_points=200, seed=None, only=None): "
+    "run the test once to count the points of within (each line of it, and of the project's code it calls, "
+    "the first time it runs), then once per point with sig delivered there; the test fails naming each "
+    "failing point. The test may use no fixture but send_signal and signal_log: fixtures are set up once "
+    "per test, not once per run. The arguments are those of the signal_anywhere fixture."
+)
+ANYWHERE_KEYWORDS = ("within", "include", "exclude", "max_points", "seed", "only")
+ANYWHERE_FIXTURES = frozenset({"send_signal", "signal_log"})  # no state a run could leave to the next
+
+
+@dataclass(frozen=True)
+class AnywhereOptions:
+    """A ``signal_anywhere`` mark's arguments, checked."""
+
+    signal: int
+    kwargs: dict[str, object]
+
+
+def anywhere_options(mark: pytest.Mark) -> AnywhereOptions | str:
+    """The mark's options, or the name of a signal this platform lacks.
+
+    Raises:
+        ValueError: no signal or more than one, an unknown keyword, a bad
+            value, naming the marker and the argument.
+    """
+    from ._inproc.anywhere_plan import check_max_points, check_only, check_seed, within_codes
+
+    where = "@pytest.mark.signal_anywhere"
+    if len(mark.args) != 1:
+        raise ValueError(
+            f"{where} takes one signal, e.g. signal_anywhere(signal.SIGINT, within=f); got {len(mark.args)}"
+        )
+    unknown = sorted(set(mark.kwargs) - set(ANYWHERE_KEYWORDS))
+    if unknown:
+        raise ValueError(
+            f"{where}: unknown keyword argument(s) {', '.join(unknown)}; use {', '.join(ANYWHERE_KEYWORDS)}"
+        )
+    if "within" not in mark.kwargs:
+        raise ValueError(f"{where} needs within=, the function whose points are explored")
+    arg = mark.args[0]
+    try:
+        signum = resolve_signal(arg)
+    except SignalNotAvailable:
+        return str(arg)
+    except ValueError as exc:
+        raise ValueError(f"{where}({arg!r}): {exc}") from None
+    if signum in (signal.SIGKILL, signal.SIGSTOP):
+        raise ValueError(f"{where}({arg!r}): {signal_name(signum)} cannot be caught, so no handler can run")
+    kwargs = mark.kwargs
+    try:
+        within_codes(kwargs["within"])
+        check_max_points(kwargs.get("max_points", 200))
+        check_seed(kwargs.get("seed"))
+        check_only(kwargs.get("only"))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: {exc}") from None
+    return AnywhereOptions(signum, dict(kwargs))
+
+
+def anywhere_fixtures_refused(argnames: Iterable[str]) -> str | None:
+    """Why a marked test cannot be run once per point, or None."""
+    stateful = sorted(set(argnames) - ANYWHERE_FIXTURES)
+    if not stateful:
+        return None
+    return (
+        f"@pytest.mark.signal_anywhere runs the test function once per point, but its fixtures "
+        f"({', '.join(stateful)}) are set up once per test, so every run after the first would start from "
+        "what the previous run left: fresh state per run cannot be guaranteed. Use the signal_anywhere "
+        "fixture instead and set the state up inside `with run:`."
+    )

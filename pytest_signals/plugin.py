@@ -3,11 +3,12 @@ the hooks that turn a signal's fatal effect into one failed test.
 
 Registered under the entry point name ``signals`` (``-p no:signals`` turns it
 off). Nothing here runs for a test that uses neither a fixture of the plugin
-nor the ``sends_signal`` marker beyond a stash lookup.
+nor one of its markers beyond a stash lookup.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 import warnings
 from collections.abc import Generator, Iterator
@@ -15,15 +16,25 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from ._compat import first_function_fixture
+from ._compat import first_function_fixture, test_function_args
 from ._inproc.protect import GUARD_KEY, add_timeline_section, protected
-from ._marker import LEAVES_LINE, MARKER_LINE, leaves_state, marker_signals
+from ._marker import (
+    ANYWHERE_MARKER_LINE,
+    LEAVES_LINE,
+    MARKER_LINE,
+    AnywhereOptions,
+    anywhere_fixtures_refused,
+    anywhere_options,
+    leaves_state,
+    marker_signals,
+)
 from ._options import Settings, add_options, read_settings
 
 if TYPE_CHECKING:
     # Loaded when a test first uses the plugin, so that loading the plugin stays cheap.
     from ._children.spawn import Spawner
     from ._events import SignalLog
+    from ._inproc.anywhere import SignalAnywhere
     from ._inproc.guard import SignalGuard
     from ._inproc.send import SignalSender
     from ._report import SignalReport
@@ -32,6 +43,8 @@ SETTINGS_KEY = pytest.StashKey[Settings]()
 FOREIGN_KEY = pytest.StashKey[frozenset[str]]()
 STOPPED_KEY = pytest.StashKey[list[str]]()
 REPORT_KEY = pytest.StashKey["SignalReport"]()
+ANYWHERE_KEY = pytest.StashKey[AnywhereOptions]()
+ANYWHERE_CALLS = "pytest-signals-anywhere"
 WORKER_OUTPUT_KEY = "pytest_signals_report"
 GUARD_FIXTURE = "_signal_guard"
 WINDOWS_REASON = "pytest-signals: POSIX signals are not available on Windows"
@@ -44,6 +57,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER_LINE)
     config.addinivalue_line("markers", LEAVES_LINE)
+    config.addinivalue_line("markers", ANYWHERE_MARKER_LINE)
     config.stash[SETTINGS_KEY] = read_settings(config)
 
 
@@ -66,25 +80,45 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     markers = list(metafunc.definition.iter_markers("sends_signal"))
     leaves = metafunc.definition.get_closest_marker("leaves_signal_state") is not None
-    if not markers and not leaves:
+    anywhere = metafunc.definition.get_closest_marker("signal_anywhere")
+    if not markers and not leaves and anywhere is None:
         return
     try:
         if markers:
             marker_signals(markers)
         if leaves:
             leaves_state(metafunc.definition)
+        if anywhere is not None:
+            anywhere_options(anywhere)
+            if inspect.iscoroutinefunction(metafunc.function):
+                raise ValueError(
+                    "@pytest.mark.signal_anywhere runs the test function itself many times, and this one is "
+                    "async: use the signal_anywhere fixture inside the test (`for run in ...: with run: await ...`)"
+                )
+            refused = anywhere_fixtures_refused(test_function_args(metafunc.definition))
+            if refused is not None:
+                raise ValueError(refused)
     except ValueError as exc:
         raise pytest.Collector.CollectError(f"{metafunc.definition.nodeid}: {exc}") from None
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         names = getattr(item, "fixturenames", None)
         if names is None:
             continue
+        anywhere = item.get_closest_marker("signal_anywhere")
+        if anywhere is not None:
+            options = anywhere_options(anywhere)  # checked at generate time: cannot raise here
+            if isinstance(options, AnywhereOptions):
+                item.stash[ANYWHERE_KEY] = options
+                if not config.pluginmanager.has_plugin(ANYWHERE_CALLS):
+                    config.pluginmanager.register(_AnywhereCalls(), ANYWHERE_CALLS)
         if GUARD_FIXTURE in names:
             names.remove(GUARD_FIXTURE)
-        elif not any(item.get_closest_marker(name) for name in ("sends_signal", "leaves_signal_state")):
+        elif anywhere is None and not any(
+            item.get_closest_marker(name) for name in ("sends_signal", "leaves_signal_state")
+        ):
             continue
         # First among the function-scoped fixtures: set up before the test's own
         # fixtures and torn down after them (one that sends signals while it
@@ -126,6 +160,10 @@ def _signal_guard(request: pytest.FixtureRequest) -> Iterator[SignalGuard]:
         pytest.skip(WINDOWS_REASON)
     item = request.node
     declared, missing = marker_signals(item.iter_markers("sends_signal"))
+    anywhere = item.get_closest_marker("signal_anywhere")
+    lacking = None if anywhere is None else anywhere_options(anywhere)
+    if isinstance(lacking, str):
+        missing.append(lacking)
     if missing:
         pytest.skip(f"pytest-signals: signal {', '.join(missing)} does not exist on {sys.platform}")
     from ._inproc.guard import SignalGuard, SignalLeakWarning
@@ -180,6 +218,45 @@ def send_signal(_signal_guard: SignalGuard) -> SignalSender:
     from ._inproc.send import SignalSender
 
     return SignalSender(_signal_guard)
+
+
+@pytest.fixture
+def signal_anywhere(_signal_guard: SignalGuard, request: pytest.FixtureRequest) -> SignalAnywhere:
+    """Deliver a signal at every point of the code under test:
+    ``signal_anywhere(sig, *, within, include=None, exclude=None, max_points=200, seed=None, only=None)``
+    yields runs; run the scenario in each ``with run:``.
+
+    The first run delivers nothing and counts the points (each line of
+    *within*, and of the project's code it calls, the first time it runs);
+    each later run delivers *sig* just before one of them (``run.point``).
+    When the runs are over, the test fails naming every point where a run
+    failed, each with ``only=k`` to replay it.
+    """
+    from ._inproc.anywhere import SignalAnywhere
+
+    return SignalAnywhere(_signal_guard, request.node)
+
+
+class _AnywhereCalls:
+    """Runs the tests marked ``signal_anywhere`` (registered only when a
+    collected test carries the marker: other sessions pay nothing)."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem: pytest.Function) -> object:
+        __tracebackhide__ = True
+        options = pyfuncitem.stash.get(ANYWHERE_KEY, None)
+        guard = pyfuncitem.stash.get(GUARD_KEY, None)
+        if options is None or guard is None:
+            return None
+        from ._inproc.anywhere import SignalAnywhere
+
+        function = pyfuncitem.obj
+        funcargs = pyfuncitem.funcargs
+        kwargs = {name: funcargs[name] for name in test_function_args(pyfuncitem)}
+        for run in SignalAnywhere(guard, pyfuncitem)(options.signal, **options.kwargs):  # type: ignore[arg-type]
+            with run:
+                function(**kwargs)
+        return True
 
 
 @pytest.fixture

@@ -181,6 +181,24 @@ class SignalObserver:
     def describe_dispositions(self) -> dict[int, object]:
         return dict(self.virtual)
 
+    def put_back(self, table: dict[int, object]) -> list[tuple[int, object]]:
+        """Make the dispositions of *table* (from :meth:`describe_dispositions`)
+        current again, unlogged: ``signal_anywhere`` between two runs of its
+        body. Returns each signal changed, with what the run had left on it. A
+        handler installed from C is the guard's to put back, at the end."""
+        changed: list[tuple[int, object]] = []
+        if self.virtual == table:  # the common case, at C speed (a handler equal to itself is the same one)
+            return changed
+        for signum, before in table.items():
+            now = self.virtual.get(signum)
+            if _same(now, before) or signum in self.from_c:
+                continue
+            real_signal(signum, self._real_for(signum, before))
+            self.virtual[signum] = before
+            self.touched.add(signum)
+            changed.append((signum, now))
+        return changed
+
     def is_own_process(self) -> bool:
         return os.getpid() == self.pid
 

@@ -1,0 +1,371 @@
+"""Where a signal is delivered at every point of the code under test: the
+object behind the ``signal_anywhere`` fixture and marker.
+
+A handler runs between two bytecodes of whatever the main thread was doing. A
+test that sends a signal at one moment tests that moment; the windows where a
+signal breaks the code (a lock taken and its ``try`` not yet entered, a debit
+made and its credit not yet) are elsewhere. ``signal_anywhere(sig,
+within=f)`` yields runs; the test runs its scenario inside each ``with run:``.
+The first run delivers nothing and counts the points (:mod:`.._tracepoints`);
+each later run delivers the signal at one point, from the tracer, through
+``send_signal``'s own delivery: the events are in ``signal_log``, an event
+loop's handler runs through the running loop, and the guard restores and
+judges at the end as for any test. Between runs it puts back what a run left
+changed (dispositions, the mask, signals left pending), so that each run
+starts as the first one did.
+
+The runs are the test's own code, so its assertions are checked at every
+point; a run that fails is recorded and the next one runs. When the runs are
+over, the test fails naming each failing point.
+
+Rejected: a body callable (the scenario is easier to read inline, and a
+``with`` block keeps the test's own traceback); a fork per point (the test's
+fixtures, files and threads would be copied, and a failure could not show
+the test's traceback); sending from a thread at random moments (a window found
+by luck cannot be named or repeated).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import signal
+import threading
+import zlib
+from collections.abc import Iterator
+from types import CodeType, TracebackType
+from typing import TYPE_CHECKING
+
+import pytest
+
+from .._compat import drain_loop_wakeup, monotonic, running_loop
+from .._events import SignalEvent
+from .._signals import resolve_signal, signal_name
+from .._tracepoints import Counted, LineTracer
+from .anywhere_plan import (
+    DEFAULT_MAX_POINTS,
+    DEFAULT_TIME_LIMIT,
+    Scope,
+    check_max_points,
+    check_only,
+    check_seed,
+    check_time_limit,
+    select_points,
+    within_codes,
+)
+from .anywhere_report import Outcome, SignalPoint, Summary, describe_error, failure_message
+from .anywhere_state import Baseline
+from .protect import shows_passed_output
+from .send import SignalSender
+
+if TYPE_CHECKING:
+    from .guard import SignalGuard
+
+
+class SignalAnywhereFailure(AssertionError):
+    """The test failed with the signal delivered at one or more points.
+
+    The exception of the first failing run is its ``__cause__``; :attr:`outcomes`
+    has every run.
+    """
+
+    __module__ = "pytest_signals"  # as failures print it: the public name
+
+    def __init__(self, message: str, outcomes: tuple[Outcome, ...]) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes
+
+
+def _qualname(code: CodeType) -> str:
+    return getattr(code, "co_qualname", code.co_name)
+
+
+class SignalRun:
+    """One run of the scenario: a context manager. Its :attr:`point` is where
+    it delivers the signal (None for the first run, which delivers nothing
+    and counts the points)."""
+
+    def __init__(
+        self, exploration: _Exploration, point: SignalPoint | None, code: CodeType | None = None, offset: int = -1
+    ) -> None:
+        self._exploration = exploration
+        self.point = point
+        self._code = code
+        self._offset = offset
+        self._state = "new"
+        self.outcome: Outcome | None = None
+
+    def __repr__(self) -> str:
+        return f"<SignalRun {self.point or 'counting the points (no signal)'}>"
+
+    def __enter__(self) -> SignalRun:
+        if self._state != "new":
+            raise RuntimeError(f"{self!r} was entered already: each run is entered once")
+        self._state = "running"
+        self._exploration.enter(self)
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> bool:
+        __tracebackhide__ = True
+        self._state = "done"
+        return self._exploration.exit(self, exc)
+
+    @property
+    def done(self) -> bool:
+        return self._state == "done"
+
+
+class _Exploration:
+    """The runs of one ``signal_anywhere(...)`` call."""
+
+    def __init__(
+        self,
+        guard: SignalGuard,
+        item: pytest.Item | None,
+        signum: int,
+        within: frozenset[CodeType],
+        scope: Scope,
+        max_points: int,
+        seed: int | None,
+        only: int | None,
+        time_limit: float,
+        backend: str | None,
+        call: str,
+    ) -> None:
+        self._guard, self._item, self._signum = guard, item, signum
+        self._tracer = LineTracer(within, scope, backend=backend)
+        self._max, self._seed, self._only, self._limit = max_points, seed, only, time_limit
+        self._call = call
+        self._counted: Counted | None = None
+        self._start: Baseline | None = None
+        self._sender = SignalSender(guard)
+        self._first: BaseException | None = None
+        self._first_events: list[SignalEvent] = []
+        self._plain: Baseline | None = None
+        self._mark = 0
+        self._one_run: contextlib.ExitStack | None = None
+        self._run_state: dict[str, object] = {}
+
+    # -- one run -----------------------------------------------------------------------
+
+    def enter(self, run: SignalRun) -> None:
+        observer = self._guard.observer
+        virtual, signum = observer.virtual, self._signum
+        if run.point is None:
+            self._start = Baseline.capture(observer)
+            self._counted = self._tracer.start_count(lambda: callable(virtual.get(signum)))
+            return
+        assert run._code is not None
+        self._run_state = {"sent": False, "raised": None, "blocked": False, "delivery": None, "handler": True}
+        self._mark = self._guard.log.recorded
+        stack = contextlib.ExitStack()
+        stack.enter_context(self._guard.log.one_run())
+        self._one_run = stack
+        self._tracer.start_aim(run._code, run.point.line, self._hit, run._offset)
+
+    def _hit(self) -> None:
+        __tracebackhide__ = True
+        observer, signum, state = self._guard.observer, self._signum, self._run_state
+        if observer.underneath(signum) not in ("handler", "loop"):
+            state["handler"] = False  # no Python handler here: not delivered
+            return
+        state["sent"] = True
+        try:
+            delivery = self._sender(signum, via="raise", timeout=self._guard.settings.timeout)
+        except BaseException as exc:
+            state["raised"] = exc
+            raise
+        state["blocked"] = delivery.outcome == "blocked"
+        state["delivery"] = delivery
+
+    def exit(self, run: SignalRun, exc: BaseException | None) -> bool:
+        __tracebackhide__ = True
+        self._tracer.stop()
+        if run.point is None:
+            if exc is not None:
+                if isinstance(exc, Exception) and hasattr(exc, "add_note"):
+                    exc.add_note("(signal_anywhere: the first run, with no signal, failed: it must pass alone)")
+                return False
+            assert self._start is not None
+            observer = self._guard.observer
+            self._plain = Baseline.capture(observer)  # what one plain run leaves: the guard judges that
+            self._start.rewind(observer, self._signum)
+            return False
+        if self._one_run is not None:
+            self._one_run.close()
+        assert self._start is not None
+        state, signum = self._run_state, self._signum
+        notes, pending = self._start.rewind(self._guard.observer, signum)
+        delivery = state["delivery"]
+        stale = getattr(delivery, "outcome", None) == "queued"  # the loop never ran the handler in this run
+        if stale:
+            drain_loop_wakeup(running_loop())
+        if isinstance(exc, (pytest.exit.Exception, pytest.skip.Exception, pytest.xfail.Exception)):
+            return False
+        if isinstance(exc, KeyboardInterrupt) and not self._guard.caused_by_test(exc):
+            return False  # a real Ctrl-C: the session stops
+        if exc is not None:
+            events = tuple(str(e) for e in self._guard.log.since(self._mark))  # a failure's timeline
+            error = describe_error(exc, by_handler=exc is state["raised"])
+            run.outcome = Outcome(run.point, "failed", error, tuple(notes), events)
+            if self._first is None:
+                self._first = exc
+                self._first_events = self._guard.log.since(self._mark)
+            return True
+        if not self._tracer.reached:
+            outcome = "unreached"
+        elif not state["handler"] or stale:
+            outcome = "not delivered"
+        elif state["blocked"]:
+            outcome = "not delivered" if pending else "deferred"
+        else:
+            outcome = "passed"
+        run.outcome = Outcome(run.point, outcome, None, tuple(notes))
+        return True
+
+    # -- all the runs ------------------------------------------------------------------
+
+    def runs(self) -> Iterator[SignalRun]:
+        __tracebackhide__ = True
+        with self._tracer:
+            counting = SignalRun(self, None)
+            yield counting
+            if not counting.done:
+                raise RuntimeError("signal_anywhere: run each run in `with run:` (the first one was not entered)")
+            try:
+                yield from self._aimed()
+            finally:
+                if self._plain is not None:
+                    self._plain.settle(self._guard.observer)
+
+    def _aimed(self) -> Iterator[SignalRun]:
+        __tracebackhide__ = True
+        counted = self._counted
+        assert counted is not None
+        assert self._start is not None
+        total = len(counted)
+        if not total:
+            pytest.fail(
+                f"{self._call} found no point: within= never ran, or ran no line of code in scope, in the first "
+                "run. Call it inside `with run:`.",
+                pytrace=False,
+            )
+        points = [
+            SignalPoint(code.co_filename, line, _qualname(code), k + 1, total, counted.offsets[k] >= 0)
+            for k, (code, line) in enumerate(counted.lines)
+        ]
+        seed = None
+        if self._only is not None:
+            if self._only > total:
+                raise ValueError(f"{self._call}: only={self._only}, but there are {total} point(s)")
+            chosen = [self._only - 1]
+        else:
+            if total > self._max:
+                seed = self._seed if self._seed is not None else zlib.crc32(self._guard.nodeid.encode())
+            chosen = select_points(total, self._max, random.Random(seed))
+        outcomes: dict[int, Outcome] = {}
+        deadline = monotonic() + self._limit
+        limited = False
+        for index in chosen:
+            if monotonic() > deadline:
+                limited = True
+                break
+            code, _ = counted.lines[index]
+            run = SignalRun(self, points[index], code, counted.offsets[index])
+            yield run
+            if not run.done:
+                raise RuntimeError(f"signal_anywhere: {run!r} was not entered: run each run in `with run:`")
+            assert run.outcome is not None
+            outcomes[index] = run.outcome
+        every = tuple(outcomes.get(i) or Outcome(p, "not explored") for i, p in enumerate(points))
+        root = str(self._item.config.rootpath) if self._item is not None else None
+        summary = Summary(self._signum, self._tracer.backend, points, every, seed, self._only, limited, root)
+        first, self._first = self._first, None
+        if first is not None:
+            reproduce = self._call[:-1] + ", only={k})"
+            failure = SignalAnywhereFailure(failure_message(summary, reproduce), every)
+            raise self._guard.log.failure(failure, events=self._first_events) from first
+        if self._item is not None:
+            if shows_passed_output(self._item.config):
+                self._item.add_report_section("call", "signal anywhere", summary.listing())
+            self._item.user_properties.append(("signal_anywhere", summary.line()))
+
+
+class SignalAnywhere:
+    """Delivers a signal at every point of the code under test, one run each.
+
+    The ``signal_anywhere`` fixture is an instance; call it and run the
+    scenario in each run::
+
+        def test_transfer_survives_ctrl_c_anywhere(signal_anywhere):
+            for run in signal_anywhere(signal.SIGINT, within=Bank.transfer):
+                with run:
+                    bank = Bank(a=100, b=0)
+                    with contextlib.suppress(KeyboardInterrupt):
+                        bank.transfer("a", "b", 10)
+                    assert bank.total() == 100
+    """
+
+    def __init__(self, guard: SignalGuard, item: pytest.Item | None = None, *, backend: str | None = None) -> None:
+        self._guard = guard
+        self._item = item
+        self._backend = backend  # "sys.settrace" forces that backend on 3.12+ (tests, benchmarks)
+
+    def __repr__(self) -> str:
+        return f"<signal_anywhere fixture of {self._guard.nodeid}>"
+
+    def __call__(
+        self,
+        sig: object,
+        *,
+        within: object,
+        include: object = None,
+        exclude: object = None,
+        max_points: int = DEFAULT_MAX_POINTS,
+        seed: int | None = None,
+        only: int | None = None,
+        time_limit: float = DEFAULT_TIME_LIMIT,
+    ) -> Iterator[SignalRun]:
+        """The runs: the first delivers nothing and counts the points, each
+        later one delivers *sig* at one point. Run the scenario in ``with run:``.
+
+        Args:
+            sig: ``signal.Signals``, a number or a name (``"SIGINT"``, ``"INT"``).
+            within: the function or method explored: its lines, and those of
+                the project's code it calls, are the points.
+            include: files, folders or modules whose lines count too (the
+                standard library and installed packages do not by default).
+            exclude: files, folders or modules whose lines never count.
+            max_points: explore every point when there are at most this many
+                (default 200); otherwise a sample, drawn with *seed*.
+            seed: the sample's seed; by default one derived from the test's
+                id, and printed.
+            only: explore point k only (as a failure names it: "point k of N").
+            time_limit: seconds for all the runs; points not reached by then
+                are reported "not explored".
+
+        Raises:
+            SignalAnywhereFailure: after the last run, when a run failed.
+            pytest.fail.Exception: no point (within= never ran).
+            ValueError, TypeError: a bad argument.
+        """
+        __tracebackhide__ = True
+        signum = resolve_signal(sig)
+        name = signal_name(signum)
+        if signum in (signal.SIGKILL, signal.SIGSTOP):
+            raise ValueError(f"signal_anywhere({name}): {name} cannot be caught, so no handler can run")
+        codes = within_codes(within)
+        scope = Scope(include, exclude)
+        max_points = check_max_points(max_points)
+        seed = check_seed(seed)
+        only = check_only(only)
+        time_limit = check_time_limit(time_limit)
+        self._guard.check_active("signal_anywhere")
+        if threading.current_thread() is not threading.main_thread():
+            raise RuntimeError("signal_anywhere delivers in the main thread, where Python runs handlers: call it there")
+        target = getattr(within, "__qualname__", repr(within))
+        call = f"signal_anywhere({name}, within={target})"
+        exploration = _Exploration(
+            self._guard, self._item, signum, codes, scope, max_points, seed, only, time_limit, self._backend, call
+        )
+        return exploration.runs()
