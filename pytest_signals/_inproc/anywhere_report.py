@@ -61,6 +61,11 @@ class SignalPoint:
         return linecache.getline(self.file, self.line).strip()
 
     def where(self, root: str | None = None) -> str:
+        """``file:line``, the file relative to *root* when it is below it.
+
+        Args:
+            root: the folder paths are shown relative to (the rootdir), or None for as they are.
+        """
         return f"{display_path(self.file, root)}:{self.line}"
 
     @property
