@@ -122,14 +122,14 @@ rtmax = signal.getsignal(signal.SIGRTMAX)
 def wait_for_term():
     start = time.monotonic()
     while not stop.is_set():
-        time.sleep(0.05)
+        time.sleep(0.05)  # noqa: sleep-ok - the program's own idle loop
     return time.monotonic() - start
 
 
 print("ready", flush=True)
 wait_for_term()
 begin = time.monotonic()
-time.sleep(0.2)
+time.sleep(0.2)  # noqa: sleep-ok - the program's own sleep, which the stack request must not cut short
 slept = "slept through" if time.monotonic() - begin >= 0.2 else "cut short"
 print(rtmax is signal.SIG_DFL, "faulthandler" in sys.modules, threading.active_count(), slept, flush=True)
 """
