@@ -462,7 +462,7 @@ def test_teardown_reaches_descendants_that_left_the_group_and_names_them(pyteste
         import os
         def test_leaves_a_supervisor(spawn):
             proc = spawn("supervisor.py")
-            worker = int(proc.expect(r"worker (\\d+)").group(1))
+            worker = int(proc.expect(r"worker (\\d+)\\n").group(1))
             assert os.getpgid(worker) != proc.pid and os.getsid(worker) == proc.pid
             with open("worker.pid", "w") as f:
                 f.write(str(worker))
@@ -619,7 +619,7 @@ def test_a_child_can_start_with_signals_ignored_as_nohup_and_cmd_amp_leave_them(
                 proc = spawn([sys.executable, "probe.py"], ignore=("SIGHUP", signal.SIGINT), cwd=".")
             else:
                 proc = spawn("probe.py", tty=tty, ignore=("SIGHUP", signal.SIGINT))
-            line = proc.expect(r"DISPOSITIONS (.*)").group(1)
+            line = proc.expect(r"DISPOSITIONS (.*)\\r?\\n").group(1)  # the whole line: print may write it in pieces
             assert line.startswith("[True, True, False, False]"), line
             if proc.instrumented:
                 assert send_signal(signal.SIGHUP, to=proc).outcome == "ignored"
