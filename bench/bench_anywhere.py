@@ -36,7 +36,7 @@ from pytest_signals._inproc.anywhere import SignalAnywhere
 from pytest_signals._inproc.anywhere_plan import Scope
 from pytest_signals._inproc.guard import SignalGuard
 from pytest_signals._options import Settings
-from pytest_signals._tracepoints import LineTracer
+from pytest_signals._remote.tracepoints import LineTracer
 
 LOOP = """
 def step(state, i):

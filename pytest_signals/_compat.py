@@ -42,7 +42,7 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
     (
         "asyncio.unix_events._UnixSelectorEventLoop",
         "the class whose add_signal_handler/remove_signal_handler are observed",
-        "_inproc/loop.py, _child.py",
+        "_inproc/loop.py, _remote/child.py",
     ),
     (
         "asyncio loop._signal_handlers, Handle._callback",
@@ -52,30 +52,42 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
     (
         "asyncio.base_events.BaseEventLoop.create_task",
         "tasks a cancellation reached are reported",
-        "_inproc/loop.py, _child.py",
+        "_inproc/loop.py, _remote/child.py",
     ),
-    ("asyncio's _sighandler_noop", "the loop's own no-op handler is the loop's, not the program's", "here, _child.py"),
+    (
+        "asyncio's _sighandler_noop",
+        "the loop's own no-op handler is the loop's, not the program's",
+        "here, _remote/child.py",
+    ),
     ("uvloop.Loop.__sighandler", "uvloop's own handler, likewise", "here"),
     ("asyncio.Runner._on_sigint", "pytest-asyncio's Runner turns a SIGINT into a cancelled test", "here"),
-    ("Task._cancelled_exc, gc.get_referents(task)", "a cancelled task's message, read without taking it", "_tasks.py"),
+    (
+        "Task._cancelled_exc, gc.get_referents(task)",
+        "a cancelled task's message, read without taking it",
+        "_remote/tasks.py",
+    ),
     (
         "Task._exception",
         "whether a task that absorbed a cancellation raised, read without marking it retrieved",
-        "_tasks.py",
+        "_remote/tasks.py",
     ),
     (
         "Task._must_cancel, Task._fut_waiter (3.10)",
         "a cancel() on its way to a task: 3.10's tasks keep no count of the ones they received",
-        "_tasks.py",
+        "_remote/tasks.py",
     ),
     (
         "asyncio.runners._cancel_all_tasks (3.10)",
         "asyncio.run cancels the tasks left at its end: noted as cancellations on their way",
-        "_inproc/loop.py, _child.py",
+        "_inproc/loop.py, _remote/child.py",
     ),
-    ("runpy._run_module_as_main", "a forked child runs `-m module` as a new interpreter would", "_template.py"),
-    ("threading._shutdown", "a forked child's exit joins its threads as the interpreter's exit does", "_template.py"),
-    ("linecache._register_code", "3.13 keeps `-c` source for tracebacks", "_template.py"),
+    ("runpy._run_module_as_main", "a forked child runs `-m module` as a new interpreter would", "_remote/template.py"),
+    (
+        "threading._shutdown",
+        "a forked child's exit joins its threads as the interpreter's exit does",
+        "_remote/template.py",
+    ),
+    ("linecache._register_code", "3.13 keeps `-c` source for tracebacks", "_remote/template.py"),
     (
         "libc sigaction (ctypes)",
         "the kernel's disposition: C-level handlers (faulthandler) that getsignal cannot see, put back exactly",
@@ -100,13 +112,13 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "behaviour: a trace or sys.monitoring callback runs with tracing suspended, and an exception it "
         "lets out is raised in the traced frame at that line (settrace then unsets itself)",
         "signal_anywhere runs the handler from the line callback: untraced, its exception where a handler's goes",
-        "_tracepoints.py",
+        "_remote/tracepoints.py",
     ),
     (
         "behaviour: sys.monitoring tool ids 3 and 4 are unassigned (0-2 and 5 are named for debuggers, "
         "coverage, profilers, optimizers; 3.12+); DISABLE lasts until restart_events()",
         "signal_anywhere counts lines under a free id, and re-enables what an earlier count disabled",
-        "_tracepoints.py",
+        "_remote/tracepoints.py",
     ),
     (
         "asyncio: BaseSelectorEventLoop._ssock, the read end of the loop's self-pipe (3.10-3.13)",

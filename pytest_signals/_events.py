@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Literal, NoReturn, TypeVar, get_args, overload
 
 from ._compat import monotonic
-from ._names import handler_name as handler_name
-from ._names import unwrapped
+from ._remote.names import handler_name as handler_name
+from ._remote.names import unwrapped
 from ._signals import resolve_signal, signal_name, valid_signal_numbers
 
 _current_thread = threading.current_thread

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import os
 import select
@@ -26,21 +25,7 @@ linux_only = pytest.mark.skipif(
 # -- stdlib only, and nothing happens on import -------------------------------------
 
 
-def _imports(path: Path) -> list[str]:
-    names = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
-        if isinstance(node, ast.Import):
-            names += [a.name for a in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            names.append("." * node.level + (node.module or ""))
-    return names
-
-
-def test_the_remote_package_imports_only_the_standard_library() -> None:
-    assert _imports(REMOTE / "__init__.py") == []
-    for path in sorted(REMOTE.glob("*.py")):
-        outside = [n for n in _imports(path) if n.split(".")[0] not in sys.stdlib_module_names | {"__future__"}]
-        assert outside == [], f"{path.name} imports {outside}"
+# (what _remote/ imports is checked in test_remote_imports.py)
 
 
 def test_importing_the_keeper_module_changes_nothing() -> None:

@@ -514,11 +514,11 @@ def test_marker_registered_with_its_signature(pytester: pytest.Pytester) -> None
 def test_the_tracer_imports_nothing_a_child_would_see() -> None:
     """A spawned child can share it: loading it leaves sys.modules as a plain start has it."""
     code = (
-        "import sys; before = set(sys.modules); import pytest_signals._tracepoints; "
+        "import sys; before = set(sys.modules); import pytest_signals._remote.tracepoints; "
         "print(sorted(set(sys.modules) - before))"
     )
     out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.strip() == "['pytest_signals', 'pytest_signals._tracepoints']"
+    assert out.stdout.strip() == "['pytest_signals', 'pytest_signals._remote', 'pytest_signals._remote.tracepoints']"
 
 
 def test_a_trace_function_in_place_is_put_back(pytester: pytest.Pytester, run) -> None:

@@ -284,7 +284,7 @@ def test_by_sees_through_partials_and_bound_methods() -> None:
     import signal
 
     from pytest_signals import SignalLog
-    from pytest_signals._names import handler_name
+    from pytest_signals._remote.names import handler_name
 
     server = _Server()
     log = SignalLog()

@@ -7,9 +7,9 @@
 import os
 import sys
 
-import pytest_signals._child
+import pytest_signals._remote.child
 
-pytest_signals._child.bootstrap()
+pytest_signals._remote.child.bootstrap()
 del pytest_signals
 
 

@@ -16,9 +16,9 @@ if os.fork():
     os._exit(0)
 os.write(3, f"T {os.getpid()}\n".encode())
 
-from pytest_signals._preload import TRACER  # noqa: E402 - after the snapshot
+from pytest_signals._remote.preload import TRACER  # noqa: E402 - after the snapshot
 
 TRACER.install()
-from pytest_signals._template import serve  # noqa: E402 - traced
+from pytest_signals._remote.template import serve  # noqa: E402 - traced
 
 serve(base, TRACER)

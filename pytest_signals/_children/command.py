@@ -12,22 +12,15 @@ import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from .. import _channel
+from .._remote import channel as _channel
 
 BOOT_DIR = str(Path(__file__).parent.parent / "_bootstrap")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 
-_CHILD_MODULES = (
-    "__init__.py",
-    "_channel.py",
-    "_child.py",
-    "_names.py",
-    "_tasks.py",
-    "_template.py",
-    "_preload.py",
-    "_bootstrap/sitecustomize.py",
-    "_bootstrap/template.py",
-)
+# What children and the template import: this package's __init__ (which imports
+# nothing), the stdlib-only _remote/ and the bootstrap scripts
+# (tests/test_remote_imports.py holds them to that).
+_CHILD_GLOBS = ("__init__.py", "_remote/*.py", "_bootstrap/*.py")
 _bytecode_ready = False
 
 
@@ -43,8 +36,7 @@ def ensure_bytecode() -> None:
     import py_compile
 
     here = Path(__file__).parent.parent
-    for name in _CHILD_MODULES:
-        source = str(here / name)
+    for source in sorted({str(path) for pattern in _CHILD_GLOBS for path in here.glob(pattern)}):
         cached = importlib.util.cache_from_source(source)
         try:
             if os.path.getmtime(cached) >= os.path.getmtime(source):
@@ -105,7 +97,7 @@ def command(target: object, args: list[str], cwd: str | None) -> tuple[list[str]
 def template_environment() -> dict[str, str]:
     """The environment the fork server's template starts with: a spawned
     child's, without the test's PYTHONPATH (each fork applies its own: see
-    ``_child.py``)."""
+    ``_remote/child.py``)."""
     return environment({"PYTHONPATH": None}, {})
 
 
@@ -121,7 +113,7 @@ def first_entry(kind: str, argv: list[str], cwd: str | None) -> str:
 
 def import_path(kind: str, argv: list[str], cwd: str | None) -> list[str]:
     """The test process's sys.path, for a child to take the entries its own
-    lacks from (``_child.py`` merges them): absolute, each once, without the
+    lacks from (``_remote/child.py`` merges them): absolute, each once, without the
     child's own first entry and the folder of the script that started pytest
     (a console script's ``bin``, which is that script's first entry, not an
     import path the tests set up)."""

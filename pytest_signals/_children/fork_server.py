@@ -1,5 +1,5 @@
 """Where Python children are forked from a warm template instead of started
-as new interpreters (the pytest side; the template is ``_template.py``).
+as new interpreters (the pytest side; the template is ``_remote/template.py``).
 
 A fresh interpreter that imports asyncio costs tens of milliseconds; a fork of
 a template that already has costs about one. The template is started on the
@@ -11,7 +11,7 @@ children, and every child on platforms where forking is not the choice
 (``signal_start_method``), start as a new interpreter; the child's
 ``exec_reason`` says which reason it was (:meth:`ForkServer.refusal`).
 
-PYTHONPATH and the test's import path are applied in the fork (``_child.py``
+PYTHONPATH and the test's import path are applied in the fork (``_remote/child.py``
 builds the child's sys.path as site would have), when that is faithful: a
 new interpreter finds each module it imports on that path, while a fork
 already has the modules the template imported. So a child whose path has,
@@ -66,8 +66,8 @@ import threading
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from .. import _channel
 from .._compat import monotonic
+from .._remote import channel as _channel
 from .._threads import start_thread
 from .status import StatusUnknown
 

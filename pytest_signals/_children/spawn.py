@@ -16,8 +16,8 @@ import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from .. import _channel
 from .._compat import monotonic
+from .._remote import channel as _channel
 from .command import (
     command,
     default_signals,

@@ -46,10 +46,10 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, cast
 
-from .. import _channel
 from .._compat import monotonic
 from .._delivery import Delivery, Outcome
 from .._options import DEFAULT_OUTPUT_MEMORY
+from .._remote import channel as _channel
 from .._signals import resolve_signal, signal_name
 from .._threads import start_thread
 from .output import Output, Stream

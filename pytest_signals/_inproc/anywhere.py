@@ -40,8 +40,8 @@ import pytest
 
 from .._compat import drain_loop_wakeup, monotonic, running_loop
 from .._events import SignalEvent
+from .._remote.tracepoints import Counted, LineTracer
 from .._signals import resolve_signal, signal_name
-from .._tracepoints import Counted, LineTracer
 from .anywhere_plan import (
     DEFAULT_MAX_POINTS,
     DEFAULT_TIME_LIMIT,

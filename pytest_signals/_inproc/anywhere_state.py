@@ -15,7 +15,7 @@ import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .._names import handler_name
+from .._remote.names import handler_name
 from .._signals import signal_name
 from . import kernel
 

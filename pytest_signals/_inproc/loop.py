@@ -18,9 +18,9 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from .._compat import running_loop, unix_loop_class
-from .._names import handler_name
+from .._remote.names import handler_name
+from .._remote.tasks import NOTE_CANCELS, cancelled_event, note_pending_cancels
 from .._signals import signal_name
-from .._tasks import NOTE_CANCELS, cancelled_event, note_pending_cancels
 
 if TYPE_CHECKING:
     from .._delivery import Delivery

@@ -43,7 +43,7 @@ import pytest
 
 from .._compat import caller_frame, is_loop_noop, is_runner_sigint
 from .._events import SignalLog
-from .._names import handler_name
+from .._remote.names import handler_name
 from .._signals import FAULT_NAMES, default_action, is_fatal_by_default, signal_name
 from .faults import FaulthandlerBooks
 from .real import (

@@ -14,8 +14,8 @@ import pytest
 
 from .._compat import is_loop_noop, monotonic, running_loop
 from .._delivery import VIAS, Delivery, Outcome, Via
-from .._names import handler_name
 from .._options import check_timeout
+from .._remote.names import handler_name
 from .._signals import default_action, is_fatal_by_default, resolve_signal, signal_name
 from . import procs
 from .real import SIG_IGN, real_kill, real_raise_signal

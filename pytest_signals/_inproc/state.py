@@ -21,7 +21,7 @@ import signal
 from dataclasses import dataclass
 
 from .._compat import monotonic
-from .._names import handler_name
+from .._remote.names import handler_name
 from .._signals import default_action, signal_name, valid_signal_numbers
 from . import kernel
 from .real import real_getsignal, real_signal

@@ -23,9 +23,9 @@ import os
 import sys
 import time
 
-from . import _channel
-from ._names import handler_name, module_name
-from ._tasks import NOTE_CANCELS, cancelled_event, note_pending_cancels
+from . import channel as _channel
+from .names import handler_name, module_name
+from .tasks import NOTE_CANCELS, cancelled_event, note_pending_cancels
 
 if False:  # for type checkers only; typing is not imported in the child
     from typing import Any
@@ -42,7 +42,7 @@ ENV_PATH = _channel.ENV_PATH
 PRIVATE_NAME = _channel.PRIVATE_NAME
 # Modules whose frames the program never sees in its tracebacks (the fork
 # server's template runs the target from its own frames).
-_OWN_MODULES = (__name__, "pytest_signals._template")
+_OWN_MODULES = (__name__, "pytest_signals._remote.template")
 
 _fd = -1
 _fd_identity = (-1, -1)  # the channel pipe's (st_dev, st_ino)
@@ -367,7 +367,7 @@ def _start_coverage() -> None:
     configuration (coverage.py's own subprocess start-up, which does nothing
     when coverage's .pth file already started it)."""
     try:
-        import coverage
+        import coverage  # remote-import-ok: only when the test run measures children
 
         coverage.process_startup()
     except Exception:  # a broken coverage install must not change what the child does
@@ -476,13 +476,7 @@ def bootstrap(forked: bool = False) -> None:
     # Out of sys.modules, so the program sees the modules it would see without
     # us (a "pkg:function" target finds this module under a private name).
     this = sys.modules[__name__]
-    for name in (
-        "pytest_signals._child",
-        "pytest_signals._channel",
-        "pytest_signals._names",
-        "pytest_signals._tasks",
-        "pytest_signals",
-    ):
+    for name in [name for name in sys.modules if name == "pytest_signals" or name.startswith("pytest_signals.")]:
         sys.modules.pop(name, None)
     if "COVERAGE_PROCESS_CONFIG" in environ or "COVERAGE_PROCESS_START" in environ:
         _start_coverage()

@@ -36,7 +36,7 @@ import socket
 import sys
 from typing import Any
 
-from ._preload import Reveal, Tracer
+from .preload import Reveal, Tracer
 
 CONTROL_FD = 3
 CHILD_FDS = 4  # stdin, stdout, stderr, the instrumentation channel
@@ -71,7 +71,7 @@ def _what_a_fork_has() -> dict[str, list[str]]:
     forked: the installation's path every fork builds on, and the top-level
     names of the modules a fork has loaded already (all of them; and those
     loaded after the instrumentation put a child's path in place)."""
-    child_module = sys.modules["pytest_signals._child"]
+    child_module = sys.modules["pytest_signals._remote.child"]
     loaded = {name.partition(".")[0] for name in sys.modules}
     early = {name.partition(".")[0] for name in child_module._modules_at_bootstrap}
     return {"path": list(child_module._installation or []), "loaded": sorted(loaded), "late": sorted(loaded - early)}
@@ -288,7 +288,7 @@ def _child(
             entry = ""
         if not getattr(sys.flags, "safe_path", False):
             sys.path[0] = entry
-        child_module = sys.modules["pytest_signals._child"]
+        child_module = sys.modules["pytest_signals._remote.child"]
         child_module.bootstrap(forked=True)  # instrumentation (and sys.path), as a fresh start's sitecustomize
         hidden = {}
         for name in list(sys.modules):
