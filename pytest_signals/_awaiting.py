@@ -1,5 +1,8 @@
-"""Awaiting a log event from asyncio or trio without blocking the loop: a
-listener on the log wakes the loop thread-safely when an event arrives."""
+"""Waiting for a log event: from asyncio or trio without blocking the loop (a
+listener on the log wakes the loop thread-safely when an event arrives), or,
+in a synchronous test, blocking with a bound (the listener sets a
+``threading.Event``; events recorded by a signal handler in this very thread
+set it too, since a blocked ``Event.wait`` runs handlers as they come)."""
 
 from __future__ import annotations
 
@@ -23,6 +26,45 @@ def running_trio() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def running_loop_here() -> bool:
+    """True when this thread runs an event loop (asyncio, or trio): waiting
+    must then be awaited, since blocking would freeze the loop."""
+    from ._compat import running_loop
+
+    return running_trio() or running_loop() is not None
+
+
+def wait_blocking(log: SignalLog, find: Callable[[], T | None], timeout: float) -> T | None:
+    """Return ``find()``'s first non-None answer, checked now and after each new
+    event, or None after *timeout* seconds (the plugin's unpatched clock)."""
+    import threading
+
+    from ._compat import monotonic
+
+    found = find()
+    if found is not None:
+        return found
+    wake = threading.Event()
+
+    def listener(_: SignalEvent) -> None:
+        wake.set()
+
+    log.add_listener(listener)
+    try:
+        deadline = monotonic() + timeout
+        while True:
+            found = find()
+            if found is not None:
+                return found
+            remaining = deadline - monotonic()
+            if remaining <= 0:
+                return None
+            wake.wait(remaining)
+            wake.clear()
+    finally:
+        log.remove_listener(listener)
 
 
 async def wait_until(log: SignalLog, find: Callable[[], T | None], timeout: float) -> T | None:

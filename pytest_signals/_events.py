@@ -46,6 +46,7 @@ EventKind = Literal[
     "cancelled",
     "exited",
     "removed",
+    "started",
 ]
 """What a :class:`SignalEvent` records: its :attr:`~SignalEvent.kind`."""
 EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
@@ -67,8 +68,10 @@ class SignalEvent:
             (the signal met its default action), ``"ignored"``,
             ``"keyboard_interrupt"``, ``"cancelled"`` (a cancellation reached
             an asyncio task, which has ended: :attr:`ended` says how),
-            ``"exited"`` (a spawned child exited) or ``"removed"`` (an event
-            loop's signal handler was removed).
+            ``"exited"`` (a spawned child exited), ``"removed"`` (an event
+            loop's signal handler was removed) or ``"started"`` (a process a
+            spawned child forked or started reported in: :attr:`parent` says
+            which started it).
         signal: the signal (``signal.Signals`` where it has a name), or None.
         pid: the process the event happened in.
         thread: name of the thread it happened in.
@@ -86,6 +89,10 @@ class SignalEvent:
             CancelledError ended it), ``"returned"`` (it caught the
             CancelledError and returned) or ``"raised"`` (it raised something
             else); None for other kinds.
+        parent: the pid of the process that started the one the event
+            happened in, for a process a spawned child forked or started (its
+            first event is ``"started"``); None in the test process and in the
+            spawned child itself.
     """
 
     kind: EventKind
@@ -99,6 +106,7 @@ class SignalEvent:
     message: str | None = None
     target: int | None = None
     ended: Ended | None = None
+    parent: int | None = None
 
     @property
     def signal_name(self) -> str | None:
@@ -113,6 +121,8 @@ class SignalEvent:
         if self.task:
             parts.append(f"task={self.task}")
         parts.append(f"pid={self.pid} thread={self.thread}")
+        if self.parent is not None:
+            parts.append(f"parent={self.parent}")
         if self.ended is not None:
             parts.append(f"ended={self.ended}")
         if self.message is not None:
@@ -135,7 +145,7 @@ def _name_matches(recorded: str | None, wanted: object) -> bool:
     return bool(recorded == wanted or recorded.endswith("." + wanted))
 
 
-def _process_pid(process: object) -> int | None:
+def _process_pid(process: object, name: str = "process") -> int | None:
     if process is None:
         return None
     if isinstance(process, int) and not isinstance(process, bool):
@@ -143,7 +153,7 @@ def _process_pid(process: object) -> int | None:
     pid = getattr(process, "pid", None)
     if isinstance(pid, int):
         return pid
-    raise ValueError(f"process={process!r} is neither a pid nor a process object with .pid")
+    raise ValueError(f"{name}={process!r} is neither a pid nor a process object with .pid")
 
 
 class SignalLog(Sequence[SignalEvent]):
@@ -192,6 +202,7 @@ class SignalLog(Sequence[SignalEvent]):
         at: float | None = None,
         target: int | None = None,
         ended: Ended | None = None,
+        parent: int | None = None,
     ) -> SignalEvent:
         """Append an event. Used by the plugin; safe to call from a handler,
         and from a handler that interrupted another call of it."""
@@ -208,6 +219,7 @@ class SignalLog(Sequence[SignalEvent]):
             message,
             target,
             ended,
+            parent,
         )
         self._events.append(event)
         if self._listeners:
@@ -223,46 +235,156 @@ class SignalLog(Sequence[SignalEvent]):
         with contextlib.suppress(ValueError):
             self._listeners.remove(listener)
 
-    async def wait_for(
+    def wait_for(
         self,
         kind: EventKind,
         signal: object = None,
         *,
         task: object = None,
         process: object = None,
+        tree: object = None,
+        since: int | None = None,
+        count: int | None = None,
+        processes: int | None = None,
         timeout: float | None = None,
-    ) -> SignalEvent:
-        """Wait, without blocking the event loop (asyncio or trio), for the first
-        event of *kind* (and *signal*, *task* name or task, *process*), and
-        return it; one already in the log is returned at once.
+    ) -> Any:
+        """Wait for the first event of *kind* (and *signal*, *task* name or
+        task, *process* or *tree*), and return it; one already in the log
+        counts at once.
+
+        In a test with a running event loop (pytest-asyncio, anyio on asyncio
+        or trio) it returns an awaitable, so the loop keeps running while it
+        waits: ``await signal_log.wait_for(...)``. In a synchronous test it
+        blocks, bounded, and returns the event itself.
+
+        With *count*, wait for that many matching events and return them (a
+        list); with *processes*, for matching events from that many different
+        processes, and return the first of each (a list). With *since* (a value
+        of :attr:`recorded`), only events recorded after that mark count: "a
+        new worker appeared after the SIGHUP".
 
         Example::
 
             await send_signal(signal.SIGTERM)          # the handler cancels the workers
             await signal_log.wait_for("cancelled", task="worker")
 
+            def test_workers(spawn, send_signal, signal_log):   # synchronous
+                master = spawn("prefork.py")
+                signal_log.wait_for("installed", "SIGTERM", tree=master, processes=4)
+                send_signal("SIGTERM", to=master)
+                signal_log.wait_for("handled", "SIGTERM", tree=master, processes=5)
+
+        Args:
+            kind: the event's :attr:`~SignalEvent.kind`.
+            signal: its signal, or None for any.
+            task: the task's name, or the task (for ``"cancelled"``).
+            process: events of this process only (a pid or a spawned process).
+            tree: events of this spawned process and every process it
+                started (see :meth:`tree`).
+            since: a mark from :attr:`recorded`: only later events count.
+            count: wait for this many matching events (returns a list).
+            processes: wait for matching events from this many processes
+                (returns a list, the first event of each).
+            timeout: seconds (default ``signal_timeout``).
+
         Raises:
-            pytest.fail.Exception: nothing matched within *timeout* (default
-                ``signal_timeout``), with the timeline.
+            ValueError: a bad kind, signal, count, mark or timeout, or both
+                *count* and *processes*.
+            pytest.fail.Exception: nothing (or too few) matched within the
+                timeout, with what matched and the timeline.
         """
+        __tracebackhide__ = True
+        from ._awaiting import running_loop_here
+
+        find, describe, bound = self._waiter(kind, signal, task, process, tree, since, count, processes, timeout)
+        if running_loop_here():
+            return self._wait_async(find, describe, bound)
+        return self._wait_sync(find, describe, bound)
+
+    def _waiter(
+        self,
+        kind: EventKind,
+        signal: object,
+        task: object,
+        process: object,
+        tree: object,
+        since: int | None,
+        count: int | None,
+        processes: int | None,
+        timeout: float | None,
+    ) -> tuple[Callable[[], Any], Callable[[], str], float]:
+        """What :meth:`wait_for` looks for, checked before any waiting: the
+        finder (None until satisfied), the failure text and the bound."""
+        from ._options import check_timeout
+
+        self.filter(kind, signal, process=process, tree=tree)  # checks the arguments
+        for setting, value in (("count", count), ("processes", processes)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"{setting}={value!r} must be a whole number >= 1")
+        if count is not None and processes is not None:
+            raise ValueError(f"give count= or processes=, not both (count={count!r}, processes={processes!r})")
+        if since is not None and (isinstance(since, bool) or not isinstance(since, int) or since < 0):
+            raise ValueError(f"since={since!r} must be a mark from signal_log.recorded")
+        bound = self.default_timeout if timeout is None else check_timeout(timeout, "timeout")
+        name = None if task is None else (task if isinstance(task, str) else task.get_name())  # type: ignore[attr-defined]
+        wanted = 1 if count is None and processes is None else (count or processes or 1)
+
+        def matching() -> list[SignalEvent]:
+            events = self.filter(kind, signal, process=process, tree=tree)
+            if since is not None:
+                later = set(map(id, self.since(since)))
+                events = [e for e in events if id(e) in later]
+            events = [e for e in events if name is None or e.task == name]
+            if processes is not None:
+                first: dict[int, SignalEvent] = {}
+                for event in events:
+                    first.setdefault(event.pid, event)
+                events = list(first.values())
+            return events
+
+        def find() -> Any:
+            events = matching()
+            if len(events) < wanted:
+                return None
+            return events[:wanted] if (count is not None or processes is not None) else events[0]
+
+        def describe() -> str:
+            named = None if signal is None else signal_name(resolve_signal(signal))
+            what = " ".join(str(x) for x in (kind, named, name) if x)
+            where = self._where(process, tree)
+            after = "" if since is None else f" after mark {since}"
+            got = matching()
+            if processes is not None:
+                return (
+                    f"waited {bound:g}s for {what} events{where}{after} from {processes} processes; "
+                    f"{len(got)} came (from pids {', '.join(str(e.pid) for e in got) or 'none'})"
+                )
+            if count is not None:
+                return f"waited {bound:g}s for {count} {what} events{where}{after}; {len(got)} came"
+            return f"waited {bound:g}s for a {what} event{where}{after}; none came"
+
+        return find, describe, bound
+
+    async def _wait_async(self, find: Callable[[], Any], describe: Callable[[], str], bound: float) -> Any:
         __tracebackhide__ = True
         from ._awaiting import wait_until
 
-        name = None if task is None else (task if isinstance(task, str) else task.get_name())  # type: ignore[attr-defined]
-
-        def find() -> SignalEvent | None:
-            for event in self.filter(kind, signal, process=process):
-                if name is None or event.task == name:
-                    return event
-            return None
-
-        bound = self.default_timeout if timeout is None else timeout
         found = await wait_until(self, find, bound)
         if found is None:
             import pytest
 
-            what = " ".join(str(x) for x in (kind, signal, name) if x is not None)
-            raise self.failure(pytest.fail.Exception(f"waited {bound:g}s for a {what} event; none came"))
+            raise self.failure(pytest.fail.Exception(describe()))
+        return found
+
+    def _wait_sync(self, find: Callable[[], Any], describe: Callable[[], str], bound: float) -> Any:
+        __tracebackhide__ = True
+        from ._awaiting import wait_blocking
+
+        found = wait_blocking(self, find, bound)
+        if found is None:
+            import pytest
+
+            raise self.failure(pytest.fail.Exception(describe()))
         return found
 
     # -- sequence protocol -------------------------------------------------------
@@ -306,19 +428,67 @@ class SignalLog(Sequence[SignalEvent]):
         signal: object = None,
         *,
         process: object = None,
+        tree: object = None,
     ) -> list[SignalEvent]:
-        """Events of *kind* and/or for *signal* and/or in *process* (pid or process object)."""
+        """Events of *kind* and/or for *signal*, and/or in one *process*, or in
+        a whole *tree* (each a pid or a spawned process).
+
+        ``process=worker`` is the events of that one process, whatever it is:
+        the test process, a spawned child, or any process of a child's tree
+        (its pid). ``tree=proc`` is the events of *proc* and of every process
+        it forked or started, at any depth, as their ``"started"`` events
+        tell (see :meth:`tree`).
+
+        Raises:
+            ValueError: an unknown kind or signal, a *process* or *tree* that
+                is neither a pid nor has one, or both given.
+        """
         if kind is not None and kind not in EVENT_KINDS:
             raise ValueError(f"unknown event kind {kind!r}: expected one of {', '.join(EVENT_KINDS)}")
         signum = None if signal is None else resolve_signal(signal)
         pid = _process_pid(process)
+        if tree is not None and pid is not None:
+            raise ValueError(f"give process= or tree=, not both (process={process!r}, tree={tree!r})")
+        pids = None if tree is None else self.tree(tree)
         return [
             e
             for e in self._events
             if (kind is None or e.kind == kind)
             and (signum is None or e.signal == signum)
             and (pid is None or e.pid == pid)
+            and (pids is None or e.pid in pids)
         ]
+
+    def tree(self, root: object) -> set[int]:
+        """The pids of *root* (a pid or a spawned process) and of every process
+        that reported being started from it, at any depth: the processes whose
+        events ``tree=root`` selects. A process is in the tree from its
+        ``"started"`` event on, so a pid that the system later gives to an
+        unrelated process is not mistaken for it unless that one reports in.
+
+        Raises:
+            ValueError: *root* is neither a pid nor has one.
+        """
+        top = _process_pid(root, "tree")
+        if top is None:
+            raise ValueError("tree=None: give a pid or a spawned process")
+        pids = {top}
+        started = [(e.pid, e.parent) for e in self._events if e.kind == "started"]
+        grew = True
+        while grew:  # a grandchild's report may come before its parent's (two channels)
+            grew = False
+            for pid, parent in started:
+                if parent in pids and pid not in pids:
+                    pids.add(pid)
+                    grew = True
+        return pids
+
+    @property
+    def started(self) -> list[SignalEvent]:
+        """Processes of spawned children's trees that reported in (forks,
+        started Python processes): ``"started"`` events, with their
+        :attr:`~SignalEvent.parent`."""
+        return self.filter("started")
 
     @property
     def sent(self) -> list[SignalEvent]:
@@ -406,6 +576,14 @@ class SignalLog(Sequence[SignalEvent]):
 
     # -- assertions --------------------------------------------------------------
 
+    def _where(self, process: object, tree: object) -> str:
+        if process is not None:
+            return f" in process {_process_pid(process)}"
+        if tree is not None:
+            pids = ", ".join(map(str, sorted(self.tree(tree))))
+            return f" in the tree of pid {_process_pid(tree, 'tree')} (pids {pids})"
+        return ""
+
     def _fail(self, message: str) -> NoReturn:
         __tracebackhide__ = True
         raise self.failure(AssertionError(message))
@@ -417,6 +595,7 @@ class SignalLog(Sequence[SignalEvent]):
         times: int | None = None,
         by: object = None,
         process: object = None,
+        tree: object = None,
     ) -> list[SignalEvent]:
         """Assert that a handler for *sig* ran (exactly *times* times, when given).
 
@@ -429,7 +608,11 @@ class SignalLog(Sequence[SignalEvent]):
                 as ``partial(module.func)``) by the function it wraps, so
                 ``by="Runner._on_sigint"`` matches
                 ``partial(asyncio.runners.Runner._on_sigint)``.
-            process: only count calls in this process (a pid or a spawned process).
+            process: only count calls in this process: a pid (of the test
+                process, a spawned child, or any process of a child's tree)
+                or a spawned process.
+            tree: only count calls in this spawned process and the processes
+                it started (:meth:`tree`).
 
         Returns:
             The matching ``"handled"`` events.
@@ -441,13 +624,13 @@ class SignalLog(Sequence[SignalEvent]):
         if times is not None and (isinstance(times, bool) or not isinstance(times, int) or times < 0):
             raise ValueError(f"times={times!r} must be a whole number >= 0")
         signum = resolve_signal(sig)
-        calls = self.filter("handled", signum, process=process)
+        calls = self.filter("handled", signum, process=process, tree=tree)
         matching = [e for e in calls if by is None or _name_matches(e.handler, by)]
         who = "" if by is None else f" by {by if isinstance(by, str) else handler_name(by)}"
-        where = "" if process is None else f" in process {_process_pid(process)}"
+        where = self._where(process, tree)
         if (times is None and not matching) or (times is not None and len(matching) != times):
             wanted = "at least once" if times is None else f"{times} time(s)"
-            seen = ", ".join(f"{e.handler} at +{e.time:.4f}s" for e in calls) or "none"
+            seen = ", ".join(f"{e.handler} in pid {e.pid} at +{e.time:.4f}s" for e in calls) or "none"
             self._fail(
                 f"expected {signal_name(signum)} to be handled{who}{where} {wanted}, "
                 f"observed {len(matching)} matching call(s).\n"
@@ -455,22 +638,26 @@ class SignalLog(Sequence[SignalEvent]):
             )
         return matching
 
-    def assert_not_handled(self, sig: object, *, process: object = None) -> None:
+    def assert_not_handled(self, sig: object, *, process: object = None, tree: object = None) -> None:
         """Assert that no handler for *sig* ran.
 
         Args:
             sig: the signal.
             process: only look in this process (a pid or a spawned process); None for any.
+            tree: only look in this spawned process and the processes it started.
 
         Raises:
             AssertionError: listing the calls that did happen and the timeline.
         """
         __tracebackhide__ = True
         signum = resolve_signal(sig)
-        calls = self.filter("handled", signum, process=process)
+        calls = self.filter("handled", signum, process=process, tree=tree)
         if calls:
-            seen = ", ".join(f"{e.handler} at +{e.time:.4f}s" for e in calls)
-            self._fail(f"expected no handler for {signal_name(signum)} to run, observed {len(calls)} call(s): {seen}")
+            seen = ", ".join(f"{e.handler} in pid {e.pid} at +{e.time:.4f}s" for e in calls)
+            self._fail(
+                f"expected no handler for {signal_name(signum)} to run{self._where(process, tree)}, "
+                f"observed {len(calls)} call(s): {seen}"
+            )
 
     def assert_sent(self, sig: object, *, times: int | None = None) -> list[SignalEvent]:
         """Assert that the test sent *sig* with ``send_signal`` (*times* times, when given)."""
@@ -482,21 +669,21 @@ class SignalLog(Sequence[SignalEvent]):
             self._fail(f"expected {signal_name(signum)} to be sent {wanted}, observed {len(sent)}")
         return sent
 
-    def assert_keyboard_interrupt(self, *, process: object = None) -> SignalEvent:
+    def assert_keyboard_interrupt(self, *, process: object = None, tree: object = None) -> SignalEvent:
         """Assert that a ``KeyboardInterrupt`` was raised by a SIGINT handler
         (or, in a spawned child, reached its top level); the first such event.
 
         Args:
             process: only look in this process (a pid or a spawned process); None for any.
+            tree: only look in this spawned process and the processes it started.
 
         Raises:
             AssertionError: none was, with the timeline.
         """
         __tracebackhide__ = True
-        found = self.filter("keyboard_interrupt", process=process)
+        found = self.filter("keyboard_interrupt", process=process, tree=tree)
         if not found:
-            where = "" if process is None else f" in process {_process_pid(process)}"
-            self._fail(f"expected a KeyboardInterrupt{where}, observed none")
+            self._fail(f"expected a KeyboardInterrupt{self._where(process, tree)}, observed none")
         return found[0]
 
     def assert_cancelled(
@@ -506,6 +693,7 @@ class SignalLog(Sequence[SignalEvent]):
         message: object = _UNSET,
         process: object = None,
         absorbed: bool = False,
+        tree: object = None,
     ) -> SignalEvent:
         """Assert that the asyncio task *task* (its name, or the task) ended cancelled.
 
@@ -521,6 +709,7 @@ class SignalLog(Sequence[SignalEvent]):
                 none); any message when not given.
             process: only look in this process (a pid or a spawned process); None for any.
             absorbed: a task that caught the cancellation passes too.
+            tree: only look in this spawned process and the processes it started.
 
         Raises:
             AssertionError: listing the tasks a cancellation reached (with how
@@ -528,7 +717,7 @@ class SignalLog(Sequence[SignalEvent]):
         """
         __tracebackhide__ = True
         name = task if isinstance(task, str) else getattr(task, "get_name", lambda: repr(task))()
-        events = self.filter("cancelled", process=process)
+        events = self.filter("cancelled", process=process, tree=tree)
         for event in events:
             if (
                 event.task == name
