@@ -77,7 +77,7 @@ def main():
 
     def reap():
         while workers:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, _status = os.waitpid(-1, os.WNOHANG)
             if pid == 0:
                 return
             workers.pop(pid, None)

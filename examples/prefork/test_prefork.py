@@ -49,7 +49,8 @@ def test_sighup_starts_new_workers_then_stops_the_old_ones(spawn, send_signal, s
     send_signal(signal.SIGHUP, to=master)
 
     new = signal_log.wait_for("started", tree=master, since=mark, count=2)
-    assert {e.pid for e in new}.isdisjoint(old) and {e.parent for e in new} == {master.pid}
+    assert {e.pid for e in new}.isdisjoint(old)
+    assert {e.parent for e in new} == {master.pid}
     stopped = signal_log.wait_for("handled", "SIGTERM", tree=master, since=mark, processes=2)
     assert {e.pid for e in stopped} == old  # the old generation got SIGTERM, the new one did not
     master.expect("reloaded: generation 2\n")
