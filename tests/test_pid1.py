@@ -1,0 +1,333 @@
+"""``spawn(..., as_init=True)``: a container's pid 1, and the orchestrators'
+stop sequence (``proc.stop_sequence``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_signals._children import namespaces
+
+needs_namespaces = pytest.mark.skipif(
+    namespaces.unavailable() is not None, reason=f"needs a new pid namespace: {namespaces.unavailable()}"
+)
+
+# An entrypoint without a SIGTERM handler, and one with.
+PROGRAMS = {
+    "bare": """
+import os, sys
+print("up as", os.getpid(), flush=True)
+sys.stdin.read()
+print("stdin closed", flush=True)
+""",
+    "handled": """
+import os, signal, sys
+
+def on_term(signum, frame):
+    os.write(1, b"terminating\\n")
+    sys.exit(3)
+
+signal.signal(signal.SIGTERM, on_term)
+print("up as", os.getpid(), flush=True)
+sys.stdin.read()
+""",
+}
+
+
+@pytest.fixture
+def programs(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(**PROGRAMS)
+
+
+@needs_namespaces
+def test_pid1_without_a_handler_ignores_sigterm(pytester: pytest.Pytester, run, programs) -> None:
+    pytester.makepyfile(
+        """
+        import signal
+
+        def test_sigterm_is_dropped(spawn, send_signal, signal_log):
+            proc = spawn("bare.py", as_init=True)
+            assert proc.as_init and proc.start_method == "exec"
+            proc.expect("up as 1\\n")  # pid 1 inside; proc.pid is its host pid
+            assert proc.pid != 1
+            delivery = send_signal(signal.SIGTERM, to=proc)
+            assert delivery.outcome == "ignored", delivery.events
+            assert "pid 1 of a pid namespace" in delivery.events[-1].detail
+            assert proc.is_alive()
+            proc.close_stdin()  # it still runs, and ends on its own
+            proc.expect("stdin closed\\n")
+            assert proc.wait() == 0
+
+        def test_the_same_program_not_as_pid1_dies(spawn, send_signal):
+            proc = spawn("bare.py")
+            proc.expect("up as [0-9]+\\n")
+            assert send_signal(signal.SIGTERM, to=proc).wait().outcome == "default"
+            assert proc.wait() == -signal.SIGTERM
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+@needs_namespaces
+def test_pid1_with_a_handler_runs_it_and_reports_its_host_pid(pytester: pytest.Pytester, run, programs) -> None:
+    pytester.makepyfile(
+        """
+        import signal
+
+        def test_handled(spawn, send_signal, signal_log):
+            proc = spawn("handled.py", as_init=True)
+            proc.wait_for_handler(signal.SIGTERM)
+            proc.expect("up as 1\\n")
+            delivery = send_signal(signal.SIGTERM, to=proc).wait()
+            assert delivery.outcome == "handled" and delivery.handler == "handled.on_term"
+            assert proc.wait() == 3
+            signal_log.assert_handled(signal.SIGTERM, times=1, process=proc)
+            assert {e.pid for e in signal_log if e.kind != "sent"} == {proc.pid}
+            assert [e.kind for e in proc.events] == ["installed", "handled", "exited"]
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+@needs_namespaces
+def test_stop_sequence_needs_sigkill_without_a_handler(pytester: pytest.Pytester, run, programs) -> None:
+    pytester.makepyfile(
+        """
+        import signal
+        from pytest_signals import StopResult
+
+        def test_bare(spawn, signal_log):
+            proc = spawn("bare.py", as_init=True)
+            proc.expect("up as 1\\n")
+            result = proc.stop_sequence(grace=0.3)
+            assert isinstance(result, StopResult)
+            assert not result.in_grace and result.killed, result
+            assert result.returncode == -signal.SIGKILL and result.exit_signal == signal.SIGKILL
+            assert result.elapsed >= 0.3
+            assert "SIGKILL was needed" in str(result)
+            sent = [e.signal for e in signal_log.filter("sent")]
+            assert sent == [signal.SIGTERM, signal.SIGKILL]
+
+        def test_handled(spawn):
+            proc = spawn("handled.py", as_init=True)
+            proc.wait_for_handler(signal.SIGTERM)
+            result = proc.stop_sequence(grace=30)
+            assert result.in_grace and not result.killed, result
+            assert result.returncode == 3 and result.exit_signal is None
+            assert result.elapsed < 30
+            again = proc.stop_sequence(grace=30)
+            assert again.already_ended and again.returncode == 3
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+def test_stop_sequence_of_a_plain_child_and_bad_input(pytester: pytest.Pytester, run, programs) -> None:
+    pytester.makepyfile(
+        """
+        import signal, pytest
+
+        def test_plain(spawn):
+            proc = spawn("handled.py")
+            proc.wait_for_handler(signal.SIGTERM)
+            result = proc.stop_sequence(grace=30, stop_signal="SIGTERM")
+            assert result.in_grace and result.returncode == 3 and result.stop_signal == signal.SIGTERM
+
+        def test_bad(spawn):
+            proc = spawn("bare.py")
+            with pytest.raises(ValueError, match="SIGKILL"):
+                proc.stop_sequence(stop_signal=signal.SIGKILL)
+            with pytest.raises(ValueError, match="SIGNOPE"):
+                proc.stop_sequence(stop_signal="SIGNOPE")
+            with pytest.raises(ValueError, match="grace"):
+                proc.stop_sequence(grace=-1)
+            proc.close_stdin()
+            assert proc.wait() == 0
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+@needs_namespaces
+def test_orphans_become_pid1s_to_reap(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        init="""
+        import os, sys
+
+        reap = sys.argv[1] == "reap"
+        go_r, go_w = os.pipe()
+        middle = os.fork()
+        if middle == 0:
+            grandchild = os.fork()
+            if grandchild == 0:
+                os.close(go_w)
+                os.read(go_r, 1)  # until its parent is gone and reaped
+                print("orphan's parent is", os.getppid(), flush=True)
+                os._exit(5)
+            print("grandchild", grandchild, flush=True)
+            os._exit(0)
+        os.close(go_r)
+        os.waitpid(middle, 0)
+        os.write(go_w, b"g")
+        line = sys.stdin.readline()  # the test passes the grandchild's pid on
+        orphan = int(line)
+        if reap:
+            _, status = os.waitpid(orphan, 0)
+            print("reaped orphan, exit code", os.waitstatus_to_exitcode(status), flush=True)
+        else:
+            os.waitid(os.P_PID, orphan, os.WEXITED | os.WNOWAIT)  # ended, left as it is
+            with open(f"/proc/{orphan}/stat") as stat:
+                print("orphan state", stat.read().rsplit(")", 1)[1].split()[0], flush=True)
+        sys.stdin.readline()
+        """
+    )
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("mode", ["reap", "leave"])
+        def test_orphan(spawn, mode):
+            proc = spawn("init.py", mode, as_init=True)
+            grandchild = proc.expect("grandchild ([0-9]+)\\n").group(1)
+            proc.expect("orphan's parent is 1\\n")
+            proc.write(grandchild + "\\n")
+            if mode == "reap":
+                proc.expect("reaped orphan, exit code 5\\n")
+            else:
+                proc.expect("orphan state Z\\n")  # a zombie: nobody else will reap it
+            proc.write("\\n")
+            assert proc.wait() == 0
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+@needs_namespaces
+def test_pid1_sees_what_a_plain_child_sees(pytester: pytest.Pytester, run) -> None:
+    """Environment, command line, fds, dispositions and mask: the launcher in
+    between changes none of them (a command, which prints them itself)."""
+    pytester.makepyfile(
+        """
+        import os
+
+        SHOW = r'''
+        env | sort
+        echo "args: $0 $*"
+        grep -E '^Sig(Ign|Blk)' /proc/self/status
+        ls /proc/self/fd
+        pwd
+        echo done
+        '''
+
+        def show(spawn, as_init, **options):
+            proc = spawn(["sh", "-c", SHOW, "a b", "c"], env={"LC_ALL": None, "LANG": "C"}, as_init=as_init, **options)
+            proc.expect("done\\n")
+            assert proc.wait() == 0
+            return proc.stdout
+
+        def test_same(spawn):
+            plain, init = show(spawn, False), show(spawn, True)
+            assert init == plain
+            assert "LC_CTYPE" not in init  # the launcher's interpreter's coercion (PEP 538) stays its own
+            # (With cwd= or ignore=, a plain child starts through a shell that sets OLDPWD.)
+            def ignoring(text):
+                return int(next(line for line in text.splitlines() if line.startswith("SigIgn")).split()[1], 16)
+
+            # The launcher's interpreter ignores SIGPIPE and SIGXFSZ; pid 1 does not.
+            assert ignoring(init) & (1 << 12 | 1 << 24) == 0
+            with_hup = [show(spawn, init, ignore=("SIGHUP",)) for init in (False, True)]
+            assert ignoring(with_hup[0]) == ignoring(with_hup[1]) and ignoring(with_hup[1]) & 1  # SIGHUP
+
+        def test_cwd(spawn, tmp_path):
+            assert f"\\n{tmp_path}\\ndone" in show(spawn, True, cwd=tmp_path)
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+@needs_namespaces
+def test_a_c_level_handler_counts_and_sigkill_ends_the_namespace(pytester: pytest.Pytester, run) -> None:
+    """A shell's trap is a handler the kernel sees; a daemon that left pid 1's
+    session still dies with the namespace."""
+    pytester.makepyfile(
+        """
+        import os, select, signal
+
+        def members(proc):
+            ns = os.readlink(f"/proc/{proc.pid}/ns/pid")
+            found = []
+            for entry in os.listdir("/proc"):
+                if entry.isdigit() and int(entry) != proc.pid:
+                    try:
+                        if os.readlink(f"/proc/{entry}/ns/pid") == ns:
+                            found.append(os.pidfd_open(int(entry)))
+                    except OSError:
+                        pass
+            return found
+
+        def test_trap(spawn, send_signal):
+            proc = spawn(["sh", "-c", "trap 'exit 4' TERM; echo ready; while :; do read x; done"], as_init=True)
+            proc.expect("ready\\n")
+            assert send_signal(signal.SIGTERM, to=proc).wait().outcome == "exited"
+            assert proc.wait() == 4
+
+        def test_namespace_dies_with_pid1(spawn):
+            script = "setsid sh -c 'echo daemon; exec cat' & read x; echo never"
+            proc = spawn(["sh", "-c", script], as_init=True)
+            proc.expect("daemon\\n")
+            inside = members(proc)
+            assert inside  # the daemon, in a session of its own
+            result = proc.stop_sequence(grace=0.2)
+            assert result.killed
+            for pidfd in inside:
+                assert select.select([pidfd], [], [], 0)[0], "a process of the namespace outlived its pid 1"
+                os.close(pidfd)
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+def test_bad_as_init_and_tty(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        def test_bad(spawn):
+            with pytest.raises(TypeError, match="as_init='yes'"):
+                spawn(["true"], as_init="yes")
+            with pytest.raises(ValueError, match="as_init=True, tty=True"):
+                spawn(["true"], as_init=True, tty=True)
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_skipped_with_the_reason_where_namespaces_are_missing(pytester: pytest.Pytester, run, monkeypatch) -> None:
+    monkeypatch.setenv(namespaces.ENV_UNAVAILABLE, "user namespaces are disabled here")
+    pytester.makepyfile(
+        """
+        def test_needs_pid1(spawn):
+            spawn(["true"], as_init=True)
+            raise AssertionError("not reached")
+        """
+    )
+    result = run("-rs")
+    result.assert_outcomes(skipped=1)
+    result.stdout.fnmatch_lines(
+        ["*spawn(as_init=True) needs a new pid namespace: user namespaces are disabled here (*_NAMESPACES is set)*"]
+    )
+
+
+def test_the_probe_names_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(namespaces.sys, "platform", "darwin")
+    assert namespaces._probe() == "pid namespaces are Linux's (this is darwin)"
+
+
+def test_stop_result_says_how_it_stopped() -> None:
+    from pytest_signals import StopResult
+
+    stopped = StopResult(15, 10.0, True, False, 0, 0.25)
+    assert str(stopped) == "stopped within the 10s grace after SIGTERM: exited with code 0 after 0.250s"
+    killed = StopResult(15, 1.0, False, True, -9, 1.0)
+    assert killed.exit_signal == 9
+    assert stopped.exit_signal is None
+    assert str(killed) == "did not stop within the 1s grace after SIGTERM: SIGKILL was needed (killed by SIGKILL)"
