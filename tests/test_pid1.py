@@ -15,7 +15,7 @@ needs_namespaces = pytest.mark.skipif(
 PROGRAMS = {
     "bare": """
 import os, sys
-print("up as", os.getpid(), flush=True)
+print("up as", os.getpid(), "child of", os.getppid(), flush=True)
 sys.stdin.read()
 print("stdin closed", flush=True)
 """,
@@ -47,7 +47,7 @@ def test_pid1_without_a_handler_ignores_sigterm(pytester: pytest.Pytester, run, 
         def test_sigterm_is_dropped(spawn, send_signal, signal_log):
             proc = spawn("bare.py", as_init=True)
             assert proc.as_init and proc.start_method == "exec"
-            proc.expect("up as 1\\n")  # pid 1 inside; proc.pid is its host pid
+            proc.expect("up as 1 child of 0\\n")  # pid 1 inside, its parent outside; proc.pid is its host pid
             assert proc.pid != 1
             delivery = send_signal(signal.SIGTERM, to=proc)
             assert delivery.outcome == "ignored", delivery.events
@@ -59,7 +59,7 @@ def test_pid1_without_a_handler_ignores_sigterm(pytester: pytest.Pytester, run, 
 
         def test_the_same_program_not_as_pid1_dies(spawn, send_signal):
             proc = spawn("bare.py")
-            proc.expect("up as [0-9]+\\n")
+            proc.expect("up as [0-9]+ child of [0-9]+\\n")
             assert send_signal(signal.SIGTERM, to=proc).wait().outcome == "default"
             assert proc.wait() == -signal.SIGTERM
         """
@@ -97,7 +97,7 @@ def test_stop_sequence_needs_sigkill_without_a_handler(pytester: pytest.Pytester
 
         def test_bare(spawn, signal_log):
             proc = spawn("bare.py", as_init=True)
-            proc.expect("up as 1\\n")
+            proc.expect("up as 1 child of 0\\n")
             result = proc.stop_sequence(grace=0.3)
             assert isinstance(result, StopResult)
             assert not result.in_grace and result.killed, result
@@ -331,3 +331,69 @@ def test_stop_result_says_how_it_stopped() -> None:
     assert killed.exit_signal == 9
     assert stopped.exit_signal is None
     assert str(killed) == "did not stop within the 1s grace after SIGTERM: SIGKILL was needed (killed by SIGKILL)"
+
+
+@needs_namespaces
+def test_hostile_pid1_cannot_reach_the_session(pytester: pytest.Pytester, run) -> None:
+    """pid 1 that signals every process it can (``kill(-1)``) or closes every
+    fd reaches only its namespace, and its end is still learned."""
+    pytester.makepyfile(
+        hostile="""
+        import os, signal, sys
+        if os.getpid() != 1:
+            sys.exit(99)  # never kill(-1) outside a namespace
+        if os.fork() == 0:
+            signal.pause()
+        os.kill(-1, signal.SIGKILL)  # everything it may signal, but itself
+        os.waitpid(-1, 0)
+        print("pid 1 survived kill(-1)", flush=True)
+        os.closerange(0, 1024)
+        signal.pause()
+        """
+    )
+    pytester.makepyfile(
+        """
+        import signal
+
+        def test_hostile(spawn):
+            proc = spawn("hostile.py", as_init=True)
+            proc.expect("pid 1 survived kill\\\\(-1\\\\)\\n")
+            result = proc.stop_sequence(grace=0.2)
+            assert result.killed and result.returncode == -signal.SIGKILL, result
+
+        def test_the_session_survived():
+            pass
+        """
+    )
+    run().assert_outcomes(passed=2)
+
+
+@needs_namespaces
+def test_teardown_ends_the_whole_namespace(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import os
+
+        left = {}
+
+        def in_namespace(ns):
+            found = []
+            for entry in os.listdir("/proc"):
+                try:
+                    if entry.isdigit() and os.readlink(f"/proc/{entry}/ns/pid") == ns:
+                        found.append(int(entry))
+                except OSError:
+                    pass
+            return found
+
+        def test_left_running(spawn):
+            proc = spawn(["sh", "-c", "sleep 600 & sleep 600 & echo started; wait"], as_init=True)
+            proc.expect("started\\n")
+            left["ns"] = os.readlink(f"/proc/{proc.pid}/ns/pid")
+            assert len(in_namespace(left["ns"])) == 3
+
+        def test_nothing_of_it_is_left():
+            assert in_namespace(left["ns"]) == []
+        """
+    )
+    run().assert_outcomes(passed=2)
