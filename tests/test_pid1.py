@@ -397,3 +397,90 @@ def test_teardown_ends_the_whole_namespace(pytester: pytest.Pytester, run) -> No
         """
     )
     run().assert_outcomes(passed=2)
+
+
+@needs_namespaces
+def test_events_of_pid1s_forks_carry_host_pids(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        forker="""
+        import os, signal, sys
+
+        def on_usr1(signum, frame):
+            pass
+
+        signal.signal(signal.SIGUSR1, on_usr1)
+        pid = os.fork()
+        if pid == 0:
+            signal.raise_signal(signal.SIGUSR1)
+            print("fork", os.getpid(), flush=True)
+            sys.stdin.read()
+            os._exit(0)
+        sys.stdin.read()
+        os.waitpid(pid, 0)
+        """
+    )
+    pytester.makepyfile(
+        """
+        import threading
+
+        def test_fork(spawn, signal_log):
+            seen, pid1 = threading.Event(), []
+            signal_log.add_listener(lambda e: e.kind == "handled" and e.pid not in pid1 and seen.set())
+            proc = spawn("forker.py", as_init=True)
+            pid1.append(proc.pid)
+            inside = proc.expect("fork ([0-9]+)\\n").group(1)
+            assert seen.wait(30), signal_log.timeline()
+            [handled] = signal_log.handled
+            assert handled.pid not in (proc.pid, int(inside))
+            with open(f"/proc/{handled.pid}/status") as status:
+                nspid = next(line.split()[1:] for line in status if line.startswith("NSpid:"))
+            assert nspid == [str(handled.pid), inside]
+            proc.close_stdin()
+            assert proc.wait() == 0
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_the_probe_refuses_a_proc_of_another_namespace(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(namespaces.sys, "platform", "linux")
+    monkeypatch.setattr(namespaces.os, "pidfd_open", lambda pid: -1, raising=False)
+    monkeypatch.setattr(namespaces.remote, "proc_is_ours", lambda: False)
+    assert "identity cannot be proven" in (namespaces._probe() or "")
+
+
+def test_the_launcher_reports_statuses_as_waitpid_does() -> None:
+    import os
+    import signal
+    from types import SimpleNamespace
+
+    from pytest_signals._remote import init_launcher
+
+    def raw(code: int, status: int) -> int:
+        return init_launcher._raw_status(SimpleNamespace(si_code=code, si_status=status))  # type: ignore[arg-type]
+
+    assert os.waitstatus_to_exitcode(raw(os.CLD_EXITED, 3)) == 3
+    assert os.waitstatus_to_exitcode(raw(os.CLD_KILLED, signal.SIGKILL)) == -signal.SIGKILL
+    assert os.WIFSTOPPED(raw(os.CLD_STOPPED, signal.SIGSTOP))
+    assert os.WSTOPSIG(raw(os.CLD_STOPPED, signal.SIGSTOP)) == signal.SIGSTOP
+    assert os.WCOREDUMP(raw(os.CLD_DUMPED, signal.SIGABRT))
+
+
+@needs_namespaces
+def test_sigstop_and_sigcont_reach_pid1(pytester: pytest.Pytester, run, programs) -> None:
+    pytester.makepyfile(
+        """
+        import signal
+
+        def test_stop(spawn, send_signal, signal_log):
+            proc = spawn("bare.py", as_init=True)
+            proc.expect("up as 1 child of 0\\n")
+            assert send_signal(signal.SIGSTOP, to=proc).wait().outcome == "default"
+            assert [e.detail for e in signal_log.defaults] == ["stopped by SIGSTOP"]
+            send_signal(signal.SIGCONT, to=proc)
+            proc.close_stdin()
+            proc.expect("stdin closed\\n")  # it runs again: the launcher took the stop and waits on
+            assert proc.wait() == 0
+        """
+    )
+    run().assert_outcomes(passed=1)

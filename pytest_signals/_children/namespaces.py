@@ -59,6 +59,8 @@ def _probe() -> str | None:
         return f"pid namespaces are Linux's (this is {sys.platform})"
     if not hasattr(os, "pidfd_open"):
         return "it needs pidfds (Linux 5.3 and Python 3.9 or later)"
+    if not remote.proc_is_ours():
+        return "this process's /proc shows another pid namespace, so pid 1's identity cannot be proven"
     command = [sys.executable, "-I", "-S", _launcher.__file__, "--probe"]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=_PROBE_TIMEOUT, check=False)
@@ -200,6 +202,8 @@ class InitProcess:
         """Whether pid 1 catches (or ignores) *signum* now, from ``/proc``;
         None where that cannot be read. Only the kernel's answer counts: a
         C-level handler is caught, too."""
+        if not remote.proc_is_ours():
+            return None
         try:
             with open(f"/proc/{self.pid}/status", encoding="ascii", errors="replace") as file:
                 fields = dict(line.split(":", 1) for line in file if ":" in line)
