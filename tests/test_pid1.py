@@ -305,13 +305,21 @@ def test_skipped_with_the_reason_where_namespaces_are_missing(pytester: pytest.P
     monkeypatch.setenv(namespaces.ENV_UNAVAILABLE, "user namespaces are disabled here")
     pytester.makepyfile(
         """
+        import pytest
+
         def test_needs_pid1(spawn):
             spawn(["true"], as_init=True)
             raise AssertionError("not reached")
+
+        def test_bad_input_is_an_error_even_here(spawn):
+            with pytest.raises(FileNotFoundError, match="missing.py"):
+                spawn("missing.py", as_init=True)
+            with pytest.raises(TypeError, match="as_init=1"):
+                spawn(["true"], as_init=1)
         """
     )
     result = run("-rs")
-    result.assert_outcomes(skipped=1)
+    result.assert_outcomes(skipped=1, passed=1)
     result.stdout.fnmatch_lines(
         ["*spawn(as_init=True) needs a new pid namespace: user namespaces are disabled here (*_NAMESPACES is set)*"]
     )
@@ -387,8 +395,9 @@ def test_teardown_ends_the_whole_namespace(pytester: pytest.Pytester, run) -> No
             return found
 
         def test_left_running(spawn):
-            proc = spawn(["sh", "-c", "sleep 600 & sleep 600 & echo started; wait"], as_init=True)
-            proc.expect("started\\n")
+            proc = spawn(["sh", "-c", "sleep 600 & sleep 600 & echo started /proc/[0-9]*; wait"], as_init=True)
+            proc.expect("started /proc/1 /proc/[0-9]+ /proc/[0-9]+\\n")  # its own /proc: the namespace alone
+            assert "pid 1 of a new pid namespace, with its own /proc" in proc.started_as
             left["ns"] = os.readlink(f"/proc/{proc.pid}/ns/pid")
             assert len(in_namespace(left["ns"])) == 3
 

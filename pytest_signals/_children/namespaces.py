@@ -96,6 +96,11 @@ class InitProcess:
         self._ns: str | None = None
         self._mapped: dict[int, int] = {1: -1}
 
+    def describe(self) -> str:
+        """What pid 1 runs as, for people."""
+        where = "its own /proc" if self.own_proc else f"its parent's /proc ({self.proc_refused})"
+        return f"pid 1 of a new pid namespace, with {where}"
+
     def _line(self, deadline: float | None) -> str | None:
         """The next line from the launcher; None at end of file or past *deadline*."""
         while b"\n" not in self._buffer:

@@ -118,6 +118,8 @@ class SpawnedProcess:
     @property
     def started_as(self) -> str:
         """How it was started, for people: forked, or a new interpreter and why."""
+        if self._init is not None and not self.instrumented:
+            return f"a command, started as itself, as {self._init.describe()}"
         if self.forked:
             return "forked from the fork server's template"
         if not self.instrumented:

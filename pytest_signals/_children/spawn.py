@@ -13,7 +13,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .._compat import monotonic
@@ -36,6 +36,7 @@ from .watch import ChildWatch
 
 if TYPE_CHECKING:
     from .._inproc.guard import SignalGuard
+    from . import namespaces
 
 
 class Spawner:
@@ -132,20 +133,12 @@ class Spawner:
         ignoring = ignored(ignore)
         if not isinstance(as_init, bool):
             raise TypeError(f"spawn(as_init={as_init!r}): as_init must be True or False")
-        if as_init:
-            from .namespaces import unavailable
-
-            if tty:
-                raise ValueError(
-                    "spawn(as_init=True, tty=True) is not supported: pid 1 of a new namespace "
-                    "is started without a terminal (run a terminal program under as_init=True "
-                    "through a command that allocates one, such as script(1))"
-                )
-            why_not = unavailable()
-            if why_not is not None:
-                import pytest
-
-                pytest.skip(f"spawn(as_init=True) needs a new pid namespace: {why_not}")
+        if as_init and tty:
+            raise ValueError(
+                "spawn(as_init=True, tty=True) is not supported: pid 1 of a new namespace "
+                "is started without a terminal (run a terminal program under as_init=True "
+                "through a command that allocates one, such as script(1))"
+            )
         argv, extra_env, kind = command(target, [os.fspath(a) for a in args], workdir)
         if kind != "argv":
             extra_env[_channel.ENV_PATH] = _channel.encode_paths(import_path(kind, argv, workdir))
@@ -153,6 +146,13 @@ class Spawner:
         if kind != "argv":
             ensure_bytecode()
         if as_init:
+            from .namespaces import unavailable
+
+            why_not = unavailable()  # after every check of the arguments: bad input is an error everywhere
+            if why_not is not None:
+                import pytest
+
+                pytest.skip(f"spawn(as_init=True) needs a new pid namespace: {why_not}")
             proc = self._start_init(argv, target, child_env, workdir, kind, bound, ignoring)
         else:
             proc = self._start(argv, target, child_env, workdir, tty, kind, bound, ignoring)
@@ -289,7 +289,7 @@ class Spawner:
                 os.close(channel_r)
             raise
         pid, pidfd = init.pid, init.pidfd
-        tickets = [KEEPER.watch(pid, pidfd), KEEPER.watch(init.launcher, init.launcher_pidfd)]
+        tickets: list[int] = []
 
         def released() -> None:
             init.release()
@@ -298,6 +298,29 @@ class Spawner:
 
         if instrumented:
             fds["channel"] = channel_r
+        try:
+            tickets += [KEEPER.watch(pid, pidfd), KEEPER.watch(init.launcher, init.launcher_pidfd)]
+            return self._init_process(init, argv, target, fds, instrumented, timeout, released)
+        except BaseException:  # nothing would ever stop it: do it now (its namespace goes with it)
+            init.kill()
+            for ticket in tickets:
+                KEEPER.release(ticket)
+            for fd in fds.values():
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            raise
+
+    def _init_process(
+        self,
+        init: namespaces.InitProcess,
+        argv: list[str],
+        target: object,
+        fds: dict[str, int],
+        instrumented: bool,
+        timeout: float,
+        released: Callable[[], None],
+    ) -> SpawnedProcess:
+        pid, pidfd = init.pid, init.pidfd
         watch = ChildWatch(
             pid,
             self._guard.log,
@@ -310,7 +333,6 @@ class Spawner:
             holder_alive=lambda: init.alive,
             host_pid=init.host_pid,
         )
-        where = "its own /proc" if init.own_proc else f"the parent's /proc: {init.proc_refused}"
         return SpawnedProcess(
             pid=pid,
             argv=argv,
@@ -320,7 +342,7 @@ class Spawner:
             log=self._guard.log,
             timeout=timeout,
             watch=watch,
-            exec_reason=f"as_init=True: pid 1 of a new pid namespace, with {where}",
+            exec_reason=f"as_init=True: {init.describe()}",
             init=init,
         )
 
