@@ -493,3 +493,22 @@ def test_sigstop_and_sigcont_reach_pid1(pytester: pytest.Pytester, run, programs
         """
     )
     run().assert_outcomes(passed=1)
+
+
+@needs_namespaces
+def test_pid1s_pipes_are_its_own(pytester: pytest.Pytester, run) -> None:
+    """The launcher keeps no copy of pid 1's stdio: once pid 1 is gone its
+    stdin is a broken pipe, as a plain child's is."""
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.parametrize("as_init", [False, True])
+        def test_broken_pipe(spawn, as_init):
+            proc = spawn(["true"], as_init=as_init)
+            assert proc.wait() == 0
+            with pytest.raises(BrokenPipeError):
+                proc.write("nobody reads this\\n")
+        """
+    )
+    run().assert_outcomes(passed=2)

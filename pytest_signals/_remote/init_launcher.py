@@ -113,10 +113,6 @@ def _environment() -> dict[bytes, bytes]:
     return env
 
 
-def _send(line: str) -> None:
-    os.write(CONTROL_FD, line.encode() + b"\n")
-
-
 def _become_program(libc: ctypes.CDLL, cwd: str, ignore: list[int], argv: list[str], env: dict[bytes, bytes]) -> None:
     os.setsid()
     why = mount_proc(libc)
@@ -133,6 +129,23 @@ def _become_program(libc: ctypes.CDLL, cwd: str, ignore: list[int], argv: list[s
     except OSError as exc:
         _send(f"failed exec {argv[0]}: {exc}".replace("\n", " "))
     os._exit(127)
+
+
+def _let_go_of_the_programs_fds() -> None:
+    """Its stdio and channel are pid 1's alone now: their ends of file come
+    when pid 1's tree closes them, as for a plain child."""
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    for fd in range(3, CONTROL_FD):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _send(line: str) -> None:
+    with contextlib.suppress(OSError):  # pytest is gone: nobody to tell
+        os.write(CONTROL_FD, line.encode() + b"\n")
 
 
 def _exit_as(status: int) -> None:
@@ -182,6 +195,7 @@ def main(args: list[str]) -> int:
     pid = os.fork()
     if pid == 0:
         _become_program(libc, cwd, ignore, argv, env)
+    _let_go_of_the_programs_fds()
     _send(f"pid {pid}")
     while True:
         info = os.waitid(os.P_PID, pid, os.WEXITED | os.WSTOPPED | os.WNOWAIT)
