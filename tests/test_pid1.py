@@ -512,3 +512,77 @@ def test_pid1s_pipes_are_its_own(pytester: pytest.Pytester, run) -> None:
         """
     )
     run().assert_outcomes(passed=2)
+
+
+HANGS = """
+import os, threading
+
+def test_hangs(spawn):
+    script = "setsid sh -c 'exec sleep 600' & sleep 600 & echo ready; wait"
+    proc = spawn(["sh", "-c", script], as_init=True)
+    proc.expect("ready\\n")
+    ns = os.readlink(f"/proc/{proc.pid}/ns/pid")
+    inside = []
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.readlink(f"/proc/{entry}/ns/pid") == ns:
+                inside.append(entry)
+        except OSError:
+            pass
+    with open(f"/proc/{proc.pid}/stat") as stat:
+        launcher = stat.read().rsplit(")", 1)[1].split()[1]
+    print("\\nPIDS", launcher, *inside, flush=True)
+    threading.Event().wait(60)  # the test kills pytest long before
+"""
+
+
+@needs_namespaces
+def test_a_sigkilled_pytest_leaves_nothing_of_the_namespace(pytester: pytest.Pytester) -> None:
+    import contextlib
+    import os
+    import select
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    pytester.makepyfile(test_hangs=HANGS)
+    inner = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-s", "-p", "no:cacheprovider", "test_hangs.py"],
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert inner.stdout is not None
+    pidfds: dict[int, int] = {}
+    seen = b""
+    try:
+        deadline = time.monotonic() + 30
+        while b"\nPIDS " not in seen or not seen.split(b"\nPIDS ", 1)[1].endswith(b"\n"):
+            ready, _, _ = select.select([inner.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(inner.stdout.fileno(), 4096) if ready else b""
+            assert chunk, f"pytest printed no PIDS line within 30s:\n{seen.decode(errors='replace')}"
+            seen += chunk
+        pids = [int(p) for p in seen.split(b"\nPIDS ", 1)[1].split()]
+        assert len(pids) == 4, pids  # the launcher, pid 1, a sleep, and one in a session of its own
+        pidfds = {os.pidfd_open(pid): pid for pid in pids}
+
+        inner.kill()  # SIGKILL: no teardown
+        assert inner.wait(timeout=30) == -signal.SIGKILL
+
+        deadline = time.monotonic() + 10
+        while pidfds:
+            gone, _, _ = select.select(list(pidfds), [], [], max(0.0, deadline - time.monotonic()))
+            assert gone, f"still running 10s after pytest was killed: {sorted(pidfds.values())}"
+            for fd in gone:
+                pidfds.pop(fd)
+                os.close(fd)
+    finally:
+        if inner.poll() is None:
+            inner.kill()
+            inner.wait()
+        for fd in pidfds:
+            with contextlib.suppress(ProcessLookupError):
+                signal.pidfd_send_signal(fd, signal.SIGKILL)
+            os.close(fd)
+        inner.stdout.close()
