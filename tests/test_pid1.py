@@ -586,3 +586,45 @@ def test_a_sigkilled_pytest_leaves_nothing_of_the_namespace(pytester: pytest.Pyt
                 signal.pidfd_send_signal(fd, signal.SIGKILL)
             os.close(fd)
         inner.stdout.close()
+
+
+def test_without_root_through_a_user_namespace_as_the_same_user() -> None:
+    """The launcher's unprivileged path: a user namespace mapping the user to
+    itself (not to a fake root), its pid 1, its own /proc."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pytest_signals._remote import init_launcher
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("pid namespaces are Linux's")
+    source = Path(init_launcher.__file__).read_text()
+    as_user: dict[str, object] = {}
+    uid = os.geteuid()
+    python = sys.executable
+    if uid == 0:  # as root the launcher needs no user namespace: try an unprivileged user
+        uid = 65534
+        as_user = {"user": uid, "group": uid, "extra_groups": []}
+        usable = [p for p in (sys.executable, "/usr/bin/python3") if _runs(p, as_user)]
+        if not usable:
+            pytest.skip("no interpreter that user 65534 may run")
+        python = usable[0]
+    done = subprocess.run(  # type: ignore[call-overload]
+        [python, "-I", "-S", "-c", source, "--probe"], capture_output=True, text=True, timeout=60, **as_user
+    )
+    if done.returncode != 0 and "unshare" in done.stdout:
+        pytest.skip(f"no unprivileged user namespaces here: {done.stdout.strip()}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith(f"pid 1, uid {uid}, /proc: "), done.stdout
+
+
+def _runs(python: str, as_user: dict[str, object]) -> bool:
+    import subprocess
+
+    try:
+        done = subprocess.run([python, "-I", "-S", "-c", "pass"], capture_output=True, check=False, **as_user)  # type: ignore[call-overload]
+    except OSError:
+        return False
+    return bool(done.returncode == 0)

@@ -36,7 +36,7 @@ The control socket is fd :data:`CONTROL_FD`, close-on-exec in pid 1. Lines::
     status <raw wait status>   a stop, or the end (as waitpid reports it)
 
 and from pytest, ``release``. ``--probe`` tries steps 1 and 2 with a pid 1
-that exits at once, and prints what failed.
+that prints its pid, uid and /proc and exits; it prints what failed.
 """
 
 from __future__ import annotations
@@ -172,6 +172,8 @@ def probe() -> int:
         return 1
     pid = os.fork()
     if pid == 0:
+        why = mount_proc(libc)
+        print(f"pid {os.getpid()}, uid {os.getuid()}, /proc: {why or 'its own'}", flush=True)
         os._exit(0 if os.getpid() == 1 else 1)
     _, status = os.waitpid(pid, 0)
     if status != 0:
