@@ -94,7 +94,7 @@ class InitProcess:
         self.own_proc: bool | None = None  # pid 1 has a /proc of its own
         self.proc_refused = ""  # why not
         self._ns: str | None = None
-        self._mapped: dict[int, int] = {1: -1}
+        self._mapped: dict[int, int] = {}  # namespace pid -> host pid, the last found
 
     def describe(self) -> str:
         """What pid 1 runs as, for people."""
@@ -139,7 +139,6 @@ class InitProcess:
                 raise InitError(f"spawn(as_init=True): {rest}")
             if word == "pid":
                 self.pid = int(rest)
-                self._mapped[1] = self.pid
                 from .keeper import open_pidfd
 
                 self.pidfd = open_pidfd(self.pid, self.launcher)
@@ -219,28 +218,36 @@ class InitProcess:
 
     def host_pid(self, pid: int) -> int:
         """The host pid of *pid* as a process of the namespace reported it
-        (``os.getpid()``); *pid* itself when it cannot be found."""
-        if pid in self._mapped:
-            return self._mapped[pid]
+        (``os.getpid()``): 1 is pid 1's; another is looked up in ``/proc``
+        (``NSpid``), and its last answer is checked again before it is
+        used. *pid* itself when it cannot be found (a fork that already
+        ended: its reports keep the namespace's number)."""
+        if pid == 1:
+            return self.pid
         if self._ns is None:
             with contextlib.suppress(OSError):
                 self._ns = os.readlink(f"/proc/{self.pid}/ns/pid")
         if self._ns is None or not remote.proc_is_ours():
             return pid
+        known = self._mapped.get(pid)
+        if known is not None and self._nspid(str(known)) == pid:
+            return known
         for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                if os.readlink(f"/proc/{entry}/ns/pid") != self._ns:
-                    continue
-                with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as file:
-                    nspid = next((line.split()[1:] for line in file if line.startswith("NSpid:")), [])
-            except (OSError, StopIteration):
-                continue
-            if nspid and int(nspid[-1]) == pid:
+            if entry.isdigit() and self._nspid(entry) == pid:
                 self._mapped[pid] = int(entry)
                 return int(entry)
         return pid
+
+    def _nspid(self, entry: str) -> int | None:
+        """The pid in this namespace of the process ``/proc/<entry>``, if it is in it."""
+        try:
+            if os.readlink(f"/proc/{entry}/ns/pid") != self._ns:
+                return None
+            with open(f"/proc/{entry}/status", encoding="ascii", errors="replace") as file:
+                nspid = next((line.split()[1:] for line in file if line.startswith("NSpid:")), [])
+        except OSError:
+            return None
+        return int(nspid[-1]) if nspid else None
 
 
 def start(
