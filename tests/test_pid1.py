@@ -628,3 +628,40 @@ def _runs(python: str, as_user: dict[str, object]) -> bool:
     except OSError:
         return False
     return bool(done.returncode == 0)
+
+
+@needs_namespaces
+def test_a_blocked_sigterm_is_discarded_when_pid1_unblocks_it(pytester: pytest.Pytester, run) -> None:
+    """Blocked, the SIGTERM stays pending; unblocked, the kernel drops it for
+    pid 1 (a plain child dies of it then)."""
+    pytester.makepyfile(
+        blocker="""
+        import signal, sys
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+        print("blocked", flush=True)
+        sys.stdin.readline()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
+        print("unblocked", flush=True)
+        sys.stdin.readline()
+        """
+    )
+    pytester.makepyfile(
+        """
+        import signal, pytest
+
+        @pytest.mark.parametrize("as_init", [True, False])
+        def test_blocked(spawn, send_signal, as_init):
+            proc = spawn("blocker.py", as_init=as_init)
+            proc.expect("blocked\\n")
+            delivery = send_signal(signal.SIGTERM, to=proc)
+            proc.write("\\n")
+            if as_init:
+                assert delivery.outcome == "ignored"
+                proc.expect("unblocked\\n")
+                proc.write("\\n")
+                assert proc.wait() == 0
+            else:
+                assert proc.wait() == -signal.SIGTERM
+        """
+    )
+    run().assert_outcomes(passed=2)
