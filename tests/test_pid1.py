@@ -665,3 +665,23 @@ def test_a_blocked_sigterm_is_discarded_when_pid1_unblocks_it(pytester: pytest.P
         """
     )
     run().assert_outcomes(passed=2)
+
+
+@needs_namespaces
+def test_a_program_that_cannot_be_executed_is_a_spawn_error(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        """
+        import os, pytest
+        from pytest_signals import SpawnError
+
+        def test_exec_format_error(spawn, tmp_path):
+            bad = tmp_path / "not-a-program"
+            bad.write_bytes(b"\\x00\\x01\\x02\\x03")
+            bad.chmod(0o755)
+            with pytest.raises(OSError):  # a plain child: posix_spawn's error
+                spawn([str(bad)])
+            with pytest.raises(SpawnError, match="Exec format error"):
+                spawn([str(bad)], as_init=True)
+        """
+    )
+    run().assert_outcomes(passed=1)

@@ -119,14 +119,15 @@ class InitProcess:
         return line.decode(errors="replace")
 
     def started(self, timeout: float) -> None:
-        """Wait (bounded) for pid 1's host pid and its /proc; open its pidfd.
+        """Wait (bounded) for pid 1's host pid, its /proc and its exec; open its pidfd.
 
         Raises:
             InitError: the namespace or the start failed, or nothing came in time.
         """
         deadline = monotonic() + timeout
         seen: list[str] = []
-        while self.pid < 0 or self.own_proc is None:
+        running = False
+        while not running:
             line = self._line(deadline)
             if line is None:
                 raise InitError(
@@ -137,6 +138,8 @@ class InitProcess:
             word, _, rest = line.partition(" ")
             if word == "failed":
                 raise InitError(f"spawn(as_init=True): {rest}")
+            if word == "exec":
+                running = True
             if word == "pid":
                 self.pid = int(rest)
                 from .keeper import open_pidfd

@@ -32,6 +32,7 @@ The control socket is fd :data:`CONTROL_FD`, close-on-exec in pid 1. Lines::
 
     pid <host pid>             pid 1 was forked
     proc 1 | proc 0 <why>      pid 1 has a /proc of its own, or not
+    exec                       pid 1 runs the program
     failed <why>               the namespace or the exec failed
     status <raw wait status>   a stop, or the end (as waitpid reports it)
 
@@ -113,7 +114,9 @@ def _environment() -> dict[bytes, bytes]:
     return env
 
 
-def _become_program(libc: ctypes.CDLL, cwd: str, ignore: list[int], argv: list[str], env: dict[bytes, bytes]) -> None:
+def _become_program(
+    libc: ctypes.CDLL, cwd: str, ignore: list[int], argv: list[str], env: dict[bytes, bytes], failed: int
+) -> None:
     os.setsid()
     why = mount_proc(libc)
     _send("proc 1" if why is None else f"proc 0 {why}")
@@ -127,8 +130,17 @@ def _become_program(libc: ctypes.CDLL, cwd: str, ignore: list[int], argv: list[s
             os.chdir(cwd)
         os.execve(argv[0], argv[1:], env)
     except OSError as exc:
-        _send(f"failed exec {argv[0]}: {exc}".replace("\n", " "))
+        os.write(failed, f"exec {argv[0]}: {exc}".replace("\n", " ").encode())
     os._exit(127)
+
+
+def _high(fd: int) -> int:
+    """*fd* moved above the program's fds (which the launcher closes), close-on-exec."""
+    import fcntl
+
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return moved
 
 
 def _let_go_of_the_programs_fds() -> None:
@@ -194,11 +206,22 @@ def main(args: list[str]) -> int:
     if why is not None:
         _send(f"failed {why}")
         return 127
+    failed_r, failed_w = (_high(fd) for fd in os.pipe())  # close-on-exec: end of file once pid 1 has exec'd
     pid = os.fork()
     if pid == 0:
-        _become_program(libc, cwd, ignore, argv, env)
+        os.close(failed_r)
+        _become_program(libc, cwd, ignore, argv, env, failed_w)
+    os.close(failed_w)
     _let_go_of_the_programs_fds()
     _send(f"pid {pid}")
+    exec_error = b""
+    while True:
+        chunk = os.read(failed_r, 4096)
+        if not chunk:
+            break
+        exec_error += chunk
+    os.close(failed_r)
+    _send(f"failed {exec_error.decode(errors='replace')}" if exec_error else "exec")
     while True:
         info = os.waitid(os.P_PID, pid, os.WEXITED | os.WSTOPPED | os.WNOWAIT)
         assert info is not None
