@@ -265,8 +265,11 @@ def test_a_c_level_handler_counts_and_sigkill_ends_the_namespace(pytester: pytes
             return found
 
         def test_trap(spawn, send_signal):
-            proc = spawn(["sh", "-c", "trap 'exit 4' TERM; echo ready; while :; do read x; done"], as_init=True)
+            script = "trap '' USR1; trap 'exit 4' TERM; echo ready; while :; do read x; done"
+            proc = spawn(["sh", "-c", script], as_init=True)
             proc.expect("ready\\n")
+            ignored = send_signal(signal.SIGUSR1, to=proc)  # SIG_IGN: the child's own choice, not the kernel's
+            assert ignored.outcome == "ignored" and ignored.events[-1].detail == "ignored by the child"
             assert send_signal(signal.SIGTERM, to=proc).wait().outcome == "exited"
             assert proc.wait() == 4
 

@@ -29,6 +29,7 @@ import socket
 import subprocess
 import sys
 import threading
+from typing import Literal
 
 from .._compat import monotonic
 from .._remote import init_launcher as _launcher
@@ -205,19 +206,20 @@ class InitProcess:
                 os.close(self.launcher_pidfd)
             self.launcher_pidfd = None
 
-    def caught(self, signum: int) -> bool | None:
-        """Whether pid 1 catches (or ignores) *signum* now, from ``/proc``;
-        None where that cannot be read. Only the kernel's answer counts: a
-        C-level handler is caught, too."""
+    def disposition(self, signum: int) -> Literal["caught", "ignored", "default"] | None:
+        """What pid 1 does with *signum* now, as the kernel's table in ``/proc``
+        says (a C-level handler or a shell's ``trap`` is ``"caught"`` too);
+        None where that cannot be read."""
         if not remote.proc_is_ours():
             return None
         try:
             with open(f"/proc/{self.pid}/status", encoding="ascii", errors="replace") as file:
                 fields = dict(line.split(":", 1) for line in file if ":" in line)
-            masks = int(fields["SigCgt"].strip(), 16) | int(fields["SigIgn"].strip(), 16)
+            caught, ignored = (int(fields[name].strip(), 16) for name in ("SigCgt", "SigIgn"))
         except (OSError, KeyError, ValueError):
             return None
-        return bool(masks & (1 << (signum - 1)))
+        bit = 1 << (signum - 1)
+        return "caught" if caught & bit else "ignored" if ignored & bit else "default"
 
     def host_pid(self, pid: int) -> int:
         """The host pid of *pid* as a process of the namespace reported it

@@ -490,12 +490,11 @@ class SpawnedProcess:
         orphan_stop = known in (None, "dfl") and default_action(signum) == "stop" and signum != signal.SIGSTOP
         # pid_namespaces(7): a namespace's init gets a signal from outside only if it
         # catches it (SIGKILL and SIGSTOP aside). The kernel's own table says.
-        init_drops = (
-            self._init is not None
-            and signum not in (signal.SIGKILL, signal.SIGSTOP)
-            and self._init.caught(signum) is False
+        init = (
+            None if self._init is None or signum in (signal.SIGKILL, signal.SIGSTOP) else self._init.disposition(signum)
         )
-        if init_drops or (self.instrumented and (known == "ign" or orphan_stop)):
+        init_drops = init == "default"
+        if init_drops or init == "ignored" or (self.instrumented and (known == "ign" or orphan_stop)):
             why = "ignored by the child"
             if init_drops:
                 why = (
