@@ -16,6 +16,7 @@ if False:  # for type checkers only
     from ._children.process import SpawnError as SpawnError
     from ._children.process import WaitFailed as WaitFailed
     from ._children.spawn import Spawner as Spawner
+    from ._children.stopping import StopResult as StopResult
     from ._delivery import Delivery as Delivery
     from ._events import SignalEvent as SignalEvent
     from ._events import SignalLog as SignalLog
@@ -46,6 +47,7 @@ _EXPORTS = {
     "SpawnedProcess": "._children.process",
     "SpawnError": "._children.process",
     "WaitFailed": "._children.process",
+    "StopResult": "._children.stopping",
     "Spawner": "._children.spawn",
     "SignalNotAvailable": "._signals",
     "resolve_signal": "._signals",
@@ -82,6 +84,7 @@ __all__ = [
     "SpawnError",
     "SpawnedProcess",
     "Spawner",
+    "StopResult",
     "WaitFailed",
     "__version__",
     "resolve_signal",

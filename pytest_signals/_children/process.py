@@ -22,10 +22,12 @@ from .._events import EventKind, SignalEvent
 from .._signals import default_action, resolve_signal, signal_name
 from .expect import Expected, pattern_of, patterns_of, search
 from .output import Found
+from .stopping import StopResult
 from .watch import ChildState, ChildWatch
 
 if TYPE_CHECKING:
     from .._events import SignalLog
+    from .namespaces import InitProcess
 
 StartMethod = Literal["forkserver", "exec"]
 _TAIL = 2000
@@ -79,8 +81,10 @@ class SpawnedProcess:
         watch: ChildWatch,
         forked: bool = False,
         exec_reason: str | None = None,
+        init: InitProcess | None = None,
     ) -> None:
         self.pid = pid
+        self._init = init
         self.forked = forked
         self.exec_reason = None if forked or not instrumented else exec_reason
         self.argv = argv
@@ -101,6 +105,11 @@ class SpawnedProcess:
             return f"<SpawnedProcess pid={self.pid} {self.target!r} {state.describe_exit()}, {self.started_as}>"
 
     @property
+    def as_init(self) -> bool:
+        """True when it runs as pid 1 of a new pid namespace (``spawn(..., as_init=True)``)."""
+        return self._init is not None
+
+    @property
     def start_method(self) -> StartMethod:
         """``"forkserver"`` (forked from the fork server's template) or
         ``"exec"`` (a new interpreter, or the command itself)."""
@@ -109,6 +118,8 @@ class SpawnedProcess:
     @property
     def started_as(self) -> str:
         """How it was started, for people: forked, or a new interpreter and why."""
+        if self._init is not None and not self.instrumented:
+            return f"a command, started as itself, as {self._init.describe()}"
         if self.forked:
             return "forked from the fork server's template"
         if not self.instrumented:
@@ -477,9 +488,20 @@ class SpawnedProcess:
         if self.instrumented and known in (None, "dfl") and default_action(signum) in ("ignore", "continue"):
             known = "ign"
         orphan_stop = known in (None, "dfl") and default_action(signum) == "stop" and signum != signal.SIGSTOP
-        if self.instrumented and (known == "ign" or orphan_stop):
+        # pid_namespaces(7): a namespace's init gets a signal from outside only if it
+        # catches it (SIGKILL and SIGSTOP aside). The kernel's own table says.
+        init = (
+            None if self._init is None or signum in (signal.SIGKILL, signal.SIGSTOP) else self._init.disposition(signum)
+        )
+        init_drops = init == "default"
+        if init_drops or init == "ignored" or (self.instrumented and (known == "ign" or orphan_stop)):
             why = "ignored by the child"
-            if orphan_stop:
+            if init_drops:
+                why = (
+                    "discarded by the kernel: the child is pid 1 of a pid namespace, which gets a signal "
+                    "from outside only if it has a handler for it"
+                )
+            elif orphan_stop:
                 # POSIX: a stop signal with its default action is discarded for
                 # an orphaned process group, and the child leads its own session.
                 why = "discarded by the kernel: the child leads its own session (orphaned process group)"
@@ -596,6 +618,64 @@ class SpawnedProcess:
         self.finish_stop(monotonic() + grace)
         with self._watch.read() as state:
             return state.returncode
+
+    def stop_sequence(self, grace: float = 10.0, stop_signal: object = "SIGTERM") -> StopResult:
+        """Stop the child as ``docker stop`` and Kubernetes do: *stop_signal*
+        to the child alone, up to *grace* seconds for it to end, then SIGKILL
+        (to the child and what is left of its process group; for pid 1 of a
+        namespace, the kernel kills the whole namespace with it). Unlike
+        :meth:`stop`, no SIGCONT and nothing to the group first: a program
+        that does not pass the signal on keeps its children running until the
+        SIGKILL, as in a container. Every wait is on the child's end, bounded.
+
+        Example::
+
+            proc = spawn("app.py", as_init=True)
+            result = proc.stop_sequence(grace=10)   # docker stop -t 10
+            assert result.in_grace and result.returncode == 0, result
+
+        Args:
+            grace: seconds between the stop signal and SIGKILL (Docker's
+                default is 10, Kubernetes' ``terminationGracePeriodSeconds``
+                30).
+            stop_signal: the first signal (``"SIGTERM"``; a Dockerfile's
+                ``STOPSIGNAL`` may name another).
+
+        Returns:
+            A :class:`StopResult`: whether it stopped within the grace, and how.
+
+        Raises:
+            ValueError: a negative grace, an unknown signal, or SIGKILL as
+                the stop signal.
+        """
+        from .._options import check_timeout
+
+        if grace != 0:
+            check_timeout(grace, "grace")
+        signum = resolve_signal(stop_signal)
+        if signum == signal.SIGKILL:
+            raise ValueError("stop_sequence(stop_signal=SIGKILL): the stop signal comes before SIGKILL; use another")
+        ended: Callable[[ChildState], bool] = lambda s: s.ended  # noqa: E731
+        if not self.is_alive():
+            return StopResult(signum, float(grace), False, False, self.returncode, 0.0, already_ended=True)
+        began = monotonic()
+        self._log.record("sent", signum, detail=f"stop sequence, to pid {self.pid}", target=self.pid)
+        self._watch.send(signum)
+        in_grace = self._watch.wait_until(ended, float(grace))
+        elapsed = monotonic() - began
+        if not in_grace:
+            self._log.record(
+                "sent",
+                signal.SIGKILL,
+                detail=f"stop sequence, {grace:g}s grace over, to pid {self.pid}",
+                target=self.pid,
+            )
+            if not self._watch.send_group(signal.SIGKILL):
+                self._watch.send(signal.SIGKILL)
+            if not self._watch.wait_until(ended, max(self._timeout, 5.0)):
+                self._fail(f"sent SIGKILL to pid {self.pid} after the {grace:g}s grace; it did not end")
+        self._watch.wait_until(lambda s: s.drained, max(self._timeout, 5.0))
+        return StopResult(signum, float(grace), in_grace, not in_grace, self.returncode, elapsed)
 
     def close(self, grace: float = 1.0) -> bool:
         """Stop (see :meth:`stop`), reap and release everything; True when the

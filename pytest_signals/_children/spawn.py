@@ -13,7 +13,7 @@ import contextlib
 import os
 import signal
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from .._compat import monotonic
@@ -36,6 +36,7 @@ from .watch import ChildWatch
 
 if TYPE_CHECKING:
     from .._inproc.guard import SignalGuard
+    from . import namespaces
 
 
 class Spawner:
@@ -66,6 +67,7 @@ class Spawner:
         cwd: str | os.PathLike[str] | None = None,
         timeout: float | None = None,
         ignore: Iterable[object] = (),
+        as_init: bool = False,
     ) -> SpawnedProcess:
         """Start *target* in a real child process, and return its :class:`~pytest_signals.SpawnedProcess`.
 
@@ -100,12 +102,20 @@ class Spawner:
                 left them: ``("SIGHUP",)`` as under ``nohup``, ``("SIGINT",
                 "SIGQUIT")`` as for a shell's ``cmd &``. Every other signal
                 starts with its default action.
+            as_init: run it as pid 1 of a new pid namespace (Linux; through a
+                user namespace where the test is not root), as a container's
+                entrypoint runs: signals from the test reach it only if it
+                handles them (SIGKILL and SIGSTOP always do), and orphans in
+                its tree become its to reap. ``proc.pid`` is its host pid.
+                Where no pid namespace can be made, the test is skipped with
+                the reason. See "Containers: pid 1" in the docs.
 
         Raises:
             ValueError: a malformed target or argument, a path that is neither
                 a ``.py`` file nor an executable program, a bad *env*, a
                 signal in *ignore* that is unknown or cannot be ignored.
             FileNotFoundError: a script, directory or program that does not exist.
+            TypeError: *as_init* is not a bool.
             SpawnError: the target could not be imported or found (with the child's error).
             WaitFailed: the child did not start within *timeout*.
         """
@@ -121,13 +131,31 @@ class Spawner:
         if workdir is not None and not os.path.isdir(workdir):
             raise FileNotFoundError(f"spawn(cwd={workdir!r}): no such directory")
         ignoring = ignored(ignore)
+        if not isinstance(as_init, bool):
+            raise TypeError(f"spawn(as_init={as_init!r}): as_init must be True or False")
+        if as_init and tty:
+            raise ValueError(
+                "spawn(as_init=True, tty=True) is not supported: pid 1 of a new namespace "
+                "is started without a terminal (run a terminal program under as_init=True "
+                "through a command that allocates one, such as script(1))"
+            )
         argv, extra_env, kind = command(target, [os.fspath(a) for a in args], workdir)
         if kind != "argv":
             extra_env[_channel.ENV_PATH] = _channel.encode_paths(import_path(kind, argv, workdir))
         child_env = environment(env, extra_env, instrumented=kind != "argv")
         if kind != "argv":
             ensure_bytecode()
-        proc = self._start(argv, target, child_env, workdir, tty, kind, bound, ignoring)
+        if as_init:
+            from .namespaces import unavailable
+
+            why_not = unavailable()  # after every check of the arguments: bad input is an error everywhere
+            if why_not is not None:
+                import pytest
+
+                pytest.skip(f"spawn(as_init=True) needs a new pid namespace: {why_not}")
+            proc = self._start_init(argv, target, child_env, workdir, kind, bound, ignoring)
+        else:
+            proc = self._start(argv, target, child_env, workdir, tty, kind, bound, ignoring)
         self.processes.append(proc)
         self._guard.spawned[proc.pid] = proc
         if kind != "argv":
@@ -219,6 +247,104 @@ class Spawner:
             if kept is not None:
                 KEEPER.release(kept)
             raise
+
+    def _start_init(
+        self,
+        argv: list[str],
+        target: object,
+        env: dict[str, str],
+        cwd: str | None,
+        kind: str,
+        timeout: float,
+        ignore: tuple[int, ...],
+    ) -> SpawnedProcess:
+        """Start *argv* as pid 1 of a new pid namespace (``namespaces.py``)."""
+        from . import namespaces
+
+        instrumented = kind != "argv"
+        executable = which(argv[0], env, cwd)
+        channel_r, channel_w = os.pipe() if instrumented else (-1, -1)
+        fds: dict[str, int] = {}
+        try:
+            try:
+                with _stdio_pipes(fds) as (stdin, stdout, stderr):
+                    actions = [
+                        (os.POSIX_SPAWN_DUP2, stdin, 0),
+                        (os.POSIX_SPAWN_DUP2, stdout, 1),
+                        (os.POSIX_SPAWN_DUP2, stderr, 2),
+                    ]
+                    if instrumented:
+                        actions.append((os.POSIX_SPAWN_DUP2, channel_w, _channel.CHANNEL_FD))
+                    try:
+                        init = namespaces.start(executable, argv, env, cwd, actions, ignore, default_signals(), timeout)
+                    except namespaces.InitError as exc:
+                        from .process import SpawnError
+
+                        raise SpawnError(str(exc)) from None
+            finally:
+                if instrumented:
+                    os.close(channel_w)
+        except BaseException:
+            if instrumented:
+                os.close(channel_r)
+            raise
+        pid, pidfd = init.pid, init.pidfd
+        tickets: list[int] = []
+
+        def released() -> None:
+            init.release()
+            for ticket in tickets:
+                KEEPER.release(ticket)
+
+        if instrumented:
+            fds["channel"] = channel_r
+        try:
+            tickets += [KEEPER.watch(pid, pidfd), KEEPER.watch(init.launcher, init.launcher_pidfd)]
+            return self._init_process(init, argv, target, fds, instrumented, timeout, released)
+        except BaseException:  # nothing would ever stop it: do it now (its namespace goes with it)
+            init.kill()
+            for ticket in tickets:
+                KEEPER.release(ticket)
+            for fd in fds.values():
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            raise
+
+    def _init_process(
+        self,
+        init: namespaces.InitProcess,
+        argv: list[str],
+        target: object,
+        fds: dict[str, int],
+        instrumented: bool,
+        timeout: float,
+        released: Callable[[], None],
+    ) -> SpawnedProcess:
+        pid, pidfd = init.pid, init.pidfd
+        watch = ChildWatch(
+            pid,
+            self._guard.log,
+            fds,
+            instrumented,
+            pidfd=pidfd,
+            wait_status=init.wait_status,
+            output_memory=self._guard.settings.output_memory,
+            release=released,
+            holder_alive=lambda: init.alive,
+            host_pid=init.host_pid,
+        )
+        return SpawnedProcess(
+            pid=pid,
+            argv=argv,
+            target=target,
+            tty=False,
+            instrumented=instrumented,
+            log=self._guard.log,
+            timeout=timeout,
+            watch=watch,
+            exec_reason=f"as_init=True: {init.describe()}",
+            init=init,
+        )
 
     def _exec_reason(
         self, argv: list[str], kind: str, env: dict[str, str], cwd: str | None, timeout: float

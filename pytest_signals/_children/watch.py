@@ -121,6 +121,7 @@ class ChildWatch:
         output_memory: int = DEFAULT_OUTPUT_MEMORY,
         release: Callable[[], None] | None = None,
         holder_alive: Callable[[], bool] | None = None,
+        host_pid: Callable[[int], int] | None = None,
     ) -> None:
         self.pid = pid
         self.pidfd = pidfd
@@ -130,6 +131,7 @@ class ChildWatch:
         self._on_reaped = on_reaped
         self._release = release  # a forked child: lets the template reap it
         self._holder_alive = holder_alive  # a forked child: whether its template still holds it
+        self._host_pid = host_pid  # pid 1 of a namespace: its reports' pids, as the test sees them
         self._log = log
         self._fds = fds
         self._cond = threading.Condition()
@@ -516,6 +518,8 @@ class ChildWatch:
 
     def _message(self, fields: list[str]) -> None:
         kind, pid = fields[0], int(fields[1])
+        if self._host_pid is not None:
+            pid = self._host_pid(pid)
         rest = fields[2:]
         state = self.state
         if kind == _channel.EVENT:
