@@ -16,6 +16,7 @@ if False:  # for type checkers only
     from ._children.process import SpawnError as SpawnError
     from ._children.process import WaitFailed as WaitFailed
     from ._children.spawn import Spawner as Spawner
+    from ._children.tree import Descendant as Descendant
     from ._delivery import Delivery as Delivery
     from ._events import SignalEvent as SignalEvent
     from ._events import SignalLog as SignalLog
@@ -43,6 +44,7 @@ _EXPORTS = {
     "SignalLeakWarning": "._inproc.guard",
     "SignalSender": "._inproc.send",
     "Expected": "._children.expect",
+    "Descendant": "._children.tree",
     "SpawnedProcess": "._children.process",
     "SpawnError": "._children.process",
     "WaitFailed": "._children.process",
@@ -69,6 +71,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Delivery",
+    "Descendant",
     "Expected",
     "SignalAnywhere",
     "SignalAnywhereFailure",

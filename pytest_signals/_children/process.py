@@ -22,6 +22,7 @@ from .._events import EventKind, SignalEvent
 from .._signals import default_action, resolve_signal, signal_name
 from .expect import Expected, pattern_of, patterns_of, search
 from .output import Found
+from .tree import Descendant
 from .watch import ChildState, ChildWatch
 
 if TYPE_CHECKING:
@@ -79,8 +80,10 @@ class SpawnedProcess:
         watch: ChildWatch,
         forked: bool = False,
         exec_reason: str | None = None,
+        adopted: Callable[[], tuple[list[int], int]] | None = None,
     ) -> None:
         self.pid = pid
+        self._adopted = adopted  # the fork server's adopted orphans, and its pid (a forked child)
         self.forked = forked
         self.exec_reason = None if forked or not instrumented else exec_reason
         self.argv = argv
@@ -420,6 +423,79 @@ class SpawnedProcess:
             )
         raise self._log.failure(AssertionError("\n".join(lines)))
 
+    def descendants(self) -> list[Descendant]:
+        """The live processes of the child's tree, the child left out, parents
+        before their children, as :class:`~pytest_signals.Descendant` records
+        (pid, parent pid, command line). Includes, for a forked child, the
+        orphans that left it (a daemon's double fork: their parent ended and
+        the fork server's template adopted them), marked ``orphan=True``;
+        when the test has several forked children, each lists them (nothing
+        tells which one they came from). A snapshot, read from ``/proc`` on
+        Linux; elsewhere from ``ps``, without the orphans (see "No orphans"
+        in the docs). Valid until teardown::
+
+            assert [d.command for d in proc.descendants()] == ["worker", "worker"]
+
+        Raises:
+            RuntimeError: after teardown (the child's pid proves nothing
+                then), or where the processes cannot be listed.
+        """
+        from .tree import descendants
+
+        if not self._watch.unreaped():
+            raise RuntimeError(
+                f"the descendants of pid {self.pid} cannot be listed any more: it was reaped at teardown, "
+                "and its pid may name another process by now"
+            )
+        adopters, adopter = self._adopted() if self._adopted is not None else ([], 0)
+        found = descendants(self.pid, adopters, adopter)
+        if found is None:
+            raise RuntimeError(f"the descendants of pid {self.pid} cannot be listed here (no /proc, and ps failed)")
+        return found
+
+    def assert_no_orphans(self, timeout: float = 0.0) -> None:
+        """Assert that the child, which has ended, left no process of its
+        tree running, even one that left its session and group (a daemon):
+        what teardown would otherwise have to kill. Waits up to *timeout*
+        seconds for those on their way out (event-driven, through pidfds;
+        where there are none the check is made once). The failure names each
+        one with its parent and command line. Unlike
+        :meth:`assert_no_survivors`, which looks at the child's session only,
+        this sees the orphans the fork server's template adopted (Linux,
+        forked children).
+
+        Args:
+            timeout: seconds to wait for the tree to empty, 0 to check once.
+
+        Raises:
+            ValueError: a negative timeout.
+            RuntimeError: the child still runs (``wait()`` or ``stop()`` it
+                first), or its tree cannot be listed (see :meth:`descendants`).
+            AssertionError: some still run.
+        """
+        __tracebackhide__ = True
+        from .._options import check_timeout
+
+        bound = check_timeout(timeout, "timeout") if timeout != 0 else 0.0
+        if self.is_alive():
+            raise RuntimeError(
+                f"pid {self.pid} still runs: assert_no_orphans() checks what outlives it (wait() or stop() it first)"
+            )
+        deadline = monotonic() + bound
+        left = self.descendants()
+        while left and monotonic() < deadline and _wait_any_gone([d.pid for d in left], deadline - monotonic()):
+            left = self.descendants()
+        if not left:
+            return
+        with self._watch.read() as state:
+            how = state.describe_exit()
+        waited = f" {bound:g}s later" if bound else ""
+        lines = [f"pid {self.pid} ({self.target!r}) {how}, but processes of its tree still run{waited}:"]
+        for d in left:
+            how_found = ", an orphan adopted by the fork server's template" if d.orphan else ""
+            lines.append(f"  pid {d.pid} (parent {d.parent}{how_found}): {d.command or '?'}")
+        raise self._log.failure(AssertionError("\n".join(lines)))
+
     def _fail(self, message: str) -> NoReturn:
         __tracebackhide__ = True
         stacks = ""
@@ -658,6 +734,28 @@ class SpawnedProcess:
         """Reap it (its group was signalled) and close every fd and thread."""
         self._watch.reap()
         self._watch.close(self._timeout)
+
+
+def _wait_any_gone(pids: list[int], timeout: float) -> bool:
+    """Wait up to *timeout* for one of *pids* to end; False when none did, or
+    where there are no pidfds (nothing to wait on without polling). A pid
+    recycled meanwhile only makes the wait end sooner: nothing is signalled."""
+    import select
+
+    opener = getattr(os, "pidfd_open", None)
+    if opener is None:
+        return False
+    fds = []
+    try:
+        for pid in pids:
+            try:
+                fds.append(opener(pid))
+            except OSError:
+                return True  # gone already
+        return bool(select.select(fds, [], [], max(timeout, 0.0))[0])
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def _write_all(fd: int, data: bytes, timeout: float) -> int:

@@ -1,0 +1,308 @@
+"""No orphan outlives the test, not even one that left the child's session
+and group (``setsid``, a daemon's double fork): the fork server's template is
+a child subreaper, adopts them, and kills them at teardown and when pytest
+dies (``_remote/subreaper.py``). ``proc.descendants()`` shows the tree and
+``proc.assert_no_orphans()`` makes it an assertion."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+from test_orphans import _kill_left, _read_line, _wait_gone
+
+from pytest_signals import Descendant
+from pytest_signals._children.tree import parse_ps
+from pytest_signals._remote import subreaper
+
+linux_only = pytest.mark.skipif(
+    not hasattr(os, "pidfd_open") or not sys.platform.startswith("linux"),
+    reason="the subreaper and pidfds are Linux's (macOS: see 'No orphans' in the docs)",
+)
+
+# The daemon locks daemon.lock for as long as it lives: the outer test tries
+# the lock once the inner session has ended, with nothing to wait for.
+# Its command line carries a marker (a forked child shows the template's).
+DAEMON = """
+import os, signal, subprocess, sys
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+r, w = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:  # the daemon: not a session leader, its parent gone
+        os.close(r)
+        os.dup2(w, 1)
+        os.execv(sys.executable, [sys.executable, "-c",
+            "import fcntl, os, signal, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+            "f = open('daemon.lock', 'w'); fcntl.flock(f, fcntl.LOCK_EX); f.write(str(os.getpid())); f.flush(); "
+            "print('daemon', os.getpid(), flush=True); os.close(1); signal.pause()",
+            "daemon-marker"])
+    os._exit(0)
+os.close(w)
+with os.fdopen(r) as reader:
+    print(reader.readline().strip(), "up", flush=True)
+if sys.argv[1:] == ["stay"]:
+    while True:
+        signal.pause()
+"""
+
+# A grandchild that calls setsid while its parent, the child, still runs.
+SETSID_GRANDCHILD = """
+import os, signal, subprocess, sys
+grandchild = subprocess.Popen(
+    [sys.executable, "-c",
+     "import fcntl, os, signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+     "f = open('daemon.lock', 'w'); fcntl.flock(f, fcntl.LOCK_EX); f.write(str(os.getpid())); f.flush(); "
+     "print('daemon', os.getpid(), flush=True); signal.pause()", "daemon-marker"],
+    start_new_session=True, stdout=subprocess.PIPE, text=True,
+)
+print(grandchild.stdout.readline().strip(), "up", flush=True)
+while True:
+    signal.pause()
+"""
+
+LEAVE_IT = """
+def test_leaves_a_daemon(spawn):
+    proc = spawn("app.py", *ARGS)
+    proc.expect(r"daemon \\d+ up\\n")
+"""
+
+
+def _lock_held(path: str) -> bool:
+    """Whether a live process holds the daemon's lock (a dead one's is released)."""
+    with open(path, "a") as file:
+        try:
+            fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+
+
+def _stop_survivor(path: str) -> None:
+    """What the code before this feature left running: the daemon whose pid
+    is in its lock file, through a pidfd, once its command line proves it is."""
+    with open(path) as file:
+        pid = int(file.read())
+    fd = os.pidfd_open(pid)
+    with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+        ours = b"daemon-marker" in cmdline.read()
+    if ours:
+        _kill_left({fd: pid})
+    else:
+        os.close(fd)
+
+
+@linux_only
+@pytest.mark.parametrize(
+    ("program", "args"),
+    [(DAEMON, ()), (DAEMON, ("stay",)), (SETSID_GRANDCHILD, ())],
+    ids=["double fork, the child exited", "double fork, the child runs", "setsid grandchild"],
+)
+def test_an_escaped_descendant_is_stopped_at_teardown_and_named(
+    pytester: pytest.Pytester, run, program: str, args: tuple[str, ...]
+) -> None:
+    pytester.makepyfile(app=program, test_leave=LEAVE_IT.replace("*ARGS", repr(args)[1:-1] or ""))
+    result = run("-s", "--signal-start-method=forkserver")
+    lock = str(pytester.path / "daemon.lock")
+    held = _lock_held(lock)
+    if held:
+        _stop_survivor(lock)
+    assert not held, f"the daemon outlived the test session:\n{result.stdout.str()}"
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*pytest-signals: processes stopped at teardown*",
+            "test_leave.py::test_leaves_a_daemon: pid * (* -c * daemon-marker), an orphan of the processes "
+            "this test spawned (it had left their session and its parent had ended), was still running: SIGKILL",
+        ]
+    )
+
+
+HANG = """
+import sys, threading
+
+def test_leaves_a_daemon_and_hangs(spawn):
+    proc = spawn("app.py")
+    match = proc.expect(r"daemon (\\d+) up\\n")
+    sys.stdout.write(f"\\nPIDS {proc.pid} {match.group(1)} READY\\n")
+    sys.stdout.flush()
+    threading.Event().wait(60)  # the outer test kills pytest long before
+"""
+
+
+@linux_only
+def test_sigkilled_pytest_leaves_no_escaped_daemon(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(app=DAEMON, test_hang=HANG)
+    pytest_proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-s", "-p", "no:cacheprovider", "--signal-start-method=forkserver"],
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    assert pytest_proc.stdout is not None
+    seen = bytearray()
+    pidfds: dict[int, int] = {}
+    try:
+        line = _read_line(pytest_proc.stdout.fileno(), b"PIDS ", 30, seen)
+        daemon = int(line.split()[2])
+        pidfds = {os.pidfd_open(daemon): daemon}
+        assert os.getsid(daemon) != int(line.split()[1]), "the daemon left the child's session"
+
+        pytest_proc.kill()  # SIGKILL: no teardown
+        assert pytest_proc.wait(timeout=30) == -signal.SIGKILL
+
+        _wait_gone(pidfds, timeout=10)
+    finally:
+        if pytest_proc.poll() is None:
+            pytest_proc.kill()
+            pytest_proc.wait()
+        _kill_left(pidfds)
+        pytest_proc.stdout.close()
+
+
+# -- descendants() and assert_no_orphans() -------------------------------------------
+
+THREE_LEVELS = """
+import os, signal, subprocess, sys
+code = (
+    "import os, signal, subprocess, sys; "
+    "p = subprocess.Popen([sys.executable, '-c', 'import os, signal; print(os.getpid(), flush=True); "
+    "signal.pause()', 'level-3'], stdout=subprocess.PIPE, text=True); "
+    "print(os.getpid(), p.stdout.readline().strip(), flush=True); signal.pause()"
+)
+middle = subprocess.Popen([sys.executable, "-c", code, "level-2"], stdout=subprocess.PIPE, text=True)
+print("tree", os.getpid(), middle.stdout.readline().strip(), flush=True)
+signal.pause()
+"""
+
+TEST_TREE = """
+from pytest_signals import Descendant
+
+def test_the_tree(spawn):
+    proc = spawn("tree.py")
+    match = proc.expect(r"tree (\\d+) (\\d+) (\\d+)\\n")
+    child, middle, last = (int(g) for g in match.groups())
+    assert child == proc.pid
+    found = proc.descendants()
+    assert all(isinstance(d, Descendant) for d in found)
+    assert [(d.pid, d.parent, d.orphan) for d in found] == [(middle, child, False), (last, middle, False)]
+    assert found[0].command.endswith("level-2") and found[1].command.endswith("level-3"), found
+"""
+
+
+@linux_only
+def test_descendants_shows_three_levels_with_parents_and_command_lines(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(tree=THREE_LEVELS, test_tree=TEST_TREE)
+    run().assert_outcomes(passed=1)
+
+
+CLEAN = """
+import subprocess, sys
+subprocess.run([sys.executable, "-c", "pass"], check=True)
+print("done", flush=True)
+"""
+
+TEST_ASSERT = """
+import pathlib
+import pytest
+
+@pytest.fixture
+def pytester_path():
+    return pathlib.Path.cwd()
+
+def test_a_clean_program(spawn):
+    proc = spawn("clean.py")
+    assert proc.wait() == 0
+    proc.assert_no_orphans()
+    assert proc.descendants() == []
+
+def test_a_daemon(spawn):
+    proc = spawn("app.py")
+    match = proc.expect(r"daemon (\\d+) up\\n")
+    assert proc.wait() == 0
+    [orphan] = proc.descendants()
+    assert orphan.pid == int(match.group(1)) and orphan.orphan
+    with pytest.raises(AssertionError) as failure:
+        proc.assert_no_orphans(timeout=0.2)
+    message = str(failure.value)
+    assert f"pid {orphan.pid} (parent " in message, message
+    assert "daemon-marker" in message and "0.2s later" in message, message
+    proc.assert_no_survivors()  # its session is empty: only the new check sees the daemon
+
+def test_while_it_runs(spawn, pytester_path):
+    (pytester_path / "second").mkdir()
+    proc = spawn(str(pytester_path / "app.py"), "stay", cwd=pytester_path / "second")
+    proc.expect(r"daemon \\d+ up\\n")
+    with pytest.raises(RuntimeError, match="still runs"):
+        proc.assert_no_orphans()
+    proc.stop()
+    with pytest.raises(ValueError, match="timeout"):
+        proc.assert_no_orphans(timeout=-1)
+"""
+
+
+@linux_only
+def test_assert_no_orphans_passes_for_a_clean_program_and_names_the_daemon(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(clean=CLEAN, app=DAEMON, test_assert=TEST_ASSERT)
+    result = run("--signal-start-method=forkserver")
+    for lock in (pytester.path / "daemon.lock", pytester.path / "second" / "daemon.lock"):
+        if lock.exists() and _lock_held(str(lock)):
+            _stop_survivor(str(lock))
+    result.assert_outcomes(passed=3)
+
+
+# -- hostile programs ------------------------------------------------------------------
+
+# It reaps every child it has, and SIGCHLD is ignored (children reap themselves).
+REAPER = DAEMON.replace(
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n",
+    "signal.signal(signal.SIGTERM, signal.SIG_IGN)\nsignal.signal(signal.SIGCHLD, signal.SIG_IGN)\n",
+).replace(
+    'if sys.argv[1:] == ["stay"]:',
+    "try:\n    while True:\n        os.wait()\nexcept ChildProcessError:\n    pass\nif False:",
+)
+
+
+@linux_only
+def test_a_program_that_reaps_its_children_still_leaves_no_daemon_and_a_stranger_lives(
+    pytester: pytest.Pytester, run
+) -> None:
+    assert REAPER != DAEMON
+    pytester.makepyfile(app=REAPER, test_leave=LEAVE_IT.replace("*ARGS", ""))
+    stranger = subprocess.Popen(["sleep", "600"], start_new_session=True)  # not the test's: never signalled
+    try:
+        result = run("-s", "--signal-start-method=forkserver")
+        lock = str(pytester.path / "daemon.lock")
+        held = _lock_held(lock)
+        if held:
+            _stop_survivor(lock)
+        assert not held, f"the daemon outlived the test session:\n{result.stdout.str()}"
+        assert stranger.poll() is None, "the plugin signalled a process that is not the test's"
+        result.assert_outcomes(passed=1)
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+# -- the pure parts --------------------------------------------------------------------
+
+
+def test_tree_lists_parents_before_children_and_skips_zombies() -> None:
+    table = {10: (1, "S"), 11: (10, "S"), 12: (11, "R"), 13: (10, "Z"), 14: (13, "S"), 20: (1, "S")}
+    assert subreaper.tree([10], table) == [(11, 10), (12, 11)]
+    assert subreaper.tree([13], table) == [(14, 13)]
+    assert subreaper.tree([99], table) == []
+
+
+def test_parse_ps_reads_the_tree_below_the_root() -> None:
+    text = "  10     1 Ss   sh -c app\n  11    10 S    python worker.py --x\n  12    11 Z    \n  13     1 S    other\n"
+    assert parse_ps(text, 10) == [Descendant(11, 10, "python worker.py --x")]
+
+
+def test_a_descendant_reads_well() -> None:
+    assert str(Descendant(5, 4, "")) == "pid 5 (parent 4): ?"
+    assert str(Descendant(5, 4, "sleep 1", orphan=True)) == "pid 5 (parent 4): sleep 1"
