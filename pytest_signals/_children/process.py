@@ -384,7 +384,8 @@ class SpawnedProcess:
         """The processes the child started that still run in its session,
         as ``(pid, command line)``: what a container runtime would still
         have to kill. Read on Linux (``/proc``) while the child, alive or
-        ended, has not been reaped (until teardown).
+        ended, has not been reaped (until teardown). A daemon that left the
+        session is not among them: see :meth:`descendants`.
 
         Raises:
             RuntimeError: where it cannot be known (not Linux, or after teardown).
