@@ -27,7 +27,7 @@ linux_only = pytest.mark.skipif(
 # The daemon locks daemon.lock for as long as it lives: the outer test tries
 # the lock once the inner session has ended, with nothing to wait for.
 # Its command line carries a marker (a forked child shows the template's).
-DAEMON = """
+DAEMON_PROGRAM = """
 import os, signal, subprocess, sys
 signal.signal(signal.SIGTERM, signal.SIG_IGN)
 r, w = os.pipe()
@@ -36,11 +36,7 @@ if os.fork() == 0:
     if os.fork() == 0:  # the daemon: not a session leader, its parent gone
         os.close(r)
         os.dup2(w, 1)
-        os.execv(sys.executable, [sys.executable, "-c",
-            "import fcntl, os, signal, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-            "f = open('daemon.lock', 'w'); fcntl.flock(f, fcntl.LOCK_EX); f.write(str(os.getpid())); f.flush(); "
-            "print('daemon', os.getpid(), flush=True); os.close(1); signal.pause()",
-            "daemon-marker"])
+        os.execv(sys.executable, [sys.executable, "-c", DAEMON_CODE, "daemon-marker"])
     os._exit(0)
 os.close(w)
 with os.fdopen(r) as reader:
@@ -49,6 +45,12 @@ if sys.argv[1:] == ["stay"]:
     while True:
         signal.pause()
 """
+LOCKING = (
+    "import fcntl, os, signal, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+    "f = open('daemon.lock', 'w'); fcntl.flock(f, fcntl.LOCK_EX); f.write(str(os.getpid())); f.flush(); "
+    "print('daemon', os.getpid(), flush=True); os.close(1); signal.pause()"
+)
+DAEMON = DAEMON_PROGRAM.replace("DAEMON_CODE", repr(LOCKING))
 
 # A grandchild that calls setsid while its parent, the child, still runs.
 SETSID_GRANDCHILD = """
@@ -306,3 +308,102 @@ def test_parse_ps_reads_the_tree_below_the_root() -> None:
 def test_a_descendant_reads_well() -> None:
     assert str(Descendant(5, 4, "")) == "pid 5 (parent 4): ?"
     assert str(Descendant(5, 4, "sleep 1", orphan=True)) == "pid 5 (parent 4): sleep 1"
+
+
+# -- a recycled pid is never signalled ---------------------------------------------------
+
+# A daemon that ends when its stdin does (the child's, inherited).
+SHORT_DAEMON = DAEMON_PROGRAM.replace(
+    "DAEMON_CODE", repr("import os, sys; print('daemon', os.getpid(), flush=True); os.close(1); sys.stdin.read()")
+)
+
+# In a pid namespace of its own (see test_orphans.py): the orphan ends and the
+# template reaps it; the driver starts an unrelated process with its pid; the
+# tree must not show it, and teardown must not kill it.
+RECYCLE_DRIVER = r"""
+import os, select, subprocess, sys
+from time import monotonic
+
+def say(*words):
+    print(*words, flush=True)
+
+try:
+    with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+        f.write("300")
+except OSError as exc:
+    say("DRIVER-SKIP cannot choose the next pid in the namespace:", exc)
+    sys.exit(0)
+os.mkfifo("recycled.fifo")
+pytest_proc = subprocess.Popen(
+    [sys.executable, "-m", "pytest", "-s", "-p", "no:cacheprovider", "--signal-start-method=forkserver",
+     "test_recycled.py"],
+    stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+)
+seen = b""
+deadline = monotonic() + 60
+while b"\nREAPED " not in seen or not seen.split(b"\nREAPED ", 1)[1].count(b"\n"):
+    left = deadline - monotonic()
+    if left <= 0 or not select.select([pytest_proc.stdout], [], [], left)[0]:
+        say("DRIVER-FAIL no REAPED line within 60s:", seen.decode(errors="replace"))
+        sys.exit(1)
+    chunk = os.read(pytest_proc.stdout.fileno(), 4096)
+    if not chunk:
+        say("DRIVER-FAIL pytest ended first:", seen.decode(errors="replace"))
+        sys.exit(1)
+    seen += chunk
+orphan = int(seen.split(b"\nREAPED ", 1)[1].split()[0])
+with open("/proc/sys/kernel/ns_last_pid", "w") as f:
+    f.write(str(orphan - 1))
+stranger = subprocess.Popen(["sleep", "600"], start_new_session=True)
+if stranger.pid != orphan:
+    say("DRIVER-FAIL the unrelated process got pid", stranger.pid, "not the orphan's", orphan)
+    sys.exit(1)
+with open("recycled.fifo", "w") as fifo:
+    fifo.write("go\n")
+rest = pytest_proc.communicate(timeout=60)[0]
+alive = os.waitid(os.P_PID, stranger.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
+say("INNER", (seen + rest).decode(errors="replace"))
+say("STRANGER", "ALIVE" if alive else "KILLED")
+"""
+
+TEST_RECYCLED = """
+import os, select
+from pytest_signals._children.fork_server import FORK_SERVER
+
+def test_the_orphans_pid_is_recycled(spawn):
+    fifo = os.open("recycled.fifo", os.O_RDONLY | os.O_NONBLOCK)
+    proc = spawn("app.py")
+    orphan = int(proc.expect(r"daemon (\\d+) up\\n").group(1))
+    assert proc.wait() == 0
+    assert [d.pid for d in proc.descendants()] == [orphan]
+    pidfd = os.pidfd_open(orphan)
+    proc.close_stdin()  # the daemon reads end of file and exits
+    assert select.select([pidfd], [], [], 30)[0], "the daemon did not exit"
+    assert FORK_SERVER.sweep(30) == []  # it was the template's: reaped now, nothing left to kill
+    print(f"\\nREAPED {orphan}", flush=True)
+    assert select.select([fifo], [], [], 60)[0], "the driver did not recycle the pid"
+    assert os.read(fifo, 16) == b"go\\n"
+    assert proc.descendants() == [], "the unrelated process is not the test's"
+"""
+
+
+@linux_only
+def test_an_orphans_recycled_pid_is_neither_listed_nor_signalled(pytester: pytest.Pytester) -> None:
+    from test_orphans import _pid_namespaces
+
+    why_not = _pid_namespaces()
+    if why_not is not None:
+        pytest.skip(f"needs an unprivileged pid namespace: {why_not}")
+    assert SHORT_DAEMON != DAEMON_PROGRAM
+    pytester.makepyfile(driver=RECYCLE_DRIVER, app=SHORT_DAEMON, test_recycled=TEST_RECYCLED)
+    command = ["unshare", "--pid", "--fork", "--user", "--map-root-user", "--mount-proc", sys.executable, "driver.py"]
+    try:
+        done = subprocess.run(command, cwd=pytester.path, capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the driver did not finish within 120s; it printed:\n{exc.stdout!r}")
+    printed = done.stdout + done.stderr
+    if "DRIVER-SKIP" in printed:
+        pytest.skip(printed.split("DRIVER-SKIP", 1)[1].strip())
+    assert "DRIVER-FAIL" not in printed, printed
+    assert "1 passed" in printed, printed
+    assert "STRANGER ALIVE" in printed, printed
