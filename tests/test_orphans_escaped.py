@@ -407,3 +407,72 @@ def test_an_orphans_recycled_pid_is_neither_listed_nor_signalled(pytester: pytes
     assert "DRIVER-FAIL" not in printed, printed
     assert "1 passed" in printed, printed
     assert "STRANGER ALIVE" in printed, printed
+
+
+# -- waiting for and signalling a daemon found through its pidfile ----------------------
+
+PIDFILE_APP = """
+import os, signal, sys
+r, w = os.pipe()
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+        with open("app.pid", "w") as f:
+            f.write(str(os.getpid()))
+        os.write(w, b"x")
+        while True:
+            signal.pause()
+    os._exit(0)
+os.close(w)
+os.read(r, 1)
+print("started", flush=True)
+"""
+
+TEST_PIDFILE = """
+import os, signal
+import pytest
+from pytest_signals import WaitFailed
+
+def test_the_daemon_is_waited_for_and_signalled(spawn, send_signal):
+    proc = spawn("pidapp.py")
+    proc.expect("started\\n")
+    assert proc.wait() == 0
+    with open("app.pid") as f:
+        daemon = int(f.read())
+    with pytest.raises(WaitFailed, match=f"pid {daemon} .*a descendant of pid {proc.pid}, to end; it still runs"):
+        proc.wait_descendant(daemon, timeout=0.1)
+    send_signal(signal.SIGTERM, to=daemon)
+    proc.wait_descendant(daemon, timeout=10)
+    assert proc.descendants() == []
+
+def test_a_stranger_is_refused_with_the_reason(spawn, send_signal):
+    stranger = int(os.environ["STRANGER"])
+    proc = spawn("pidapp.py")
+    proc.expect("started\\n")
+    with pytest.raises(ValueError, match=f"pid {stranger} is not a process of pid {proc.pid}'s tree: .*{stranger} -> "):
+        proc.wait_descendant(stranger)
+    refused = f"to={stranger} is not a process this test started .*parent chain \\\\({stranger} -> "
+    with pytest.raises(ValueError, match=refused):
+        send_signal(signal.SIGTERM, to=stranger)
+    with pytest.raises(ValueError, match="itself: use wait"):
+        proc.wait_descendant(proc.pid)
+    with pytest.raises(ValueError, match="a positive int"):
+        proc.wait_descendant("12")
+"""
+
+
+@linux_only
+def test_a_pidfile_daemon_is_waited_for_and_signalled_and_a_stranger_refused(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytester.makepyfile(pidapp=PIDFILE_APP, test_pidfile=TEST_PIDFILE)
+    stranger = subprocess.Popen(["sleep", "600"], start_new_session=True)  # the outer test's, not the inner's
+    try:
+        monkeypatch.setenv("STRANGER", str(stranger.pid))
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--signal-start-method=forkserver")
+        assert stranger.poll() is None, "the stranger was signalled"
+    finally:
+        stranger.kill()
+        stranger.wait()
+    result.assert_outcomes(passed=2)

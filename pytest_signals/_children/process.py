@@ -454,6 +454,70 @@ class SpawnedProcess:
             raise RuntimeError(f"the descendants of pid {self.pid} cannot be listed here (no /proc, and ps failed)")
         return found
 
+    def wait_descendant(self, pid: int, timeout: float | None = None) -> None:
+        """Wait for a process of the child's tree that is not the child, such
+        as a daemon found through its pidfile, to end (its exit status is its
+        parent's to know, so none is returned). The process must be one of
+        :meth:`descendants` (an orphan the fork server's template adopted
+        included); it is held through a pidfd, so a recycled pid is never
+        waited for. Linux only::
+
+            daemon = int((tmp_path / "app.pid").read_text())
+            send_signal(signal.SIGTERM, to=daemon)
+            proc.wait_descendant(daemon)
+
+        Args:
+            pid: the process's pid.
+            timeout: seconds to wait; ``signal_timeout`` if None.
+
+        Raises:
+            ValueError: *pid* is not a pid, or not a process of the child's
+                tree (the message says why: its parent chain).
+            ProcessLookupError: no process has that pid.
+            RuntimeError: no pidfds here (not Linux), or after teardown.
+            WaitFailed: it did not end in time.
+        """
+        __tracebackhide__ = True
+        import select
+
+        if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+            raise ValueError(f"wait_descendant({pid!r}): pass the pid of one process (a positive int)")
+        if pid == self.pid:
+            raise ValueError(f"wait_descendant({pid}) is pid {self.pid} itself: use wait()")
+        opener = getattr(os, "pidfd_open", None)
+        if opener is None:
+            raise RuntimeError(
+                f"wait_descendant({pid}) needs pidfds (Linux): without one, a pid that is not a child cannot "
+                "be waited for without polling, nor told from a later holder of the number"
+            )
+        bound = self._bound(timeout)
+        try:
+            pidfd = opener(pid)
+        except ProcessLookupError:
+            raise ProcessLookupError(f"wait_descendant({pid}): no process with pid {pid}") from None
+        try:
+            ours = pid in {d.pid for d in self.descendants()}
+            try:  # still there: the listing above was this process's own
+                signal.pidfd_send_signal(pidfd, 0)
+            except ProcessLookupError:
+                ours = True  # gone since the opening: it ended, whoever it was; nothing to wait for
+            if not ours:
+                from .tree import why_not_ours
+
+                raise ValueError(
+                    f"wait_descendant({pid}): pid {pid} is not a process of pid {self.pid}'s tree: "
+                    f"{why_not_ours(pid)}. pytest-signals waits only for processes it can prove are the test's own"
+                )
+            if not select.select([pidfd], [], [], bound)[0]:
+                from .tree import command_line
+
+                self._fail(
+                    f"waited {bound:g}s for pid {pid} ({command_line(pid) or '?'}), a descendant of pid "
+                    f"{self.pid}, to end; it still runs"
+                )
+        finally:
+            os.close(pidfd)
+
     def assert_no_orphans(self, timeout: float = 0.0) -> None:
         """Assert that the child, which has ended, left no process of its
         tree running, even one that left its session and group (a daemon):

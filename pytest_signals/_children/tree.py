@@ -90,3 +90,53 @@ def parse_ps(text: str, root: int) -> list[Descendant]:
         table[pid] = (int(fields[1]), fields[2][:1])
         commands[pid] = fields[3].strip() if len(fields) > 3 else ""
     return [Descendant(pid, parent, commands.get(pid, "")) for pid, parent in subreaper.tree([root], table)]
+
+
+def command_line(pid: int) -> str:
+    """The command line of *pid* ("" when gone or unreadable)."""
+    return subreaper.command_line(pid)
+
+
+def parent_chain(pid: int, limit: int = 64) -> list[int]:
+    """*pid*'s parent, its parent's parent... as ``/proc`` shows them now, up
+    to pid 1 or a process gone (Linux; empty elsewhere). For people."""
+    chain: list[int] = []
+    if not remote.proc_is_ours():
+        return chain
+    while len(chain) < limit:
+        status = remote.proc_stat(pid)
+        if status is None or status[0] in chain or status[0] <= 0:
+            break
+        chain.append(status[0])
+        if status[0] == 1:
+            break
+        pid = status[0]
+    return chain
+
+
+def in_forked_tree(pid: int) -> bool:
+    """Whether *pid* descends from the fork server's template of this pytest
+    process (and is not the template): a process of a forked child's tree, or
+    an orphan the template adopted. Read from ``/proc`` (Linux)."""
+    import sys
+
+    fork_server = sys.modules.get("pytest_signals._children.fork_server")
+    if fork_server is None or not fork_server.FORK_SERVER.alive:
+        return False
+    template = fork_server.FORK_SERVER.pid
+    return pid != template and template in parent_chain(pid)
+
+
+def why_not_ours(pid: int) -> str:
+    """Why *pid* cannot be proven a process of the test, for an error message."""
+    chain = parent_chain(pid)
+    if not chain:
+        return f"pid {pid}'s parents cannot be read here"
+    shown = " -> ".join(str(p) for p in [pid, *chain])
+    if chain[0] == 1:
+        return (
+            f"its parent is pid 1 ({shown}): it was re-parented to init when its parent ended, and nothing "
+            "proves where it came from (only the orphans of forked children are adopted by the fork "
+            "server's template; a child started as a new interpreter or a command has no subreaper)"
+        )
+    return f"no process of its parent chain ({shown}) is the test process or the fork server's template"
