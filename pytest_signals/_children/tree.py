@@ -9,12 +9,15 @@ the orphans of forked trees that the fork server's template, a subreaper,
 adopted when their parents ended (the template cannot tell which of the
 test's forked children each came from, so each forked child lists them).
 Elsewhere (macOS) there is no subreaper: ``ps`` shows the descendants whose
-parents still run, and an orphan re-parented to launchd is not listed.
+parents still run, and an orphan re-parented to launchd is not listed. On
+Linux where ``/proc`` is another pid namespace's, nothing is listed (``ps``
+would read the same ``/proc``).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import sys
 
 from .._remote import keeper as remote
 from .._remote import subreaper
@@ -56,6 +59,8 @@ def descendants(root: int, adopters: list[int], adopter: int) -> list[Descendant
         orphans = [(pid, adopter) for pid in live] + subreaper.tree(live, table)
         found += [Descendant(pid, parent, subreaper.command_line(pid), orphan=True) for pid, parent in orphans]
         return found
+    if sys.platform.startswith("linux"):
+        return None  # ps would read the same /proc, another pid namespace's
     return _from_ps(root)
 
 
@@ -118,8 +123,6 @@ def in_forked_tree(pid: int) -> bool:
     """Whether *pid* descends from the fork server's template of this pytest
     process (and is not the template): a process of a forked child's tree, or
     an orphan the template adopted. Read from ``/proc`` (Linux)."""
-    import sys
-
     fork_server = sys.modules.get("pytest_signals._children.fork_server")
     if fork_server is None or not fork_server.FORK_SERVER.alive:
         return False
