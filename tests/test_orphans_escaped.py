@@ -476,3 +476,46 @@ def test_a_pidfile_daemon_is_waited_for_and_signalled_and_a_stranger_refused(
         stranger.kill()
         stranger.wait()
     result.assert_outcomes(passed=2)
+
+
+# -- a daemon that supervises workers, each in a session of its own ------------------
+
+SUPERVISOR = """
+import fcntl, os, signal
+f = open("daemon.lock", "w")
+fcntl.flock(f, fcntl.LOCK_EX)  # its workers share the lock: it is free once every one is dead
+f.write(str(os.getpid()))
+f.flush()
+
+def worker():
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        while True:
+            signal.pause()
+    return pid
+
+workers = {worker() for _ in range(3)}
+print("daemon", os.getpid(), flush=True)
+os.close(1)
+while True:  # a dead worker is replaced at once
+    pid, _ = os.wait()
+    workers.discard(pid)
+    workers.add(worker())
+"""
+
+
+@linux_only
+def test_a_supervising_daemon_and_its_escaped_workers_are_all_stopped(pytester: pytest.Pytester, run) -> None:
+    app = DAEMON_PROGRAM.replace("DAEMON_CODE", repr("import runpy; runpy.run_path('supervisor.py')"))
+    pytester.makepyfile(app=app, supervisor=SUPERVISOR, test_leave=LEAVE_IT.replace("*ARGS", ""))
+    result = run("--signal-start-method=forkserver")
+    lock = str(pytester.path / "daemon.lock")
+    held = _lock_held(lock)
+    if held:
+        _stop_survivor(lock)
+    assert not held, f"a process of the daemon's tree outlived the session:\n{result.stdout.str()}"
+    result.assert_outcomes(passed=1)
+    stopped = [line for line in result.stdout.lines if "an orphan of the processes this test spawned" in line]
+    assert len(stopped) >= 4, result.stdout.str()  # the supervisor and its three workers, at least
