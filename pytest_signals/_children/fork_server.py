@@ -33,7 +33,7 @@ only ever name that child.
 
 The wire format, over one stream socket. pytest sends requests: a line
 ``"<size> <number of fds>"``, then *size* bytes of JSON with ``op``
-(``"spawn"`` or ``"kill"``) and the request's ``id``; the fds (SCM_RIGHTS)
+(``"spawn"``, ``"kill"``, ``"release"`` or ``"sweep"``) and the request's ``id``; the fds (SCM_RIGHTS)
 ride with the request's first byte. The template sends lines:
 
 * ``T pid``: its own pid, first;

@@ -25,6 +25,12 @@ included) to pytest, which cannot ``waitpid`` them; with each child's pid it
 sends a pidfd (Linux), opened before it could reap the child. It exits when
 pytest closes the socket (or dies). The wire format is described in
 ``_children/fork_server.py``.
+
+On Linux it is a child subreaper (``subreaper.py``): an orphan of a forked
+tree, a daemon that left its child's session, is re-parented to it instead
+of init. It reaps those that end, kills those left when pytest asks
+("sweep", at teardown), and kills every process it has before it exits when
+pytest is gone.
 """
 
 import json
