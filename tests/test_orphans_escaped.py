@@ -519,3 +519,14 @@ def test_a_supervising_daemon_and_its_escaped_workers_are_all_stopped(pytester: 
     result.assert_outcomes(passed=1)
     stopped = [line for line in result.stdout.lines if "an orphan of the processes this test spawned" in line]
     assert len(stopped) >= 4, result.stdout.str()  # the supervisor and its three workers, at least
+
+
+@linux_only
+def test_the_reason_for_a_stranger_names_its_parent_chain() -> None:
+    from pytest_signals._children.tree import in_forked_tree, parent_chain, why_not_ours
+
+    chain = parent_chain(os.getpid())
+    assert chain[:1] == [os.getppid()]
+    assert why_not_ours(os.getpid()).startswith(f"no process of its parent chain ({os.getpid()} -> {os.getppid()}")
+    assert not in_forked_tree(os.getpid())
+    assert why_not_ours(1) == "pid 1's parents cannot be read here"
