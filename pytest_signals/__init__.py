@@ -17,6 +17,7 @@ if False:  # for type checkers only
     from ._children.process import WaitFailed as WaitFailed
     from ._children.spawn import Spawner as Spawner
     from ._children.stopping import StopResult as StopResult
+    from ._children.tree import Descendant as Descendant
     from ._delivery import Delivery as Delivery
     from ._events import SignalEvent as SignalEvent
     from ._events import SignalLog as SignalLog
@@ -44,6 +45,7 @@ _EXPORTS = {
     "SignalLeakWarning": "._inproc.guard",
     "SignalSender": "._inproc.send",
     "Expected": "._children.expect",
+    "Descendant": "._children.tree",
     "SpawnedProcess": "._children.process",
     "SpawnError": "._children.process",
     "WaitFailed": "._children.process",
@@ -71,6 +73,7 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "Delivery",
+    "Descendant",
     "Expected",
     "SignalAnywhere",
     "SignalAnywhereFailure",

@@ -232,6 +232,7 @@ class _FakeProcess:
     def __init__(self, calls: list[str], name: str) -> None:
         self.calls, self.name = calls, name
         self.pid, self.target = 0, name
+        self.forked = False  # no fork-server template to sweep
 
     def begin_stop(self) -> bool:
         self.calls.append(f"term {self.name}")

@@ -33,7 +33,7 @@ only ever name that child.
 
 The wire format, over one stream socket. pytest sends requests: a line
 ``"<size> <number of fds>"``, then *size* bytes of JSON with ``op``
-(``"spawn"`` or ``"kill"``) and the request's ``id``; the fds (SCM_RIGHTS)
+(``"spawn"``, ``"kill"``, ``"release"`` or ``"sweep"``) and the request's ``id``; the fds (SCM_RIGHTS)
 ride with the request's first byte. The template sends lines:
 
 * ``T pid``: its own pid, first;
@@ -44,6 +44,8 @@ ride with the request's first byte. The template sends lines:
   attached when the last field is 1;
 * ``E id reason``: no child for request *id* (fork failed);
 * ``X pid status``: a status of one of its children (stops included);
+* ``S id [[pid, command], ...]``: the answer to ``sweep``, the orphans of the
+  forked trees it killed (``null`` where it is no subreaper: not Linux);
 * ``D reason``: its last word, when it fails.
 
 A ``spawn`` that gives up waiting (its timeout) sends ``kill`` for its
@@ -217,6 +219,8 @@ class ForkServer:
         self._abandoned: set[int] = set()  # requests whose spawn() gave up, not answered yet
         self._late: dict[int, int] = {}  # pid -> request id: forked after its spawn() gave up, not reaped yet
         self._released: set[int] = set()  # pids the template reaped on release, until release() sees it
+        self._forked: set[int] = set()  # its children pytest was handed and has not released
+        self._swept: dict[int, list[tuple[int, str]] | None] = {}  # sweep request id -> its answer
         self._overdue: set[int] = set()  # request ids already reported as not settled
         self._notes: list[str] = []
         self._dead = False
@@ -339,6 +343,38 @@ class ForkServer:
                 self._cond.wait_for(lambda: pid in self._released or self._dead, _RELEASE_BOUND)
                 self._released.discard(pid)
 
+    def sweep(self, timeout: float) -> list[tuple[int, str]] | None:
+        """Have the template SIGKILL every orphan of the forked trees that was
+        re-parented to it (a daemon that left its session, and what it started),
+        and return (pid, command line) of each; None where it cannot (no
+        template, no subreaper). Children pytest still holds are left alone."""
+        with self._lock:
+            if self._owner != os.getpid() or self._dead:
+                return None
+            self._next_id += 1
+            rid = self._next_id
+            try:
+                self._send({"op": "sweep", "id": rid}, [], monotonic() + timeout, timeout)
+            except ForkServerError:
+                return None
+            with self._cond:
+                self._cond.wait_for(lambda: rid in self._swept or self._dead, timeout)
+                return self._swept.pop(rid, None)
+
+    def adopted(self) -> list[int]:
+        """The template's children that pytest was never handed: orphans of
+        the forked trees, re-parented to it (Linux; a snapshot, to read only)."""
+        with self._cond:
+            if self._owner != os.getpid() or self._dead or self.pid <= 0:
+                return []
+            held = set(self._forked)
+        from .._remote import keeper as remote
+        from .._remote import subreaper
+
+        if not remote.proc_is_ours():
+            return []
+        return subreaper.adopted(self.pid, held)
+
     @property
     def alive(self) -> bool:
         """The template runs (so a child it holds has not been reaped by anyone else)."""
@@ -460,6 +496,8 @@ class ForkServer:
             self._limits = limits
             self._installation = set(has["path"])
             self._loaded, self._loaded_late = set(has["loaded"]), set(has["late"])
+            self._forked.clear()
+            self._swept.clear()
             for table in (self._replies, self._statuses, self._abandoned, self._late, self._overdue, self._released):
                 table.clear()
         start_thread(self._dispatch, "pytest-signals fork server", (ours,))
@@ -510,6 +548,7 @@ class ForkServer:
             if fields[2] == "1" and not fds:
                 raise _ProtocolError(f"the reply {line!r} came without its pidfd")
             pidfd = fds.pop(0) if fields[2] == "1" else None
+            self._forked.add(pid)
             if rid not in self._abandoned:
                 self._replies[rid] = Forked(pid, pidfd)
                 return
@@ -533,9 +572,14 @@ class ForkServer:
                 self._statuses.setdefault(pid, []).append(status)
             elif not os.WIFSTOPPED(status):
                 self._late.pop(pid)
+                self._forked.discard(pid)  # reaped at once
                 self._notes.append(_late_note(pid, status))
         elif kind == "R":
             self._released.add(int(fields[0]))
+            self._forked.discard(int(fields[0]))
+        elif kind == "S":
+            answer = json.loads(rest.partition(" ")[2])
+            self._swept[int(fields[0])] = None if answer is None else [(int(p), str(c)) for p, c in answer]
         elif kind == "D":
             self._death = f"failed: {rest}"
         else:

@@ -23,6 +23,7 @@ from .._signals import default_action, resolve_signal, signal_name
 from .expect import Expected, pattern_of, patterns_of, search
 from .output import Found
 from .stopping import StopResult
+from .tree import Descendant
 from .watch import ChildState, ChildWatch
 
 if TYPE_CHECKING:
@@ -82,9 +83,11 @@ class SpawnedProcess:
         forked: bool = False,
         exec_reason: str | None = None,
         init: InitProcess | None = None,
+        adopted: Callable[[], tuple[list[int], int]] | None = None,
     ) -> None:
         self.pid = pid
         self._init = init
+        self._adopted = adopted  # the fork server's adopted orphans, and its pid (a forked child)
         self.forked = forked
         self.exec_reason = None if forked or not instrumented else exec_reason
         self.argv = argv
@@ -392,7 +395,8 @@ class SpawnedProcess:
         """The processes the child started that still run in its session,
         as ``(pid, command line)``: what a container runtime would still
         have to kill. Read on Linux (``/proc``) while the child, alive or
-        ended, has not been reaped (until teardown).
+        ended, has not been reaped (until teardown). A daemon that left the
+        session is not among them: see :meth:`descendants`.
 
         Raises:
             RuntimeError: where it cannot be known (not Linux, or after teardown).
@@ -429,6 +433,143 @@ class SpawnedProcess:
                 f"The test's {names} went to pid {self.pid} only, and it did not pass it on: a shell "
                 "entrypoint that runs the program without exec does that (use `exec prog`)"
             )
+        raise self._log.failure(AssertionError("\n".join(lines)))
+
+    def descendants(self) -> list[Descendant]:
+        """The live processes of the child's tree, the child left out, parents
+        before their children, as :class:`~pytest_signals.Descendant` records
+        (pid, parent pid, command line). Includes, for a forked child, the
+        orphans that left it (a daemon's double fork: their parent ended and
+        the fork server's template adopted them), marked ``orphan=True``;
+        when the test has several forked children, each lists them (nothing
+        tells which one they came from). A snapshot, read from ``/proc`` on
+        Linux; elsewhere from ``ps``, without the orphans (see "No orphans"
+        in the docs). Valid until teardown::
+
+            assert [d.command for d in proc.descendants()] == ["worker", "worker"]
+
+        Raises:
+            RuntimeError: after teardown (the child's pid proves nothing
+                then), or where the processes cannot be listed.
+        """
+        from .tree import descendants
+
+        if not self._watch.unreaped():
+            raise RuntimeError(
+                f"the descendants of pid {self.pid} cannot be listed any more: it was reaped at teardown, "
+                "and its pid may name another process by now"
+            )
+        adopters, adopter = self._adopted() if self._adopted is not None else ([], 0)
+        found = descendants(self.pid, adopters, adopter)
+        if found is None:
+            raise RuntimeError(f"the descendants of pid {self.pid} cannot be listed here (no /proc, and ps failed)")
+        return found
+
+    def wait_descendant(self, pid: int, timeout: float | None = None) -> None:
+        """Wait for a process of the child's tree that is not the child, such
+        as a daemon found through its pidfile, to end (its exit status is its
+        parent's to know, so none is returned). The process must be one of
+        :meth:`descendants` (an orphan the fork server's template adopted
+        included); it is held through a pidfd, so a recycled pid is never
+        waited for. Linux only::
+
+            daemon = int((tmp_path / "app.pid").read_text())
+            send_signal(signal.SIGTERM, to=daemon)
+            proc.wait_descendant(daemon)
+
+        Args:
+            pid: the process's pid.
+            timeout: seconds to wait; ``signal_timeout`` if None.
+
+        Raises:
+            ValueError: *pid* is not a pid, or not a process of the child's
+                tree (the message says why: its parent chain).
+            ProcessLookupError: no process has that pid.
+            RuntimeError: no pidfds here (not Linux), or after teardown.
+            WaitFailed: it did not end in time.
+        """
+        __tracebackhide__ = True
+        import select
+
+        if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
+            raise ValueError(f"wait_descendant({pid!r}): pass the pid of one process (a positive int)")
+        if pid == self.pid:
+            raise ValueError(f"wait_descendant({pid}) is pid {self.pid} itself: use wait()")
+        opener = getattr(os, "pidfd_open", None)
+        if opener is None:
+            raise RuntimeError(
+                f"wait_descendant({pid}) needs pidfds (Linux): without one, a pid that is not a child cannot "
+                "be waited for without polling, nor told from a later holder of the number"
+            )
+        bound = self._bound(timeout)
+        try:
+            pidfd = opener(pid)
+        except ProcessLookupError:
+            raise ProcessLookupError(f"wait_descendant({pid}): no process with pid {pid}") from None
+        try:
+            ours = pid in {d.pid for d in self.descendants()}
+            try:  # still there: the listing above was this process's own
+                signal.pidfd_send_signal(pidfd, 0)
+            except ProcessLookupError:
+                ours = True  # gone since the opening: it ended, whoever it was; nothing to wait for
+            if not ours:
+                from .tree import why_not_ours
+
+                raise ValueError(
+                    f"wait_descendant({pid}): pid {pid} is not a process of pid {self.pid}'s tree: "
+                    f"{why_not_ours(pid)}. pytest-signals waits only for processes it can prove are the test's own"
+                )
+            if not select.select([pidfd], [], [], bound)[0]:
+                from .tree import command_line
+
+                self._fail(
+                    f"waited {bound:g}s for pid {pid} ({command_line(pid) or '?'}), a descendant of pid "
+                    f"{self.pid}, to end; it still runs"
+                )
+        finally:
+            os.close(pidfd)
+
+    def assert_no_orphans(self, timeout: float = 0.0) -> None:
+        """Assert that the child, which has ended, left no process of its
+        tree running, even one that left its session and group (a daemon):
+        what teardown would otherwise have to kill. Waits up to *timeout*
+        seconds for those on their way out (event-driven, through pidfds;
+        where there are none the check is made once). The failure names each
+        one with its parent and command line. Unlike
+        :meth:`assert_no_survivors`, which looks at the child's session only,
+        this sees the orphans the fork server's template adopted (Linux,
+        forked children).
+
+        Args:
+            timeout: seconds to wait for the tree to empty, 0 to check once.
+
+        Raises:
+            ValueError: a negative timeout.
+            RuntimeError: the child still runs (``wait()`` or ``stop()`` it
+                first), or its tree cannot be listed (see :meth:`descendants`).
+            AssertionError: some still run.
+        """
+        __tracebackhide__ = True
+        from .._options import check_timeout
+
+        bound = check_timeout(timeout, "timeout") if timeout != 0 else 0.0
+        if self.is_alive():
+            raise RuntimeError(
+                f"pid {self.pid} still runs: assert_no_orphans() checks what outlives it (wait() or stop() it first)"
+            )
+        deadline = monotonic() + bound
+        left = self.descendants()
+        while left and monotonic() < deadline and _wait_any_gone([d.pid for d in left], deadline - monotonic()):
+            left = self.descendants()
+        if not left:
+            return
+        with self._watch.read() as state:
+            how = state.describe_exit()
+        waited = f" {bound:g}s later" if bound else ""
+        lines = [f"pid {self.pid} ({self.target!r}) {how}, but processes of its tree still run{waited}:"]
+        for d in left:
+            how_found = ", an orphan adopted by the fork server's template" if d.orphan else ""
+            lines.append(f"  pid {d.pid} (parent {d.parent}{how_found}): {d.command or '?'}")
         raise self._log.failure(AssertionError("\n".join(lines)))
 
     def _fail(self, message: str) -> NoReturn:
@@ -738,6 +879,28 @@ class SpawnedProcess:
         """Reap it (its group was signalled) and close every fd and thread."""
         self._watch.reap()
         self._watch.close(self._timeout)
+
+
+def _wait_any_gone(pids: list[int], timeout: float) -> bool:
+    """Wait up to *timeout* for one of *pids* to end; False when none did, or
+    where there are no pidfds (nothing to wait on without polling). A pid
+    recycled meanwhile only makes the wait end sooner: nothing is signalled."""
+    import select
+
+    opener = getattr(os, "pidfd_open", None)
+    if opener is None:
+        return False
+    fds = []
+    try:
+        for pid in pids:
+            try:
+                fds.append(opener(pid))
+            except OSError:
+                return True  # gone already
+        return bool(select.select(fds, [], [], max(timeout, 0.0))[0])
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def _write_all(fd: int, data: bytes, timeout: float) -> int:

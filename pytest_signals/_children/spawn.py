@@ -231,6 +231,7 @@ class Spawner:
                 watch=watch,
                 forked=forked,
                 exec_reason=exec_reason,
+                adopted=(lambda: (FORK_SERVER.adopted(), FORK_SERVER.pid)) if forked else None,
             )
         except BaseException:  # nothing would ever stop it: do it now
             if pidfd is not None:
@@ -445,9 +446,17 @@ class Spawner:
         deadline = monotonic() + grace
         for proc in self.processes:
             proc.finish_stop(deadline)
+        # What left the children's sessions (a daemon) and was adopted by the
+        # fork server's template: before release, which lets it reap the children.
+        orphans = FORK_SERVER.sweep(self._guard.settings.timeout) if any(p.forked for p in self.processes) else None
         for proc in self.processes:
             proc.release()
         notes = [note for proc in self.processes for note in proc.teardown_notes(proc in running)]
+        for pid, line in orphans or ():
+            notes.append(
+                f"pid {pid} ({line or '?'}), an orphan of the processes this test spawned (it had left "
+                "their session and its parent had ended), was still running: SIGKILL"
+            )
         notes.extend(FORK_SERVER.late_notes(self._guard.settings.timeout))
         return notes
 

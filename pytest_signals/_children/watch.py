@@ -220,6 +220,12 @@ class ChildWatch:
             members = [pid for pid in remote.session_members(self.pid) if pid != self.pid]
             return [(pid, remote.command_line(pid)) for pid in sorted(members)]
 
+    def unreaped(self) -> bool:
+        """The child has not been reaped: its pid still names it, so the
+        processes ``/proc`` shows as its children are its own."""
+        with self._cond:
+            return self._group_is_ours()
+
     def _group_is_ours(self) -> bool:
         """Holds the lock. The child, its group's leader, has not been reaped."""
         if self._reaped:

@@ -78,8 +78,10 @@ class SignalSender:
             to: None or ``os.getpid()`` for the test process (or the id of one
                 of its threads, which names the whole process); a process from
                 ``spawn``, or its pid; or the pid of another process the test
-                started (one that descends from the test process). Pid 1,
-                pytest's ancestors and any other process are refused.
+                started (one that descends from the test process, or from a
+                forked child: a daemon the fork server's template adopted,
+                see "No orphans" in the docs). Pid 1, pytest's ancestors and
+                any other process are refused, with the reason.
             via: for the test process, ``"raise"`` (``signal.raise_signal``,
                 the default) or ``"kill"`` (``os.kill``; the default for a
                 thread's id); for a spawned process, ``"kill"`` (the default:
@@ -156,10 +158,15 @@ class SignalSender:
         if not procs.exists(to):
             raise ProcessLookupError(f"send_signal(to={to}): no process with pid {to}")
         if not procs.descends_from_me(to):
+            from .._children.tree import in_forked_tree, why_not_ours
+
+            if in_forked_tree(to):  # a spawned child's tree, or a daemon the fork server's template adopted
+                return to
             raise ValueError(
-                f"to={to} is not a process this test started (it does not descend from the test process): "
-                "pytest-signals only signals processes it can prove are the test's own. Start it with "
-                "spawn(), subprocess or os.fork() from the test, and pass its pid or the process."
+                f"to={to} is not a process this test started (it does not descend from the test process "
+                f"or a spawned child): {why_not_ours(to)}. pytest-signals only signals processes it can "
+                "prove are the test's own. Start it with spawn(), subprocess or os.fork() from the test, "
+                "and pass its pid or the process."
             )
         return to
 

@@ -60,10 +60,11 @@ With a pidfd of the child (Linux 5.3 and later):
    through its own pidfd, and one more round takes what it forked just
    before. (Killing it first would let init reap it and end the vouching.)
 
-A process that called ``setsid`` left the session and is out of reach, as
-are the descendants of a child that was reaped before pytest died: no
-process vouches for its session any more. Teardown stops those that stayed
-in the child's group.
+A process that called ``setsid`` left the session and is out of the
+keeper's reach, as are the descendants of a child that was reaped before
+pytest died: no process vouches for its session any more. For a forked
+child, the fork server's template, a subreaper, has adopted such orphans
+and stops them itself when pytest dies (``subreaper.py``).
 
 Without pidfds (macOS, old Linux), the keeper can only ``killpg`` a number.
 That number is the child's while the child is not reaped. So the test side

@@ -25,6 +25,12 @@ included) to pytest, which cannot ``waitpid`` them; with each child's pid it
 sends a pidfd (Linux), opened before it could reap the child. It exits when
 pytest closes the socket (or dies). The wire format is described in
 ``_children/fork_server.py``.
+
+On Linux it is a child subreaper (``subreaper.py``): an orphan of a forked
+tree, a daemon that left its child's session, is re-parented to it instead
+of init. It reaps those that end, kills those left when pytest asks
+("sweep", at teardown), and kills every process it has before it exits when
+pytest is gone.
 """
 
 import json
@@ -36,6 +42,7 @@ import socket
 import sys
 from typing import Any
 
+from . import subreaper
 from .preload import Reveal, Tracer
 
 CONTROL_FD = 3
@@ -44,6 +51,7 @@ PRELOAD = ("asyncio",)
 _MAX_FDS = 16  # per read; one request carries CHILD_FDS
 _doomed: set[int] = set()  # ids of requests whose spawn() gave up (their child is reaped at once)
 _pidfds = [hasattr(os, "pidfd_open")]  # until pidfd_open fails once (before Linux 5.3, a sandbox)
+_subreaper = [False]  # orphans of the forked trees come to this process (subreaper.py)
 
 
 def serve(base: set[str], tracer: Tracer) -> None:
@@ -59,6 +67,9 @@ def serve(base: set[str], tracer: Tracer) -> None:
         control.sendall(f"M {_what_a_fork_has()!r}\n".encode())
         _serve(control, base, tracer.deps)
     except BaseException as exc:  # its last word, for the status of every child it had not reported
+        if isinstance(exc, OSError) and _subreaper[0]:
+            # The socket broke (EPIPE, ECONNRESET): pytest is gone, as at end of file.
+            subreaper.kill_adopted(os.getpid(), set())
         try:  # noqa: SIM105 - contextlib would be one more module to hide
             control.sendall(f"D {exc!r}".replace("\n", " ").encode() + b"\n")
         except OSError:
@@ -80,6 +91,7 @@ def _what_a_fork_has() -> dict[str, list[str]]:
 def _serve(control: socket.socket, base: set[str], deps: dict[str, set[str]]) -> None:
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
+    _subreaper[0] = _pidfds[0] and subreaper.become()  # pidfds: to signal only what it proves its own
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
     signal.set_wakeup_fd(wake_w)
     buffer = bytearray()
@@ -99,7 +111,11 @@ def _serve(control: socket.socket, base: set[str], deps: dict[str, set[str]]) ->
         if flags & socket.MSG_CTRUNC:
             raise RuntimeError("the file descriptors of a request were cut off (MSG_CTRUNC)")
         if not data:
-            return  # pytest is gone: its keeper takes care of the children
+            # pytest is gone: its keeper takes care of the children's sessions;
+            # this takes every process of their trees, escaped ones included.
+            if _subreaper[0]:
+                subreaper.kill_adopted(os.getpid(), set())
+            return
         buffer += data
         while True:
             header_end = buffer.find(b"\n")
@@ -137,6 +153,11 @@ def _handle(
             except ChildProcessError:
                 pass
         control.sendall(f"R {pid}\n".encode())  # reaped (or never held): its numbers are free
+        return
+    if request["op"] == "sweep":
+        # The test's children have ended: what is left of their trees is re-parented here.
+        killed = subreaper.kill_adopted(os.getpid(), set(forked) | held) if _subreaper[0] else None
+        control.sendall(f"S {rid} {json.dumps(killed)}\n".encode())
         return
     if request["op"] == "kill":
         # Its spawn() gave up. Not reaped yet, the pid is still that child's
@@ -221,6 +242,8 @@ def _reap(control: socket.socket, forked: dict[int, int], held: set[int]) -> Non
             else:  # CLD_KILLED, CLD_DUMPED
                 status = result.si_status | (0x80 if code == os.CLD_DUMPED else 0)
         control.sendall(f"X {pid} {status}\n".encode())
+    if _subreaper[0]:
+        subreaper.reap_ended(os.getpid(), set(forked) | held)
 
 
 def _reap_at_once(control: socket.socket, forked: dict[int, int]) -> None:
