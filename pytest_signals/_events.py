@@ -46,6 +46,7 @@ EventKind = Literal[
     "cancelled",
     "exited",
     "removed",
+    "started",
 ]
 """What a :class:`SignalEvent` records: its :attr:`~SignalEvent.kind`."""
 EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
@@ -67,8 +68,11 @@ class SignalEvent:
             (the signal met its default action), ``"ignored"``,
             ``"keyboard_interrupt"``, ``"cancelled"`` (a cancellation reached
             an asyncio task, which has ended: :attr:`ended` says how),
-            ``"exited"`` (a spawned child exited) or ``"removed"`` (an event
-            loop's signal handler was removed).
+            ``"exited"`` (a spawned child exited), ``"removed"`` (an event
+            loop's signal handler was removed) or ``"started"`` (a process of
+            a spawned child's tree reported in for the first time: a fork of
+            the child or of one of its forks; recorded before any other event
+            of that process).
         signal: the signal (``signal.Signals`` where it has a name), or None.
         pid: the process the event happened in.
         thread: name of the thread it happened in.
@@ -86,6 +90,10 @@ class SignalEvent:
             CancelledError ended it), ``"returned"`` (it caught the
             CancelledError and returned) or ``"raised"`` (it raised something
             else); None for other kinds.
+        parent: the pid of the process that started the one the event
+            happened in (for a fork, the process it was forked from, even
+            after that one ended); None for the test process and for a
+            spawned child itself.
     """
 
     kind: EventKind
@@ -99,6 +107,7 @@ class SignalEvent:
     message: str | None = None
     target: int | None = None
     ended: Ended | None = None
+    parent: int | None = None
 
     @property
     def signal_name(self) -> str | None:
@@ -112,7 +121,8 @@ class SignalEvent:
             parts.append(f"handler={self.handler}")
         if self.task:
             parts.append(f"task={self.task}")
-        parts.append(f"pid={self.pid} thread={self.thread}")
+        parent = "" if self.parent is None else f" parent={self.parent}"
+        parts.append(f"pid={self.pid}{parent} thread={self.thread}")
         if self.ended is not None:
             parts.append(f"ended={self.ended}")
         if self.message is not None:
@@ -192,6 +202,7 @@ class SignalLog(Sequence[SignalEvent]):
         at: float | None = None,
         target: int | None = None,
         ended: Ended | None = None,
+        parent: int | None = None,
     ) -> SignalEvent:
         """Append an event. Used by the plugin; safe to call from a handler,
         and from a handler that interrupted another call of it."""
@@ -208,6 +219,7 @@ class SignalLog(Sequence[SignalEvent]):
             message,
             target,
             ended,
+            parent,
         )
         self._events.append(event)
         if self._listeners:
