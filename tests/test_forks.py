@@ -286,7 +286,9 @@ def test_a_fork_of_a_fork_from_a_thread(pytester: pytest.Pytester, run) -> None:
 # must not write into its files, print, or change how it ends. Another fork
 # execs a program that lists its open fds: the channel must not leak into it.
 HOSTILE = """
-import os, signal, subprocess, sys
+import os, signal, sys
+
+LIMIT = min(os.sysconf("SC_OPEN_MAX"), 1024)  # the channel sits below both
 
 PROBE = '''
 import os
@@ -296,7 +298,7 @@ def is_open(fd):
         return True
     except OSError:
         return False
-print("exec'd:", [fd for fd in range(1024) if is_open(fd)], flush=True)
+print("exec'd:", [fd for fd in range(min(os.sysconf("SC_OPEN_MAX"), 4096)) if is_open(fd)], flush=True)
 '''
 
 def on_usr1(signum, frame):
@@ -304,10 +306,10 @@ def on_usr1(signum, frame):
 
 pid = os.fork()
 if pid == 0:
-    os.closerange(3, 1024)
+    os.closerange(3, LIMIT)
     devnull = os.open(os.devnull, os.O_WRONLY)
     log = os.open("daemon.log", os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-    for fd in range(3, 1024):
+    for fd in range(3, LIMIT):
         if fd not in (devnull, log):
             os.dup2(log, fd)
     signal.signal(signal.SIGUSR1, on_usr1)
