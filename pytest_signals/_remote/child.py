@@ -115,7 +115,8 @@ def _take_over(pid: int) -> None:
     global _pid, _leading
     if _pid < 0 or pid == _pid:
         return
-    line = _channel.encode(_channel.JOINED, pid, repr(time.monotonic()), _pid, _thread_name())
+    # The forking thread is the fork's only one: threading makes one it did not know its MainThread.
+    line = _channel.encode(_channel.JOINED, pid, repr(time.monotonic()), _pid, _thread_name("MainThread"))
     # No call and no backward jump between the test and the stores (where
     # CPython runs handlers): a handler that ran above took over already.
     if _pid != pid:
@@ -148,11 +149,11 @@ def _high_fd() -> int:
     return max(min(limit, 1024) - 16, CHANNEL_FD + 1)
 
 
-def _thread_name() -> str:
-    """The name threading has for this thread. Never ``current_thread()``
-    for a thread threading does not know (one of ``_thread``, or, in a fork
-    before threading's own after-fork hook ran, the thread that forked): that
-    would make threading take it for a dummy thread from then on."""
+def _thread_name(unknown: str = "?") -> str:
+    """The name threading has for this thread, *unknown* for one it does not
+    know. Never ``current_thread()`` for such a thread (one of ``_thread``,
+    or, in a fork before threading's own after-fork hook ran, the thread that
+    forked): that would make threading take it for a dummy thread from then on."""
     threading = sys.modules.get("threading")
     if threading is None:
         return "MainThread"
@@ -160,7 +161,7 @@ def _thread_name() -> str:
     if not isinstance(known, dict):
         return str(threading.current_thread().name)
     thread = known.get(threading.get_ident())
-    return "?" if thread is None else str(thread.name)
+    return unknown if thread is None else str(thread.name)
 
 
 def emit(
