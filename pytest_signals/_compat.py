@@ -126,6 +126,20 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "the next run's handler does not get it",
         "here (drain_loop_wakeup), _inproc/anywhere.py",
     ),
+    (
+        "threading._active (3.10-3.13)",
+        "a thread's name read without current_thread(), which would make threading take a thread it "
+        "does not know (the forking one, in a fork before threading's own after-fork hook) for a dummy",
+        "_remote/child.py",
+    ),
+    (
+        "behaviour: in a fork, CPython drops the signals that arrived before its after-fork clean-up, then "
+        "runs the os.register_at_fork after_in_child hooks (subprocess's preexec_fn too); Python signal "
+        "handlers run only at calls, backward jumps and function starts (3.10+), not between a test and "
+        "the stores after it",
+        "a fork of a spawned child takes the instrumentation over and reports in before anything else",
+        "_remote/child.py",
+    ),
 )
 
 _clock_gettime = time.clock_gettime

@@ -69,9 +69,10 @@ class SignalEvent:
             ``"keyboard_interrupt"``, ``"cancelled"`` (a cancellation reached
             an asyncio task, which has ended: :attr:`ended` says how),
             ``"exited"`` (a spawned child exited), ``"removed"`` (an event
-            loop's signal handler was removed) or ``"started"`` (a process a
-            spawned child forked or started reported in: :attr:`parent` says
-            which started it).
+            loop's signal handler was removed) or ``"started"`` (a process of
+            a spawned child's tree reported in for the first time: a fork of
+            the child or of one of its forks; recorded before any other event
+            of that process).
         signal: the signal (``signal.Signals`` where it has a name), or None.
         pid: the process the event happened in.
         thread: name of the thread it happened in.
@@ -90,8 +91,8 @@ class SignalEvent:
             CancelledError and returned) or ``"raised"`` (it raised something
             else); None for other kinds.
         parent: the pid of the process that started the one the event
-            happened in, for a process a spawned child forked or started (its
-            first event is ``"started"``); None in the test process and in the
+            happened in (for a fork, the process it was forked from, even
+            after that one ended); None for the test process and for a
             spawned child itself.
     """
 
@@ -120,9 +121,8 @@ class SignalEvent:
             parts.append(f"handler={self.handler}")
         if self.task:
             parts.append(f"task={self.task}")
-        parts.append(f"pid={self.pid} thread={self.thread}")
-        if self.parent is not None:
-            parts.append(f"parent={self.parent}")
+        parent = "" if self.parent is None else f" parent={self.parent}"
+        parts.append(f"pid={self.pid}{parent} thread={self.thread}")
         if self.ended is not None:
             parts.append(f"ended={self.ended}")
         if self.message is not None:

@@ -140,6 +140,7 @@ class ChildWatch:
         self._released = False  # reap() ran
         self._pending: list[tuple[Delivery, SignalEvent]] = []  # each with its "sent" event
         self._partial = b""
+        self._joined: dict[int, tuple[int, str]] = {}  # a fork's pid -> (its parent's, when it took over)
         self._exit: tuple[int | None, str | None] | None = None  # (code, unknown reason), once ended
         self._wake_r, self._wake_w = os.pipe()
         self._pump = start_thread(self._pump_loop, f"pytest-signals pump {pid}")
@@ -528,7 +529,21 @@ class ChildWatch:
             pid = self._host_pid(pid)
         rest = fields[2:]
         state = self.state
-        if kind == _channel.EVENT:
+        if kind == _channel.JOINED:  # before anything else from that pid
+            at, parent, thread = rest
+            if self._joined.get(pid) == (int(parent), at):
+                return  # the same line again (a handler wrote while it was on its way: _remote/child.py)
+            self._joined[pid] = (int(parent), at)  # a later holder of the number reports in anew
+            self._log.record(
+                "started",
+                None,
+                pid=pid,
+                parent=int(parent),
+                thread=thread,
+                detail=f"forked from pid {parent}",
+                at=float(at),
+            )
+        elif kind == _channel.EVENT:
             at, event_kind, sig, thread, handler, task, detail, message, ended = rest
             signum = int(sig) if sig else None
             if event_kind == "keyboard_interrupt" and detail == "propagated to the top level" and pid == self.pid:
@@ -544,6 +559,7 @@ class ChildWatch:
                 message=_channel.parse_optional(message),
                 at=float(at),
                 ended=cast("Ended", ended) if ended else None,
+                parent=self._parent(pid),
             )
             if pid == self.pid:
                 self._settle(event_kind, signum, handler or None)
@@ -562,6 +578,11 @@ class ChildWatch:
             state.ignored = frozenset(int(s) for s in rest[0].split(",") if s)
         elif kind == _channel.DISPOSITION:
             state.dispositions[int(rest[0])] = rest[1]
+
+    def _parent(self, pid: int) -> int | None:
+        """The pid *pid* was forked from; None for the child itself."""
+        joined = None if pid == self.pid else self._joined.get(pid)
+        return None if joined is None else joined[0]
 
     def _close_fd(self, name: str) -> None:
         os.close(self._fds.pop(name))

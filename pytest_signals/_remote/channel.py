@@ -35,6 +35,9 @@ STARTED = "S"  # the target was found and is about to run
 FAILED = "F"  # the target could not be found or imported: detail
 IGNORED = "I"  # signals that were SIG_IGN at start: detail = comma-separated numbers
 DISPOSITION = "D"  # a disposition changed: signal, "ign" | "dfl" | "handler"
+# A fork of an instrumented process took the instrumentation over: its first
+# message, before any other it sends. Time, the pid it was forked from, thread.
+JOINED = "J"
 
 
 def clean(text: object) -> str:

@@ -13,6 +13,20 @@ reports over a private channel (fd 3 at start, close-on-exec):
 * asyncio tasks a cancellation reached, and how each ended (name and coroutine);
 * ``KeyboardInterrupt`` raised by a handler, and one that reaches the top level.
 
+Forks carry it with them. A fork (``os.fork``, multiprocessing's "fork"
+context, a prefork master's workers) inherits the real dispositions, the
+virtual table that describes them and the channel, so it keeps the whole
+observation as it is, under its own pid: ``os.register_at_fork`` hands it
+over at once, and it reports in (``JOINED``: the pid it was forked from)
+before anything else it sends. A report that comes before the hook ran (a
+handler that ran inside an earlier after-fork hook) hands it over first. The
+rejected alternative, observing only the first pid and leaving forks the real
+functions, showed a fork the plugin's wrappers: ``getsignal(SIGINT)`` was
+not ``default_int_handler``, so ``asyncio.run`` skipped its Ctrl-C handling.
+A fork that closes its fds, or opens files over their numbers, stops
+reporting (the identity check in ``_write``); one that execs loses the channel
+(close-on-exec).
+
 And, on Linux, it lets the test side ask for the Python stacks of the child's
 threads when a wait on it gives up: faulthandler, registered (in C) for the
 highest real-time signal, writes them on the channel. What the program could
@@ -46,7 +60,7 @@ _OWN_MODULES = (__name__, "pytest_signals._remote.template")
 
 _fd = -1
 _fd_identity = (-1, -1)  # the channel pipe's (st_dev, st_ino)
-_pid = -1
+_pid = -1  # the process the instrumentation reports for; in a fork, until it takes over, its parent
 _virtual: dict[int, object] = {}
 _real_signal = _signal.signal
 _real_getsignal = _signal.getsignal
@@ -55,18 +69,69 @@ _cancels: set[int] = set()  # ids of tasks a cancellation is on its way to (3.10
 
 
 def _send(kind: str, *fields: object) -> None:
-    global _fd
     if _fd < 0:
         return
+    pid = os.getpid()
+    if pid != _pid:
+        _take_over(pid)
+    _write(_channel.encode(kind, pid, *fields))
+
+
+def _write(message: bytes) -> None:
+    """Write *message*, led by a fork's JOINED line while that is not through."""
+    global _fd, _leading
     try:
         # Still our pipe? A program that closed its fds (a daemon's closerange)
         # may have opened a file of its own under this number: never write there.
-        if _identity(_fd) != _fd_identity:
+        if _fd < 0 or _identity(_fd) != _fd_identity:
             _fd = -1  # the program closed the channel: stop reporting, quietly
             return
-        os.write(_fd, _channel.encode(kind, os.getpid(), *fields))
+        lead = _leading
+        os.write(_fd, lead + message)
+        if lead:
+            _leading = b""
     except OSError:
         _fd = -1
+
+
+# -- forks -------------------------------------------------------------------------
+#
+# A fork's JOINED must reach the test side before anything else it reports,
+# and a Python handler can run between any two bytecodes, inside the very code
+# that sends it. So the line is made once per fork and leads every write of
+# the fork (in the same write) until one got through; a handler that wrote
+# between that write and the clearing sent the same line again, which the
+# test side knows by its time and leaves out. (Blocking signals around the
+# fork would have ordered it too, but changes what the program sees: CPython
+# drops a signal that reaches a fork before its after-fork clean-up, and one
+# held blocked there would be delivered instead.)
+
+_leading = b""  # a fork's JOINED line, until a write of it got through
+
+
+def _take_over(pid: int) -> None:
+    """This process is a fork of the one the instrumentation reported for:
+    report for this one from now on, led by where it was forked from."""
+    global _pid, _leading
+    if _pid < 0 or pid == _pid:
+        return
+    # The forking thread is the fork's only one: threading makes one it did not know its MainThread.
+    line = _channel.encode(_channel.JOINED, pid, repr(time.monotonic()), _pid, _thread_name("MainThread"))
+    # No call and no backward jump between the test and the stores (where
+    # CPython runs handlers): a handler that ran above took over already.
+    if _pid != pid:
+        _leading, _pid = line, pid
+
+
+def _after_fork() -> None:
+    """``os.register_at_fork``'s hook in every fork: it reports in at once.
+    Never raises: an error here is printed in the program's output."""
+    try:
+        _take_over(os.getpid())
+        if _leading:
+            _write(b"")
+    except BaseException:
+        pass
 
 
 def _identity(fd: int) -> "tuple[int, int]":
@@ -84,11 +149,19 @@ def _high_fd() -> int:
     return max(min(limit, 1024) - 16, CHANNEL_FD + 1)
 
 
-def _thread_name() -> str:
+def _thread_name(unknown: str = "?") -> str:
+    """The name threading has for this thread, *unknown* for one it does not
+    know. Never ``current_thread()`` for such a thread (one of ``_thread``,
+    or, in a fork before threading's own after-fork hook ran, the thread that
+    forked): that would make threading take it for a dummy thread from then on."""
     threading = sys.modules.get("threading")
     if threading is None:
         return "MainThread"
-    return str(threading.current_thread().name)
+    known = getattr(threading, "_active", None)
+    if not isinstance(known, dict):
+        return str(threading.current_thread().name)
+    thread = known.get(threading.get_ident())
+    return unknown if thread is None else str(thread.name)
 
 
 def emit(
@@ -219,7 +292,7 @@ def _disposition_kind(handler: object) -> str:
 
 def _patched_signal(signalnum: "Any", handler: "Any") -> "Any":
     valid = callable(handler) or (isinstance(handler, int) and not isinstance(handler, bool) and handler in (0, 1))
-    if os.getpid() != _pid or not isinstance(signalnum, int) or not valid:
+    if not isinstance(signalnum, int) or not valid:
         return _real_signal(signalnum, handler)
     if _is_loop_noop(handler):  # the loop's own: not a handler the program wrote
         previous = _real_signal(signalnum, handler)
@@ -235,7 +308,7 @@ def _patched_signal(signalnum: "Any", handler: "Any") -> "Any":
 
 def _patched_getsignal(signalnum: "Any") -> "Any":
     real = _real_getsignal(signalnum)
-    if isinstance(signalnum, int) and signalnum in _virtual and os.getpid() == _pid:
+    if isinstance(signalnum, int) and signalnum in _virtual:
         return _virtual[signalnum]
     return real
 
@@ -459,6 +532,7 @@ def bootstrap(forked: bool = False) -> None:
     except OSError:
         return
     _fd, _pid = high, os.getpid()
+    os.register_at_fork(after_in_child=_after_fork)
     ignored = [s for s in range(1, 65) if _safe_getsignal(s) == 1]
     _send(_channel.IGNORED, ",".join(map(str, ignored)))
     if _real_getsignal(_SIGINT) is _signal.default_int_handler:
