@@ -496,7 +496,9 @@ def test_the_watcher_turns_a_forks_reports_into_events() -> None:
     from pytest_signals._remote import channel
 
     log = SignalLog()
-    watch = types.SimpleNamespace(pid=100, state=ChildState(), _log=log, _joined={}, _settle=lambda *args: None)
+    watch = types.SimpleNamespace(
+        pid=100, state=ChildState(), _log=log, _joined={}, _settle=lambda *args: None, _host_pid=None
+    )
     watch._parent = lambda pid: ChildWatch._parent(watch, pid)
 
     def message(kind: str, pid: int, *fields: object) -> None:
