@@ -44,6 +44,8 @@ import pytest
 from .._compat import caller_frame, is_loop_noop, is_runner_sigint
 from .._events import SignalLog
 from .._remote.names import handler_name
+from .._remote.predicates import STANDS_FOR
+from .._remote.predicates import is_disposition as _is_disposition
 from .._signals import FAULT_NAMES, default_action, is_fatal_by_default, signal_name
 from .faults import FaulthandlerBooks
 from .real import (
@@ -65,10 +67,6 @@ FAULTS = frozenset(int(getattr(signal, n)) for n in FAULT_NAMES if hasattr(signa
 # test: pdb's SIGINT handler (installed on `continue`, left installed after the
 # last one) is the debugger's, like another pytest plugin's.
 _DEBUGGERS = frozenset({"pdb", "bdb"})
-
-
-def _is_disposition(handler: object) -> bool:
-    return isinstance(handler, int) and not isinstance(handler, bool) and handler in (0, 1)
 
 
 def _same(now: object, before: object) -> bool:
@@ -350,6 +348,10 @@ class SignalObserver:
         self.complete(signum)
         if action != "stop":
             pytest.fail(message)
+
+    # For a pytest-signals observing this pytest run from outside (a test that
+    # spawned it): the guard stands for SIG_DFL, not a handler the tests wrote.
+    setattr(_guard, STANDS_FOR, SIG_DFL)
 
     def _from_outside(self, signum: int, name: str, action: str) -> None:
         """A signal the test did not send has, for the session, the effect it
