@@ -244,3 +244,31 @@ def test_interrupt_in_a_function_target_prints_no_frame_of_ours(pytester: pytest
         """
     )
     run().assert_outcomes(passed=1)
+
+
+def test_interrupt_with_sigint_blocked_exits_130_as_cpython_does(pytester: pytest.Pytester, run) -> None:
+    """CPython's SIGINT after an uncaught KeyboardInterrupt stays pending when
+    blocked: the interpreter exits 130 instead. Still a KeyboardInterrupt."""
+    pytester.makepyfile(
+        app="""
+        import signal, sys
+        print("default hook:", sys.excepthook is sys.__excepthook__, flush=True)
+        signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
+        raise KeyboardInterrupt
+        """
+    )
+    pytester.makepyfile(
+        test_it="""
+        import subprocess, sys
+
+        def test_blocked(spawn, signal_log):
+            plain = subprocess.run([sys.executable, "app.py"], capture_output=True, text=True)
+            proc = spawn("app.py")
+            assert proc.wait() == plain.returncode == 130
+            assert proc.stdout == plain.stdout == "default hook: True\\n"
+            assert proc.stderr == plain.stderr
+            assert proc.keyboard_interrupt
+            signal_log.assert_keyboard_interrupt(process=proc)
+        """
+    )
+    run().assert_outcomes(passed=1)
