@@ -97,6 +97,12 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "a forked child's exit joins its threads as the interpreter's exit does",
         "_remote/template.py",
     ),
+    (
+        "threading.Thread._set_native_id",
+        "a forked child's threading.main_thread().native_id is its own thread's, as in a fresh start "
+        "(os.fork leaves the parent's there; the watchdog aims its timer at it)",
+        "_remote/template.py",
+    ),
     ("linecache._register_code", "3.13 keeps `-c` source for tracebacks", "_remote/template.py"),
     (
         "libc sigaction (ctypes)",

@@ -45,9 +45,7 @@ def test_inner_plugin_machinery_stays_out_of_the_outer_log(pytester: pytest.Pyte
             signal_log.assert_handled(signal.SIGTERM, by="suite_inner.on_term", process=proc)
         """
     )
-    # Forked inner pytest runs cannot arm the watchdog's timer yet (a fork's
-    # threading.main_thread().native_id is the template's): exec.
-    result = run("--signal-report", "--signal-start-method=exec")
+    result = run("--signal-report")
     result.assert_outcomes(passed=1)
     report = result.stdout.str()
     assert "pytest-signals: signal report" in report
@@ -88,4 +86,23 @@ def test_waits(signal_log):
             assert proc.wait() == 0, proc.output
         """
     )
-    run("--signal-start-method=exec").assert_outcomes(passed=1)
+    run().assert_outcomes(passed=1)
+
+
+def test_a_forked_child_knows_its_own_main_thread_id(pytester: pytest.Pytester, run) -> None:
+    """As in a fresh interpreter (an inner pytest's watchdog aims its timer at that thread)."""
+    pytester.makepyfile(
+        app="""
+        import threading
+        print(threading.main_thread().native_id == threading.get_native_id(), flush=True)
+        """
+    )
+    pytester.makepyfile(
+        test_it="""
+        def test_native_id(spawn):
+            proc = spawn("app.py")
+            assert proc.wait() == 0
+            assert proc.stdout == "True\\n", proc.started_as
+        """
+    )
+    run().assert_outcomes(passed=1)

@@ -250,6 +250,10 @@ def _child(
     try:
         control.detach()  # fd 3 becomes the child's channel: the socket must not close it
         os.setsid()
+        threading = sys.modules.get("threading")
+        set_native_id = getattr(threading and threading.main_thread(), "_set_native_id", None)
+        if set_native_id is not None:  # a fork keeps the template's thread id there; a fresh start has its own
+            set_native_id()
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
