@@ -44,13 +44,12 @@ import pytest
 from .._compat import caller_frame, is_loop_noop, is_runner_sigint
 from .._events import SignalLog
 from .._remote.names import handler_name
-from .._remote.predicates import STANDS_FOR
+from .._remote.predicates import STANDS_FOR, disposition_kind
 from .._remote.predicates import is_disposition as _is_disposition
 from .._signals import FAULT_NAMES, default_action, is_fatal_by_default, signal_name
 from .faults import FaulthandlerBooks
 from .real import (
     SIG_DFL,
-    SIG_IGN,
     _signal,
     real_getsignal,
     real_kill,
@@ -214,7 +213,7 @@ class SignalObserver:
         real = self._real_for(signum, current)
         if real == self._guard:
             return "guard"
-        return "ign" if current == SIG_IGN else "dfl"
+        return disposition_kind(current)  # "ign" or "dfl", as a child reports it
 
     # -- what the code under test sees -----------------------------------------
 
