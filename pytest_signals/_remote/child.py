@@ -217,11 +217,18 @@ def _without_own_frames(tb: "Any", value: "Any") -> "Any":
 def _patched_signal(signalnum: "Any", handler: "Any") -> "Any":
     if os.getpid() != _pid or not isinstance(signalnum, int) or not (callable(handler) or is_disposition(handler)):
         return _real_signal(signalnum, handler)
-    if is_loop_noop(handler):  # the loop's own: not a handler the program wrote
-        previous = _real_signal(signalnum, handler)
+    if is_loop_noop(handler):  # the loop's own, not a handler the program wrote: never "installed"
+        # asyncio's callbacks are reported by our add_signal_handler. uvloop's
+        # loop cannot be patched: its handler's calls are, so that a delivery
+        # to the child still completes when the loop takes the signal.
+        uvloop = getattr(handler, "__name__", "") != "_sighandler_noop"
+        previous = _real_signal(signalnum, _observed(handler) if uvloop else handler)
         _meanings.pop(signalnum, None)
-        _send(_channel.DISPOSITION, int(signalnum), "handler")  # uvloop's: no add_signal_handler of ours says so
-        return _virtual.pop(signalnum, previous)
+        old = _virtual.pop(signalnum, previous)
+        if uvloop:
+            _virtual[signalnum] = handler
+        _send(_channel.DISPOSITION, int(signalnum), "handler")
+        return old
     own = is_own(handler)
     meaning = own_meaning(handler) if own else handler
     # A disposition, or pytest-signals' own stand-in for one, is not the program's handler: not observed.
