@@ -272,3 +272,37 @@ def test_interrupt_with_sigint_blocked_exits_130_as_cpython_does(pytester: pytes
         """
     )
     run().assert_outcomes(passed=1)
+
+
+def test_a_program_audit_hook_that_refuses_the_print_does_not_hide_the_interrupt(
+    pytester: pytest.Pytester, run
+) -> None:
+    """An audit hook of the program's that raises RuntimeError at the event makes
+    CPython skip the hook and print nothing; the interpreter still dies by SIGINT."""
+    pytester.makepyfile(
+        app="""
+        import sys
+
+        def refuse(event, args):
+            if event == "sys.excepthook":
+                raise RuntimeError("no printing")
+
+        sys.addaudithook(refuse)
+        print("default hook:", sys.excepthook is sys.__excepthook__, flush=True)
+        raise KeyboardInterrupt
+        """
+    )
+    pytester.makepyfile(
+        test_it="""
+        import signal, subprocess, sys
+
+        def test_refused(spawn, signal_log):
+            plain = subprocess.run([sys.executable, "app.py"], capture_output=True, text=True)
+            proc = spawn("app.py")
+            assert proc.wait() == plain.returncode == -signal.SIGINT
+            assert proc.stdout == plain.stdout == "default hook: True\\n"
+            assert proc.stderr == plain.stderr == ""
+            assert proc.keyboard_interrupt
+        """
+    )
+    run().assert_outcomes(passed=1)
