@@ -22,6 +22,8 @@ import time
 from types import FrameType
 from typing import Any
 
+from ._remote.predicates import is_loop_noop as is_loop_noop
+
 CHECKED = "CPython 3.10.13, 3.11.7, 3.12.1, 3.13.0"
 
 # (name, why, where) -- every entry checked on CHECKED.
@@ -57,9 +59,17 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
     (
         "asyncio's _sighandler_noop",
         "the loop's own no-op handler is the loop's, not the program's",
-        "here, _remote/child.py",
+        "_remote/predicates.py (is_loop_noop, shared by the test side and children)",
     ),
-    ("uvloop.Loop.__sighandler", "uvloop's own handler, likewise", "here"),
+    ("uvloop.Loop.__sighandler", "uvloop's own handler, likewise", "_remote/predicates.py (is_loop_noop)"),
+    (
+        "behaviour: the 'sys.excepthook' audit event is raised by PyErr_Print (the interpreter's top level) "
+        "after it set sys.last_value (sys.last_exc on 3.12+), with the traceback it then hands to the hook; "
+        "not by a program's own call of sys.excepthook. An uncaught KeyboardInterrupt ends the process by "
+        "SIGINT (exit status 130 when that signal is blocked) after finalization",
+        "a child learns that a KeyboardInterrupt reached its top level without replacing sys.excepthook",
+        "_remote/child.py (_TopLevel), _remote/template.py (_print_uncaught), _children/watch.py",
+    ),
     ("asyncio.Runner._on_sigint", "pytest-asyncio's Runner turns a SIGINT into a cancelled test", "here"),
     (
         "Task._cancelled_exc, gc.get_referents(task)",
@@ -85,6 +95,12 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
     (
         "threading._shutdown",
         "a forked child's exit joins its threads as the interpreter's exit does",
+        "_remote/template.py",
+    ),
+    (
+        "threading.Thread._set_native_id",
+        "a forked child's threading.main_thread().native_id is its own thread's, as in a fresh start "
+        "(os.fork leaves the parent's there; the watchdog aims its timer at it)",
         "_remote/template.py",
     ),
     ("linecache._register_code", "3.13 keeps `-c` source for tracebacks", "_remote/template.py"),
@@ -197,18 +213,6 @@ def drain_loop_wakeup(loop: Any) -> None:
 
 def unix_loop_class() -> Any:
     return getattr(sys.modules.get("asyncio.unix_events"), "_UnixSelectorEventLoop", None)
-
-
-def is_loop_noop(handler: object) -> bool:
-    """An event loop's own Python-level handler: asyncio's no-op (the loop's
-    wakeup fd does the work) or uvloop's internal one."""
-    if handler is None or type(handler) is int:
-        return False
-    name = getattr(handler, "__name__", "")
-    if name == "_sighandler_noop":
-        return True
-    owner = getattr(handler, "__self__", None)
-    return name.endswith("__sighandler") and type(owner).__module__.startswith("uvloop")
 
 
 def is_runner_sigint(handler: object) -> bool:

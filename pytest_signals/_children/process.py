@@ -155,7 +155,11 @@ class SpawnedProcess:
 
     @property
     def keyboard_interrupt(self) -> bool:
-        """True when a ``KeyboardInterrupt`` propagated out of the child's top level."""
+        """True when a ``KeyboardInterrupt`` propagated out of the child's top
+        level and ended it, as the interpreter ends then (by ``SIGINT``). Known
+        once the child has ended; False before. A program that catches one and
+        hands it to ``sys.excepthook`` itself (the asyncio REPL) was not
+        interrupted. Python targets only."""
         with self._watch.read() as state:
             return state.top_level_interrupt
 

@@ -82,7 +82,8 @@ class ChildState:
     failure: str = ""  # why the target could not be started
     ignored: frozenset[int] = frozenset()  # signals ignored at start
     dispositions: dict[int, str] = dataclasses.field(default_factory=dict)
-    top_level_interrupt: bool = False
+    top_level_interrupt: bool = False  # a KeyboardInterrupt reached the top level and ended the child
+    printed_interrupt: tuple[float, str] | None = None  # (time, thread): the top level printed one
     stacks: bytes = b""  # what faulthandler wrote on the channel when the test asked (stacks.py)
     channel_fd: int | None = None  # the channel's fd in the child
     stack_signal: int | None = None  # the signal its faulthandler writes the stacks for, if any
@@ -464,6 +465,18 @@ class ChildWatch:
         with self._cond:
             state = self.state
             state.returncode, state.status_unknown, state.ended = code, unknown, True
+            if state.printed_interrupt is not None and code in (-signal.SIGINT, 128 + signal.SIGINT):
+                # The end CPython makes after an uncaught KeyboardInterrupt (see _remote/child.py's _TopLevel).
+                at, thread = state.printed_interrupt
+                state.top_level_interrupt = True
+                self._log.record(
+                    "keyboard_interrupt",
+                    signal.SIGINT,
+                    pid=self.pid,
+                    thread=thread,
+                    detail="propagated to the top level",
+                    at=at,
+                )
             event = self._log.record("exited", signum, pid=self.pid, thread="-", detail=self._exit_detail())
             self._settle("exited", signum, None, event)
             state.drained = True
@@ -530,15 +543,16 @@ class ChildWatch:
         rest = fields[2:]
         state = self.state
         if kind == _channel.JOINED:  # before anything else from that pid
-            at, parent, thread = rest
-            if self._joined.get(pid) == (int(parent), at):
+            at, parent_text, thread = rest
+            parent = int(parent_text) if self._host_pid is None else self._host_pid(int(parent_text))
+            if self._joined.get(pid) == (parent, at):
                 return  # the same line again (a handler wrote while it was on its way: _remote/child.py)
-            self._joined[pid] = (int(parent), at)  # a later holder of the number reports in anew
+            self._joined[pid] = (parent, at)  # a later holder of the number reports in anew
             self._log.record(
                 "started",
                 None,
                 pid=pid,
-                parent=int(parent),
+                parent=parent,
                 thread=thread,
                 detail=f"forked from pid {parent}",
                 at=float(at),
@@ -546,8 +560,6 @@ class ChildWatch:
         elif kind == _channel.EVENT:
             at, event_kind, sig, thread, handler, task, detail, message, ended = rest
             signum = int(sig) if sig else None
-            if event_kind == "keyboard_interrupt" and detail == "propagated to the top level" and pid == self.pid:
-                state.top_level_interrupt = True
             self._log.record(
                 cast("EventKind", event_kind),  # the child sends only the log's kinds
                 signum,
@@ -578,6 +590,8 @@ class ChildWatch:
             state.ignored = frozenset(int(s) for s in rest[0].split(",") if s)
         elif kind == _channel.DISPOSITION:
             state.dispositions[int(rest[0])] = rest[1]
+        elif kind == _channel.TOP_LEVEL_INTERRUPT:
+            state.printed_interrupt = (float(rest[0]), rest[1])
 
     def _parent(self, pid: int) -> int | None:
         """The pid *pid* was forked from; None for the child itself."""

@@ -44,11 +44,12 @@ import pytest
 from .._compat import caller_frame, is_loop_noop, is_runner_sigint
 from .._events import SignalLog
 from .._remote.names import handler_name
+from .._remote.predicates import STANDS_FOR, disposition_kind
+from .._remote.predicates import is_disposition as _is_disposition
 from .._signals import FAULT_NAMES, default_action, is_fatal_by_default, signal_name
 from .faults import FaulthandlerBooks
 from .real import (
     SIG_DFL,
-    SIG_IGN,
     _signal,
     real_getsignal,
     real_kill,
@@ -65,10 +66,6 @@ FAULTS = frozenset(int(getattr(signal, n)) for n in FAULT_NAMES if hasattr(signa
 # test: pdb's SIGINT handler (installed on `continue`, left installed after the
 # last one) is the debugger's, like another pytest plugin's.
 _DEBUGGERS = frozenset({"pdb", "bdb"})
-
-
-def _is_disposition(handler: object) -> bool:
-    return isinstance(handler, int) and not isinstance(handler, bool) and handler in (0, 1)
 
 
 def _same(now: object, before: object) -> bool:
@@ -216,7 +213,7 @@ class SignalObserver:
         real = self._real_for(signum, current)
         if real == self._guard:
             return "guard"
-        return "ign" if current == SIG_IGN else "dfl"
+        return disposition_kind(current)  # "ign" or "dfl", as a child reports it
 
     # -- what the code under test sees -----------------------------------------
 
@@ -350,6 +347,10 @@ class SignalObserver:
         self.complete(signum)
         if action != "stop":
             pytest.fail(message)
+
+    # For a pytest-signals observing this pytest run from outside (a test that
+    # spawned it): the guard stands for SIG_DFL, not a handler the tests wrote.
+    setattr(_guard, STANDS_FOR, SIG_DFL)
 
     def _from_outside(self, signum: int, name: str, action: str) -> None:
         """A signal the test did not send has, for the session, the effect it

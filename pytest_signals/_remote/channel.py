@@ -34,7 +34,9 @@ READY = "R"  # instrumentation is in place: the channel's fd, the stack signal (
 STARTED = "S"  # the target was found and is about to run
 FAILED = "F"  # the target could not be found or imported: detail
 IGNORED = "I"  # signals that were SIG_IGN at start: detail = comma-separated numbers
-DISPOSITION = "D"  # a disposition changed: signal, "ign" | "dfl" | "handler"
+DISPOSITION = "D"  # a disposition changed: signal, "ign" | "dfl" | "handler" | "plugin" (an inner
+# pytest-signals' own stand-in, its guard: the kernel runs a handler, but not one the program wrote)
+TOP_LEVEL_INTERRUPT = "K"  # the interpreter's top level printed an uncaught KeyboardInterrupt: time, thread
 # A fork of an instrumented process took the instrumentation over: its first
 # message, before any other it sends. Time, the pid it was forked from, thread.
 JOINED = "J"

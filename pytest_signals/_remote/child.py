@@ -39,6 +39,7 @@ import time
 
 from . import channel as _channel
 from .names import handler_name, module_name
+from .predicates import UNCHANGED, disposition_kind, is_disposition, is_loop_noop, is_own, own_meaning
 from .tasks import NOTE_CANCELS, cancelled_event, note_pending_cancels
 
 if False:  # for type checkers only; typing is not imported in the child
@@ -62,6 +63,12 @@ _fd = -1
 _fd_identity = (-1, -1)  # the channel pipe's (st_dev, st_ino)
 _pid = -1  # the process the instrumentation reports for; in a fork, until it takes over, its parent
 _virtual: dict[int, object] = {}
+# What each disposition set through the patched signal.signal means to the
+# program: a pytest run spawned by a test has its own pytest-signals, whose
+# wrappers and guards stand for the handlers and dispositions its tests set
+# (``predicates.own_meaning``). Only those are the program's behaviour.
+_meanings: dict[int, object] = {}
+_UNKNOWN = object()
 _real_signal = _signal.signal
 _real_getsignal = _signal.getsignal
 _SIGINT = 2
@@ -233,8 +240,8 @@ def _handler_name(handler: object) -> str:
 # -- signal.signal / signal.getsignal ----------------------------------------------
 
 
-def _observed(handler: "Any") -> "Any":
-    name = _handler_name(handler)
+def _observed(handler: "Any", name: "str | None" = None) -> "Any":
+    name = _handler_name(handler) if name is None else name
 
     def observed(signum: int, frame: "Any") -> "Any":
         emit("handled", signum, name)
@@ -259,12 +266,12 @@ def _drop_own_frame(exc: BaseException) -> None:
 
 
 def _without_own_frames(tb: "Any", value: "Any") -> "Any":
-    """The traceback with this module's frames taken out (Python 3.10 keeps
-    them on a bare re-raise), so the program prints its own traceback."""
+    """A new traceback without this module's and the template's frames: the
+    fork server's template prints an uncaught exception with it, as the top
+    level of a fresh interpreter would."""
     entries, dropped, head = [], False, tb
     while tb is not None:
-        namespace = tb.tb_frame.f_globals
-        if namespace.get("__name__") not in _OWN_MODULES and "__pytest_signals_template__" not in namespace:
+        if not _is_own_frame(tb):
             entries.append(tb)
         else:
             dropped = True
@@ -280,29 +287,40 @@ def _without_own_frames(tb: "Any", value: "Any") -> "Any":
     return rebuilt
 
 
-def _is_loop_noop(handler: object) -> bool:
-    return getattr(handler, "__name__", "") == "_sighandler_noop"
-
-
-def _disposition_kind(handler: object) -> str:
-    if callable(handler):
-        return "handler"
-    return "ign" if handler == 1 else "dfl"
-
-
 def _patched_signal(signalnum: "Any", handler: "Any") -> "Any":
-    valid = callable(handler) or (isinstance(handler, int) and not isinstance(handler, bool) and handler in (0, 1))
-    if not isinstance(signalnum, int) or not valid:
+    if not isinstance(signalnum, int) or not (callable(handler) or is_disposition(handler)):
         return _real_signal(signalnum, handler)
-    if _is_loop_noop(handler):  # the loop's own: not a handler the program wrote
-        previous = _real_signal(signalnum, handler)
-        return _virtual.pop(signalnum, previous)
-    previous = _real_signal(signalnum, _observed(handler) if callable(handler) else handler)
+    if is_loop_noop(handler):  # the loop's own, not a handler the program wrote: never "installed"
+        # asyncio's callbacks are reported by our add_signal_handler. uvloop's
+        # loop cannot be patched: its handler's calls are, so that a delivery
+        # to the child still completes when the loop takes the signal.
+        uvloop = getattr(handler, "__name__", "") != "_sighandler_noop"
+        previous = _real_signal(signalnum, _observed(handler) if uvloop else handler)
+        _meanings.pop(signalnum, None)
+        old = _virtual.pop(signalnum, previous)
+        if uvloop:
+            _virtual[signalnum] = handler
+        _send(_channel.DISPOSITION, int(signalnum), "handler")
+        return old
+    own = is_own(handler)
+    meaning = own_meaning(handler) if own else handler
+    # A disposition, or pytest-signals' own stand-in for one, is not the program's handler: not observed.
+    real = _observed(handler, _handler_name(meaning)) if callable(meaning) else handler
+    previous = _real_signal(signalnum, real)
     old = _virtual.pop(signalnum, previous)
     if callable(handler):
         _virtual[signalnum] = handler
-    emit("installed", signalnum, _handler_name(handler), detail=f"replaces {_handler_name(old)}")
-    _send(_channel.DISPOSITION, int(signalnum), _disposition_kind(handler))
+    before = _meanings.pop(signalnum, _UNKNOWN)
+    if before is _UNKNOWN:
+        before = own_meaning(old) if is_own(old) else old
+    if meaning is UNCHANGED:
+        meaning = before
+    _meanings[signalnum] = meaning
+    same = meaning is before or (is_disposition(meaning) and meaning == before)
+    if not ((own or is_own(old)) and same):  # else an inner pytest-signals' machinery: not the program's doing
+        emit("installed", signalnum, _handler_name(meaning), detail=f"replaces {_handler_name(before)}")
+    kind = "plugin" if own and not callable(meaning) else disposition_kind(handler)
+    _send(_channel.DISPOSITION, int(signalnum), kind)
     return old
 
 
@@ -424,15 +442,61 @@ class _Finder:
 # -- the top level ---------------------------------------------------------------
 
 
-def _patch_excepthook() -> None:
-    original = sys.excepthook
+# How the child learns that a KeyboardInterrupt reached its top level, with
+# ``sys.excepthook`` left as it is. A replaced hook is seen: ``code``'s
+# consoles print differently unless ``sys.excepthook is sys.__excepthook__``,
+# and a program that hands a KeyboardInterrupt it caught to the hook (the
+# asyncio REPL) looked interrupted. What only the interpreter's top level
+# does: PyErr_Print sets ``sys.last_value`` (``sys.last_exc`` on 3.12+), then
+# raises the "sys.excepthook" audit event with the traceback it hands the hook.
+# The audit hook is ``dict.get`` of a dict whose one key compares equal to that
+# event's name in Python, and hashes as it does: for every other event
+# (``open``, ``import``, ``time.sleep``...) it runs no Python code, so no
+# handler of a pending signal runs inside it and nothing is kept. At that
+# event the child says so on its channel; the test side reports a
+# KeyboardInterrupt at the top level only when the child then died by SIGINT
+# (or exited 130, with SIGINT blocked), as CPython ends after one. A program
+# sees: one more audit hook (there is no API to list them).
 
-    def excepthook(exc_type: "Any", value: "Any", tb: "Any") -> "Any":
-        if isinstance(exc_type, type) and issubclass(exc_type, KeyboardInterrupt):
-            emit("keyboard_interrupt", _SIGINT, detail="propagated to the top level")
-        return original(exc_type, value, _without_own_frames(tb, value))
+_PRINT_EVENT = "sys.excepthook"
 
-    sys.excepthook = excepthook
+
+class _TopLevel:
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        return hash(_PRINT_EVENT)
+
+    def __eq__(self, other: object) -> bool:
+        if other == _PRINT_EVENT:
+            _printed_at_top_level()
+        return False
+
+
+def _printed_at_top_level() -> None:
+    value = getattr(sys, "last_exc" if sys.version_info >= (3, 12) else "last_value", None)
+    if isinstance(value, BaseException):
+        _drop_own_entries(value.__traceback__)
+        if isinstance(value, KeyboardInterrupt):
+            _send(_channel.TOP_LEVEL_INTERRUPT, repr(time.monotonic()), _thread_name())
+
+
+def _is_own_frame(tb: "Any") -> bool:
+    namespace = tb.tb_frame.f_globals
+    return namespace.get("__name__") in _OWN_MODULES or "__pytest_signals_template__" in namespace
+
+
+def _drop_own_entries(tb: "Any") -> None:
+    """Take this module's frames out of the traceback the top level is about
+    to print, in place (it hands the hook this very object): 3.10 keeps our
+    wrapper's frame on a bare re-raise, and ``run_function``'s is ours."""
+    while tb is not None:
+        after = tb.tb_next
+        while after is not None and _is_own_frame(after):
+            after = after.tb_next
+        if after is not tb.tb_next:
+            tb.tb_next = after
+        tb = after
 
 
 def _start_coverage() -> None:
@@ -540,7 +604,8 @@ def bootstrap(forked: bool = False) -> None:
         _virtual[_SIGINT] = _signal.default_int_handler
     _signal.signal = _patched_signal
     _signal.getsignal = _patched_getsignal
-    _patch_excepthook()
+    hook: Any = {_TopLevel(): None}.get  # see _TopLevel
+    sys.addaudithook(hook)
     finder = _Finder(environ.pop(ENV_MODULE, None))
     for name in list(_POST_IMPORT):
         if name in sys.modules:

@@ -273,6 +273,10 @@ def _child(
     try:
         control.detach()  # fd 3 becomes the child's channel: the socket must not close it
         os.setsid()
+        threading = sys.modules.get("threading")
+        set_native_id = getattr(threading and threading.main_thread(), "_set_native_id", None)
+        if set_native_id is not None:  # a fork keeps the template's thread id there; a fresh start has its own
+            set_native_id()
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
@@ -326,7 +330,7 @@ def _child(
     except BaseException as exc:  # the start failed: say so, as a fresh interpreter would
         os.write(2, f"pytest-signals: the fork server could not start the child: {exc!r}\n".encode())
         os._exit(1)
-    _run(kind, argv, main)
+    _run(kind, argv, main, child_module)
 
 
 def _take_terminal() -> None:
@@ -347,7 +351,7 @@ def _take_terminal() -> None:
                 stream.reconfigure(line_buffering=True)  # type: ignore[union-attr]
 
 
-def _run(kind: str, argv: list[str], main: Any) -> None:
+def _run(kind: str, argv: list[str], main: Any, child_module: Any) -> None:
     """Run the target, then exit as the interpreter would, without tearing
     down the template's modules: a fork that frees the template's objects
     copies every page they live on (tens of milliseconds)."""
@@ -383,13 +387,31 @@ def _run(kind: str, argv: list[str], main: Any) -> None:
         code = _exit_code(exc)
     except BaseException as exc:
         interrupted = isinstance(exc, KeyboardInterrupt)
-        sys.excepthook(type(exc), exc, exc.__traceback__)
-        code = 1
+        _print_uncaught(exc, child_module)
+        code = 128 + signal.SIGINT if interrupted else 1
     _finalize(main)
-    if interrupted:  # as CPython does after an uncaught KeyboardInterrupt
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+    if interrupted:  # as CPython does after an uncaught KeyboardInterrupt (130 if SIGINT is blocked)
+        child_module._real_signal(int(signal.SIGINT), 0)  # SIG_DFL; not the program's doing: not reported
         os.kill(os.getpid(), signal.SIGINT)
     os._exit(code)
+
+
+def _print_uncaught(exc: BaseException, child_module: Any) -> None:
+    """What the interpreter's top level (PyErr_Print) does with an uncaught
+    exception: its traceback without the template's frames, ``sys.last_*``
+    set, the "sys.excepthook" audit event (the instrumentation learns of a
+    KeyboardInterrupt from it, as the program's own audit hooks would), then
+    the hook."""
+    tb = child_module._without_own_frames(exc.__traceback__, exc)
+    sys.last_type, sys.last_value, sys.last_traceback = type(exc), exc, tb
+    if sys.version_info >= (3, 12):
+        sys.last_exc = exc
+    hook = getattr(sys, "excepthook", None)
+    try:
+        sys.audit("sys.excepthook", hook, type(exc), exc, tb)
+    except RuntimeError:  # an audit hook refused: CPython prints nothing then
+        return
+    (hook or sys.__excepthook__)(type(exc), exc, tb)
 
 
 def _exit_code(exc: SystemExit) -> int:
