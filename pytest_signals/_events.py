@@ -46,6 +46,7 @@ EventKind = Literal[
     "cancelled",
     "exited",
     "removed",
+    "started",
 ]
 """What a :class:`SignalEvent` records: its :attr:`~SignalEvent.kind`."""
 EVENT_KINDS: tuple[EventKind, ...] = get_args(EventKind)
@@ -67,8 +68,11 @@ class SignalEvent:
             (the signal met its default action), ``"ignored"``,
             ``"keyboard_interrupt"``, ``"cancelled"`` (a cancellation reached
             an asyncio task, which has ended: :attr:`ended` says how),
-            ``"exited"`` (a spawned child exited) or ``"removed"`` (an event
-            loop's signal handler was removed).
+            ``"exited"`` (a spawned child exited), ``"removed"`` (an event
+            loop's signal handler was removed) or ``"started"`` (a process of
+            a spawned child's tree reported in for the first time:
+            :attr:`pid` is the new process, :attr:`parent` its parent;
+            recorded before any other event of that process).
         signal: the signal (``signal.Signals`` where it has a name), or None.
         pid: the process the event happened in.
         thread: name of the thread it happened in.
@@ -86,6 +90,8 @@ class SignalEvent:
             CancelledError ended it), ``"returned"`` (it caught the
             CancelledError and returned) or ``"raised"`` (it raised something
             else); None for other kinds.
+        parent: for ``"started"``, the pid of the new process's parent; None
+            for other kinds.
     """
 
     kind: EventKind
@@ -99,6 +105,7 @@ class SignalEvent:
     message: str | None = None
     target: int | None = None
     ended: Ended | None = None
+    parent: int | None = None
 
     @property
     def signal_name(self) -> str | None:
@@ -192,6 +199,7 @@ class SignalLog(Sequence[SignalEvent]):
         at: float | None = None,
         target: int | None = None,
         ended: Ended | None = None,
+        parent: int | None = None,
     ) -> SignalEvent:
         """Append an event. Used by the plugin; safe to call from a handler,
         and from a handler that interrupted another call of it."""
@@ -208,6 +216,7 @@ class SignalLog(Sequence[SignalEvent]):
             message,
             target,
             ended,
+            parent,
         )
         self._events.append(event)
         if self._listeners:

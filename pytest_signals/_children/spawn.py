@@ -66,6 +66,7 @@ class Spawner:
         cwd: str | os.PathLike[str] | None = None,
         timeout: float | None = None,
         ignore: Iterable[object] = (),
+        descendants: bool = True,
     ) -> SpawnedProcess:
         """Start *target* in a real child process, and return its :class:`~pytest_signals.SpawnedProcess`.
 
@@ -100,11 +101,23 @@ class Spawner:
                 left them: ``("SIGHUP",)`` as under ``nohup``, ``("SIGINT",
                 "SIGQUIT")`` as for a shell's ``cmd &``. Every other signal
                 starts with its default action.
+            descendants: carry the instrumentation into the Python processes
+                the child starts by exec (multiprocessing's spawn and
+                forkserver start methods, ``subprocess.Popen([sys.executable,
+                ...])``, uvicorn ``--workers``), and on into theirs: they
+                report to ``signal_log`` as the child does, each first with a
+                ``"started"`` event naming its parent. Only processes of this
+                same interpreter, and not those started with ``-I``, ``-E`` or
+                ``-S``. ``False`` leaves every process the child starts as it
+                would be without the plugin. On by default: see "Python
+                grandchildren started by exec" in the process-trees page for
+                what a descendant could notice, and the start-up cost.
 
         Raises:
             ValueError: a malformed target or argument, a path that is neither
                 a ``.py`` file nor an executable program, a bad *env*, a
-                signal in *ignore* that is unknown or cannot be ignored.
+                signal in *ignore* that is unknown or cannot be ignored,
+                *descendants* not a bool.
             FileNotFoundError: a script, directory or program that does not exist.
             SpawnError: the target could not be imported or found (with the child's error).
             WaitFailed: the child did not start within *timeout*.
@@ -121,9 +134,13 @@ class Spawner:
         if workdir is not None and not os.path.isdir(workdir):
             raise FileNotFoundError(f"spawn(cwd={workdir!r}): no such directory")
         ignoring = ignored(ignore)
+        if not isinstance(descendants, bool):
+            raise ValueError(f"spawn(descendants={descendants!r}): must be True or False")
         argv, extra_env, kind = command(target, [os.fspath(a) for a in args], workdir)
         if kind != "argv":
             extra_env[_channel.ENV_PATH] = _channel.encode_paths(import_path(kind, argv, workdir))
+            if descendants:
+                extra_env[_channel.ENV_DESCENDANTS] = "1"
         child_env = environment(env, extra_env, instrumented=kind != "argv")
         if kind != "argv":
             ensure_bytecode()

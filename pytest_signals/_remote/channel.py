@@ -26,6 +26,8 @@ ENV_PYTHONPATH = "PYTEST_SIGNALS_PYTHONPATH"
 ENV_MODULE = "PYTEST_SIGNALS_MODULE"
 ENV_FUNCTION = "PYTEST_SIGNALS_FUNCTION"
 ENV_PATH = "PYTEST_SIGNALS_PATH"  # the test process's sys.path (encode_paths)
+ENV_DESCENDANTS = "PYTEST_SIGNALS_DESCENDANTS"  # set: carry the instrumentation across exec (exec_hook.py)
+ENV_PARENT = "PYTEST_SIGNALS_PARENT"  # an exec'd descendant's parent pid
 PRIVATE_NAME = "__pytest_signals_child__"
 
 # Message types.
@@ -35,6 +37,7 @@ STARTED = "S"  # the target was found and is about to run
 FAILED = "F"  # the target could not be found or imported: detail
 IGNORED = "I"  # signals that were SIG_IGN at start: detail = comma-separated numbers
 DISPOSITION = "D"  # a disposition changed: signal, "ign" | "dfl" | "handler"
+FORKED = "K"  # a process of the child's tree reported in for the first time: its parent's pid, time
 
 
 def clean(text: object) -> str:

@@ -69,6 +69,17 @@ def _send(kind: str, *fields: object) -> None:
         _fd = -1
 
 
+def _current_fd() -> int:
+    """The channel's fd while it is still ours, else -1 (for exec_hook)."""
+    global _fd
+    try:
+        if _fd >= 0 and _identity(_fd) != _fd_identity:
+            _fd = -1
+    except OSError:
+        _fd = -1
+    return _fd
+
+
 def _identity(fd: int) -> "tuple[int, int]":
     st = os.fstat(fd)
     return st.st_dev, st.st_ino
@@ -441,10 +452,13 @@ def bootstrap(forked: bool = False) -> None:
     boot = environ.pop(ENV_BOOT, None)
     if boot is not None:
         sys.path[:] = [p for p in sys.path if p != boot]
-    if environ.pop(ENV_CHANNEL, None) is None:
+    channel_number = environ.pop(ENV_CHANNEL, None)
+    if channel_number is None:
         # The fork server's template: its forks call this again.
         _installation, _modules_at_bootstrap = list(sys.path), set(sys.modules)
         return
+    parent = environ.pop(_channel.ENV_PARENT, None)  # an exec'd descendant (exec_hook.py)
+    descendants = environ.pop(_channel.ENV_DESCENDANTS, None) is not None
     pythonpath = environ.pop(ENV_PYTHONPATH, None)
     if pythonpath is None:  # there was none
         environ.pop("PYTHONPATH", None)
@@ -452,13 +466,21 @@ def bootstrap(forked: bool = False) -> None:
         environ["PYTHONPATH"] = pythonpath
     _set_import_path(_channel.decode_paths(environ.pop(ENV_PATH, "")), pythonpath, forked)
     try:
-        # The channel leaves fd 3 for the program (a plain start has nothing there).
-        high = os.dup2(CHANNEL_FD, _high_fd(), inheritable=False)
-        os.close(CHANNEL_FD)
+        # The channel leaves fd 3 (or where a parent's exec_hook put it) for
+        # the program: a plain start has nothing there.
+        inherited = int(channel_number) if channel_number.isdigit() else CHANNEL_FD
+        high = _high_fd()
+        if inherited == high:
+            os.set_inheritable(high, False)
+        else:
+            os.dup2(inherited, high, inheritable=False)
+            os.close(inherited)
         _fd_identity = _identity(high)
     except OSError:
         return
     _fd, _pid = high, os.getpid()
+    if parent is not None:
+        _send(_channel.FORKED, parent, repr(time.monotonic()))
     ignored = [s for s in range(1, 65) if _safe_getsignal(s) == 1]
     _send(_channel.IGNORED, ",".join(map(str, ignored)))
     if _real_getsignal(_SIGINT) is _signal.default_int_handler:
@@ -471,6 +493,11 @@ def bootstrap(forked: bool = False) -> None:
     for name in list(_POST_IMPORT):
         if name in sys.modules:
             _POST_IMPORT.pop(name)(sys.modules[name])
+    if descendants:
+        from . import exec_hook
+
+        boot_dir = boot or os.path.join(os.path.dirname(os.path.dirname(__file__)), "_bootstrap")
+        _POST_IMPORT.update(exec_hook.install(boot_dir, _current_fd))
     sys.meta_path.insert(0, finder)
     _send(_channel.READY, high, _register_stacks(high))
     # Out of sys.modules, so the program sees the modules it would see without
