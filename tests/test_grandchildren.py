@@ -154,8 +154,9 @@ def test_descendants_must_be_a_bool(pytester: pytest.Pytester, run, value: objec
 
 # -- transparency ----------------------------------------------------------------------
 
-# What a process sees of itself, one line per item (fds below the instrumentation's
-# channel, which lives high and close-on-exec, as in the child: see the docs).
+# What a process sees of itself, one line per item (its fds but the
+# instrumentation's channel, which lives high and close-on-exec, as in the
+# child: see the docs; an fd of ours leaked into it would be inheritable).
 SELF_REPORT = r"""
 import os, signal, sys
 def self_report(out):
@@ -179,13 +180,16 @@ def self_report(out):
         handlers.append((int(s), h if h in (signal.SIG_DFL, signal.SIG_IGN, None) else getattr(h, "__qualname__", "?")))
     lines.append("dispositions " + repr(handlers))
     lines.append("mask " + repr(sorted(int(s) for s in signal.pthread_sigmask(signal.SIG_BLOCK, []))))
-    limit = min(os.sysconf("SC_OPEN_MAX"), 1024) - 16
+    limit = min(os.sysconf("SC_OPEN_MAX"), 1024)
     fds = []
     for fd in range(limit):
         try:
-            fds.append((fd, os.get_inheritable(fd)))
+            inheritable = os.get_inheritable(fd)
         except OSError:
-            pass
+            continue
+        if fd == limit - 16 and not inheritable:
+            continue  # an instrumented process's channel (the child has one there too)
+        fds.append((fd, inheritable))
     lines.append("fds " + repr(fds))
     lines.append("hooks " + repr([getattr(os, n).__name__ for n in ("execv", "execve", "posix_spawn")]))
     out.write("".join(f"{how}: {line}\n" for line in lines))
@@ -273,4 +277,95 @@ def test_the_grandchild_sees_what_it_sees_without_the_plugin(pytester: pytest.Py
     source = TRANSPARENCY_CHILD.replace("SELF_REPORT_SOURCE", repr(SELF_REPORT))
     pytester.makepyfile(child=source)
     pytester.makepyfile(test_same=f"HOW = {how!r}\n" + TRANSPARENCY_TEST)
+    run().assert_outcomes(passed=1)
+
+
+# -- hostile children ------------------------------------------------------------------
+
+HOSTILE_CHILD = (
+    r"""
+import os, signal, subprocess, sys
+how = sys.argv[1]
+"""
+    + SELF_REPORT
+    + r"""
+code = "how = 'gc'\n" + SELF_REPORT_SOURCE + "\nself_report(sys.stdout)\n"
+python = sys.executable
+subprocess.run([python, "-c", "pass"])  # a control: the exec hook is live in this child
+if how == "env={}":
+    subprocess.run([python, "-c", code], env={})
+elif how == "pass_fds=()":
+    keep = os.open(os.devnull, os.O_RDONLY)  # an fd of the program's, not passed
+    subprocess.run([python, "-c", code], close_fds=True, pass_fds=())
+elif how == "close_fds=False":  # posix_spawn where the platform has it
+    subprocess.run([python, "-c", code], close_fds=False)
+elif how in ("-I", "-E", "-S", "-Esc"):
+    subprocess.run([python, how, "-c" if how != "-Esc" else code] + ([code] if how != "-Esc" else []))
+elif how == "sh":  # a shell that execs Python: neither is ours to touch
+    subprocess.run(["/bin/sh", "-c", 'exec "$0" -c "$1"', python, code])
+elif how == "putenv":  # set in C only: inherited by exec, invisible in os.environ
+    os.putenv("SET_IN_C_ONLY", "yes")
+    subprocess.run([python, "-c", code + "print(os.environ.get('SET_IN_C_ONLY'))\n"])
+elif how == "masked":  # an inherited signal mask and an ignored signal
+    signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR2])
+    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
+    subprocess.run([python, "-c", code])
+elif how == "closed-channel":  # a daemon's closerange: our channel goes too
+    os.closerange(3, 4096)
+    subprocess.run([python, "-c", code])
+elif how == "fork-execv":
+    pid = os.fork()
+    if pid == 0:
+        os.execv(python, [python, "-c", code])
+    os.waitpid(pid, 0)
+elif how == "nested":  # a grandchild that starts one of its own
+    outer = "import subprocess, sys\nsubprocess.run([sys.executable, '-c', %r])\n" % code
+    subprocess.run([python, "-c", outer])
+print("done", flush=True)
+"""
+)
+
+HOSTILE_TEST = """
+import os, subprocess, sys
+
+def test_hostile(spawn, signal_log):
+    on = spawn("hostile.py", HOW)
+    assert on.wait() == 0, on.stderr
+    plain = subprocess.run([sys.executable, "hostile.py", HOW], capture_output=True, text=True, env=dict(os.environ))
+    assert on.stderr == plain.stderr == ""
+    assert on.stdout.splitlines() == plain.stdout.splitlines()
+    control, *started = signal_log.filter("started")
+    assert control.parent == on.pid, signal_log.timeline()
+    assert len(started) == STARTED, signal_log.timeline()
+    if STARTED:
+        assert started[0].parent == on.pid, signal_log.timeline()
+    if STARTED == 2:
+        assert started[1].parent == started[0].pid, signal_log.timeline()
+"""
+
+HOSTILE = {
+    "env={}": 1,  # an empty environment gets the bootstrap's variables, taken off again
+    "pass_fds=()": 1,
+    "close_fds=False": 1,
+    "-I": 0,  # isolated mode ignores PYTHONPATH: not instrumented, left as it is
+    "-E": 0,
+    "-S": 0,  # no site, no sitecustomize
+    "-Esc": 0,  # -E among combined options
+    "sh": 0,
+    "putenv": 1,
+    "masked": 1,
+    "closed-channel": 0,
+    "fork-execv": 1,
+    "nested": 2,
+}
+
+
+@pytest.mark.parametrize("how", list(HOSTILE))
+def test_what_the_child_does_to_its_grandchild(pytester: pytest.Pytester, run, how: str) -> None:
+    """Each way a child starts a Python grandchild: the grandchild's view of
+    itself and the output are what a plain run gives, and it is instrumented
+    exactly when its bootstrap can run and take everything off again."""
+    source = HOSTILE_CHILD.replace("SELF_REPORT_SOURCE", repr(SELF_REPORT))
+    pytester.makepyfile(hostile=source)
+    pytester.makepyfile(test_hostile=f"HOW = {how!r}\nSTARTED = {HOSTILE[how]}\n" + HOSTILE_TEST)
     run().assert_outcomes(passed=1)
