@@ -191,22 +191,20 @@ def _as_str_env(env: "Any") -> "dict[str, str] | None":
         return None
 
 
+_environ_table: "list[Any]" = []  # ctypes' view of the C environ, once read
+
+
 def _c_environ() -> "dict[str, str]":
     """The environment a process started without an explicit one inherits:
     the C library's ``environ``, which is ``os.environ`` unless C code changed
     it behind Python's back (GNU readline sets LINES and COLUMNS there). Read
-    through ctypes, which leaves ``sys.modules`` as it found it; ``os.environ``
-    where that fails."""
-    before = set(sys.modules)
+    through ctypes, which is kept here but out of ``sys.modules`` (the program
+    sees the modules it imported; it gets its own ctypes if it imports one);
+    ``os.environ`` where that fails."""
     try:
-        import ctypes
-
-        if sys.platform == "darwin":
-            get = ctypes.CDLL(None)._NSGetEnviron
-            get.restype = ctypes.POINTER(ctypes.POINTER(ctypes.c_char_p))
-            table = get().contents
-        else:
-            table = ctypes.POINTER(ctypes.c_char_p).in_dll(ctypes.CDLL(None), "environ")
+        if not _environ_table:
+            _environ_table.append(_environ_pointer())
+        table = _environ_table[0]()
         env: dict[str, str] = {}
         at = 0
         while table[at] is not None:
@@ -217,6 +215,23 @@ def _c_environ() -> "dict[str, str]":
         return env
     except Exception:
         return dict(os.environ)
+
+
+def _environ_pointer() -> "Callable[[], Any]":
+    """A function returning the current ``char **environ``, its entries as bytes."""
+    before = set(sys.modules)
+    try:
+        import ctypes
+
+        entries = ctypes.POINTER(ctypes.c_char_p)
+        if sys.platform == "darwin":
+            get = ctypes.CDLL(None)._NSGetEnviron
+            get.restype = ctypes.POINTER(entries)
+            return lambda: get().contents
+        variable = entries.in_dll(ctypes.CDLL(None), "environ")
+        # in_dll reads the variable once: read its current value at each call.
+        address = ctypes.addressof(variable)
+        return lambda: entries.from_address(address)
     finally:
         for name in set(sys.modules) - before:
             sys.modules.pop(name, None)
