@@ -476,7 +476,8 @@ def bootstrap(forked: bool = False) -> None:
             os.dup2(inherited, high, inheritable=False)
             os.close(inherited)
         _fd_identity = _identity(high)
-    except OSError:
+    except OSError:  # no channel (the program's parent closed it): not instrumented
+        _forget_own_modules()
         return
     _fd, _pid = high, os.getpid()
     if parent is not None:
@@ -503,12 +504,16 @@ def bootstrap(forked: bool = False) -> None:
     # Out of sys.modules, so the program sees the modules it would see without
     # us (a "pkg:function" target finds this module under a private name).
     this = sys.modules[__name__]
-    for name in [name for name in sys.modules if name == "pytest_signals" or name.startswith("pytest_signals.")]:
-        sys.modules.pop(name, None)
+    _forget_own_modules()
     if "COVERAGE_PROCESS_CONFIG" in environ or "COVERAGE_PROCESS_START" in environ:
         _start_coverage()
     if ENV_FUNCTION in environ:
         sys.modules[PRIVATE_NAME] = this
+
+
+def _forget_own_modules() -> None:
+    for name in [name for name in sys.modules if name == "pytest_signals" or name.startswith("pytest_signals.")]:
+        sys.modules.pop(name, None)
 
 
 def _register_stacks(fd: int) -> "int | str":

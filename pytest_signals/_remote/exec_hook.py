@@ -299,11 +299,82 @@ def _posix_spawn(original: "Any", searches: bool) -> "Any":
         fd, mapping = found
         copy = _inheritable_copy(fd)
         try:
+            actions = _keeping(kwargs.get("file_actions"), copy)
+            if actions is None:
+                return original(path, argv, env, *args, **kwargs)
+            if kwargs.get("file_actions") is not None:
+                kwargs["file_actions"] = actions
             return original(path, argv, _our_variables(mapping, copy, os.getpid()), *args, **kwargs)
         finally:
             os.close(copy)
 
     return posix_spawn
+
+
+def _keeping(actions: "Any", fd: int) -> "list[Any] | None":
+    """The file actions of a posix_spawn call, such that *fd* stays open in the
+    new process; None when that cannot be done without changing what else it
+    gets (the call then goes through untouched). ``POSIX_SPAWN_CLOSEFROM``
+    (3.13's subprocess uses it for ``close_fds=True``) becomes one
+    ``POSIX_SPAWN_CLOSE`` for each fd it would have closed that survives exec
+    (the inheritable ones: the others close on exec anyway), ours left out."""
+    if actions is None:
+        return []
+    try:
+        actions = list(actions)
+    except TypeError:
+        return None
+    closefrom = getattr(os, "POSIX_SPAWN_CLOSEFROM", None)
+    out: list[Any] = []
+    opened: set[int] = set()  # fds earlier actions opened in the new process
+    for action in actions:
+        if not isinstance(action, tuple) or not action:
+            return None
+        tag = action[0]
+        if tag == os.POSIX_SPAWN_DUP2 and len(action) == 3:
+            if action[2] == fd:
+                return None  # the program puts one of its own there
+            opened.add(action[2])
+        elif tag == os.POSIX_SPAWN_OPEN and len(action) == 5:
+            if action[1] == fd:
+                return None
+            opened.add(action[1])
+        elif tag == os.POSIX_SPAWN_CLOSE and len(action) == 2:
+            if action[1] == fd:
+                return None
+            opened.discard(action[1])
+        elif closefrom is not None and tag == closefrom and len(action) == 2:
+            inheritable = _inheritable_fds()
+            if inheritable is None:
+                return None
+            low = action[1]
+            for other in sorted((inheritable | opened) - {fd}):
+                if other >= low:
+                    out.append((os.POSIX_SPAWN_CLOSE, other))
+            opened = {other for other in opened if other < low}
+            continue
+        else:
+            return None
+        out.append(action)
+    return out
+
+
+def _inheritable_fds() -> "set[int] | None":
+    """This process's inheritable fds, or None where they cannot be listed."""
+    for folder in ("/proc/self/fd", "/dev/fd"):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        found = set()
+        for name in names:
+            try:
+                if os.get_inheritable(int(name)):
+                    found.add(int(name))
+            except (OSError, ValueError):
+                pass  # the listing's own fd, closed by now
+        return found
+    return None
 
 
 def _search(name: "Any", env: "Any") -> "Any":
