@@ -369,3 +369,42 @@ def test_what_the_child_does_to_its_grandchild(pytester: pytest.Pytester, run, h
     pytester.makepyfile(hostile=source)
     pytester.makepyfile(test_hostile=f"HOW = {how!r}\nSTARTED = {HOSTILE[how]}\n" + HOSTILE_TEST)
     run().assert_outcomes(passed=1)
+
+
+def test_a_child_that_execs_python_again_is_still_observed(pytester: pytest.Pytester, run) -> None:
+    """A server that re-execs itself (a reload, a daemon's re-exec) keeps its
+    pid: the new program's handler is reported as the child's, with no
+    ``"started"`` event (it is not a new process), and a SIGTERM to it is
+    answered by that handler."""
+    pytester.makepyfile(
+        reexec="""
+        import os, signal, sys
+        if sys.argv[1:] == ["again"]:
+            def on_term(signum, frame):
+                print("handled", flush=True)
+                sys.exit(4)
+            signal.signal(signal.SIGTERM, on_term)
+            print("ready again", os.getpid(), flush=True)
+            sys.stdin.read()
+        else:
+            print("first", os.getpid(), flush=True)
+            os.execv(sys.executable, [sys.executable, __file__, "again"])
+        """
+    )
+    pytester.makepyfile(
+        test_reexec="""
+        import signal
+
+        def test_reexec(spawn, signal_log, send_signal):
+            proc = spawn("reexec.py")
+            proc.expect(rf"ready again {proc.pid}\\r?\\n")
+            proc.wait_for_handler(signal.SIGTERM)
+            delivery = send_signal(signal.SIGTERM, to=proc)
+            assert delivery.wait().outcome == "handled", signal_log.timeline()
+            assert proc.wait() == 4
+            assert signal_log.filter("started") == [], signal_log.timeline()
+            handled = signal_log.filter("handled", signal.SIGTERM)
+            assert [e.pid for e in handled] == [proc.pid], signal_log.timeline()
+        """
+    )
+    run().assert_outcomes(passed=1)
