@@ -126,6 +126,27 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "the next run's handler does not get it",
         "here (drain_loop_wakeup), _inproc/anywhere.py",
     ),
+    (
+        "_posixsubprocess.fork_exec: its first six positional arguments (args, executable_list, close_fds, "
+        "fds_to_keep, cwd, env_list) on 3.10-3.13 (the rest differ: process_group 3.11+, and 3.13's "
+        "use_vfork); subprocess.Popen and multiprocessing.util.spawnv_passfds call it, subprocess through "
+        "its own `_fork_exec` reference on 3.11+",
+        "a Python grandchild started by Popen or multiprocessing's spawn/forkserver gets the bootstrap's "
+        "variables and the channel fd in fds_to_keep; any other call shape is passed through untouched",
+        "_remote/exec_hook.py",
+    ),
+    (
+        "behaviour: 3.13's subprocess uses os.posix_spawn with POSIX_SPAWN_CLOSEFROM for close_fds=True "
+        "(where glibc has it)",
+        "the exec hook replaces CLOSEFROM by one CLOSE per inheritable fd, so that the channel survives",
+        "_remote/exec_hook.py",
+    ),
+    (
+        "C environ through ctypes: the `environ` symbol (Linux, the BSDs), _NSGetEnviron() (macOS)",
+        "an exec that inherits its environment (env=None) inherits the C one, which C code such as "
+        "readline changes behind os.environ: an instrumented grandchild gets that one too",
+        "_remote/exec_hook.py",
+    ),
 )
 
 _clock_gettime = time.clock_gettime
