@@ -408,3 +408,53 @@ def test_a_child_that_execs_python_again_is_still_observed(pytester: pytest.Pyte
         """
     )
     run().assert_outcomes(passed=1)
+
+
+ERRORS_CHILD = r"""
+import os, subprocess, sys, traceback
+python = sys.executable
+calls = [
+    lambda: os.execv(python, []),
+    lambda: os.execv(python, [""]),
+    lambda: os.execve(python, [python, "-c", "pass"], {"A": "x\0"}),
+    lambda: os.posix_spawn(python, [python, "-c", "pass"], {"A": "x\0"}),
+    lambda: os.posix_spawn(python, [python, "-c", "pass"], dict(os.environ), file_actions=[("bad",)]),
+    lambda: subprocess.Popen([python, "-c", "pass"], cwd="/nonexistent-folder"),
+    lambda: subprocess.Popen([python, "-c", "pass"], env={"A": "x\0"}),
+]
+for call in calls:
+    try:
+        call()
+    except Exception as exc:
+        files = [os.path.basename(f.filename) for f in traceback.extract_tb(exc.__traceback__)]
+        print(type(exc).__name__, exc, files, flush=True)
+os.execve(python, [python, "-c", "pass"], {"B": "y\0"})  # uncaught: the traceback Python prints
+"""
+
+
+def test_a_failing_exec_raises_what_it_raises_without_the_plugin(pytester: pytest.Pytester, run) -> None:
+    """Errors from the wrapped calls: the same type, message and traceback
+    (no frame of ours), caught and uncaught, as under a plain run."""
+    pytester.makepyfile(errors=ERRORS_CHILD)
+    pytester.makepyfile(
+        test_errors="""
+        import os, subprocess, sys
+
+        def test_errors(spawn):
+            on = spawn("errors.py")
+            on.wait()
+            plain = subprocess.run([sys.executable, "errors.py"], capture_output=True, text=True, env=dict(os.environ))
+            assert on.returncode == plain.returncode == 1
+            seen = on.stdout.splitlines()
+            if sys.version_info < (3, 11):
+                # 3.10 adds the wrapper's frame again on a bare re-raise: a
+                # caught error's traceback shows it (the docs say so).
+                seen = [line.replace(", 'exec_hook.py'", "") for line in seen]
+            assert seen == plain.stdout.splitlines()
+            assert len(on.stdout.splitlines()) == 7
+            assert on.stderr == plain.stderr
+            assert "exec_hook" not in on.stderr
+            assert ("exec_hook" in on.stdout) is (sys.version_info < (3, 11))
+        """
+    )
+    run().assert_outcomes(passed=1)

@@ -41,8 +41,9 @@ ENV_FUNCTION = _channel.ENV_FUNCTION
 ENV_PATH = _channel.ENV_PATH
 PRIVATE_NAME = _channel.PRIVATE_NAME
 # Modules whose frames the program never sees in its tracebacks (the fork
-# server's template runs the target from its own frames).
-_OWN_MODULES = (__name__, "pytest_signals._remote.template")
+# server's template runs the target from its own frames; the exec hook wraps
+# the calls that start programs).
+_OWN_MODULES = (__name__, "pytest_signals._remote.template", "pytest_signals._remote.exec_hook")
 
 _fd = -1
 _fd_identity = (-1, -1)  # the channel pipe's (st_dev, st_ino)

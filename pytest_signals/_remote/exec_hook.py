@@ -255,22 +255,48 @@ def _inheritable_copy(fd: int) -> int:
     return copy
 
 
+def _drop_own_frames(exc: BaseException) -> None:
+    """Keep our wrappers out of the traceback the program sees of an error
+    its call raised (a bare ``raise`` after this does not add them again;
+    3.10 does, and the child's excepthook takes them out there)."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_globals.get("__name__") == __name__:
+        tb = tb.tb_next
+    exc.__traceback__ = tb
+
+
+def _plain_argv(argv: "Any") -> bool:
+    """An argv exec accepts as it is: anything else goes to the original,
+    which raises its own error for it."""
+    return isinstance(argv, (list, tuple)) and bool(argv) and bool(argv[0])
+
+
 def _execv(original: "Any") -> "Any":
     def execv(path: "Any", argv: "Any") -> "Any":
-        found = _instrument(path, argv, None)
-        if found is None:
-            return original(path, argv)
-        return _execve_instrumented(path, argv, found)
+        try:
+            found = _instrument(path, argv, None) if _plain_argv(argv) else None
+            if found is None:
+                return original(path, argv)
+            return _execve_instrumented(path, argv, found)
+        except BaseException as exc:
+            _drop_own_frames(exc)
+            raise
 
     return execv
 
 
 def _execve(original: "Any") -> "Any":
     def execve(path: "Any", argv: "Any", env: "Any") -> "Any":
-        found = _instrument(path, argv, env)
-        if found is None or isinstance(path, int):  # fexecve: leave it
-            return original(path, argv, env)
-        return _execve_instrumented(path, argv, found)
+        try:
+            found = None
+            if _plain_argv(argv) and not isinstance(path, int):  # fexecve: leave it
+                found = _instrument(path, argv, env)
+            if found is None:
+                return original(path, argv, env)
+            return _execve_instrumented(path, argv, found)
+        except BaseException as exc:
+            _drop_own_frames(exc)
+            raise
 
     return execve
 
@@ -292,21 +318,25 @@ def _posix_spawner(searches: bool) -> "Any":
 
 def _posix_spawn(original: "Any", searches: bool) -> "Any":
     def posix_spawn(path: "Any", argv: "Any", env: "Any", *args: "Any", **kwargs: "Any") -> "Any":
-        full = _search(path, env) if searches else path
-        found = None if full is None else _instrument(full, argv, env)
-        if found is None:
-            return original(path, argv, env, *args, **kwargs)
-        fd, mapping = found
-        copy = _inheritable_copy(fd)
         try:
-            actions = _keeping(kwargs.get("file_actions"), copy)
-            if actions is None:
+            full = _search(path, env) if searches and _plain_argv(argv) and not args else path
+            found = None if full is None or not _plain_argv(argv) or args else _instrument(full, argv, env)
+            if found is None:
                 return original(path, argv, env, *args, **kwargs)
-            if kwargs.get("file_actions") is not None:
-                kwargs["file_actions"] = actions
-            return original(path, argv, _our_variables(mapping, copy, os.getpid()), *args, **kwargs)
-        finally:
-            os.close(copy)
+            fd, mapping = found
+            copy = _inheritable_copy(fd)
+            try:
+                actions = _keeping(kwargs.get("file_actions"), copy)
+                if actions is None:
+                    return original(path, argv, env, *args, **kwargs)
+                if kwargs.get("file_actions") is not None:
+                    kwargs["file_actions"] = actions
+                return original(path, argv, _our_variables(mapping, copy, os.getpid()), *args, **kwargs)
+            finally:
+                os.close(copy)
+        except BaseException as exc:
+            _drop_own_frames(exc)
+            raise
 
     return posix_spawn
 
@@ -398,25 +428,34 @@ def _search(name: "Any", env: "Any") -> "Any":
 
 def _fork_exec(original: "Any") -> "Any":
     def fork_exec(*args: "Any", **kwargs: "Any") -> "Any":
-        if kwargs or len(args) < 6:
-            return original(*args, **kwargs)  # a signature we did not check: untouched
-        argv, executables, close_fds, fds_to_keep, cwd, env_list = args[:6]
-        found = None
         try:
-            path = _first_executable(executables, cwd)
-            env = None if env_list is None else _env_from_list(env_list)
-            if path is not None and (env_list is None or env is not None):
-                found = _instrument(path, argv, env)
-        except (TypeError, ValueError, OSError):
-            found = None
-        if found is None:
-            return original(*args)
-        fd, mapping = found
-        keep = tuple(sorted(set(fds_to_keep) | {fd}))
-        new_env = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in _our_variables(mapping, fd, os.getpid()).items()]
-        return original(argv, executables, close_fds, keep, cwd, new_env, *args[6:])
+            return _fork_exec_call(original, args, kwargs)
+        except BaseException as exc:
+            _drop_own_frames(exc)
+            raise
 
     return fork_exec
+
+
+def _fork_exec_call(original: "Any", args: "Any", kwargs: "Any") -> "Any":
+    """The wrapper's work: the call with our variables and fd, or as it came."""
+    if kwargs or len(args) < 6:
+        return original(*args, **kwargs)  # a signature we did not check: untouched
+    argv, executables, close_fds, fds_to_keep, cwd, env_list = args[:6]
+    found = None
+    try:
+        path = _first_executable(executables, cwd)
+        env = None if env_list is None else _env_from_list(env_list)
+        if path is not None and (env_list is None or env is not None) and _plain_argv(argv):
+            found = _instrument(path, argv, env)
+        keep = None if found is None else tuple(sorted(set(fds_to_keep) | {found[0]}))
+    except (TypeError, ValueError, OSError):
+        found = None  # arguments fork_exec itself will refuse, with its own error
+    if found is None or keep is None:
+        return original(*args)
+    fd, mapping = found
+    new_env = [os.fsencode(k) + b"=" + os.fsencode(v) for k, v in _our_variables(mapping, fd, os.getpid()).items()]
+    return original(argv, executables, close_fds, keep, cwd, new_env, *args[6:])
 
 
 def _first_executable(executables: "Any", cwd: "Any") -> "Any":
