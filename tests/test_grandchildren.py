@@ -458,3 +458,45 @@ def test_a_failing_exec_raises_what_it_raises_without_the_plugin(pytester: pytes
         """
     )
     run().assert_outcomes(passed=1)
+
+
+def test_uvicorn_workers_report_their_handlers(pytester: pytest.Pytester, run) -> None:
+    """uvicorn ``--workers 2``: the master starts its workers with
+    multiprocessing's spawn method and, on SIGTERM, terminates them; each
+    worker's own handler for it runs, as the log shows (with the master's
+    pid as each worker's parent)."""
+    pytest.importorskip("uvicorn")
+    pytester.makepyfile(
+        app="""
+        async def app(scope, receive, send):
+            if scope["type"] == "lifespan":
+                while True:
+                    message = await receive()
+                    if message["type"] == "lifespan.startup":
+                        await send({"type": "lifespan.startup.complete"})
+                    elif message["type"] == "lifespan.shutdown":
+                        await send({"type": "lifespan.shutdown.complete"})
+                        return
+        """
+    )
+    pytester.makepyfile(
+        test_uvicorn="""
+        import signal
+
+        def test_workers(spawn, signal_log, send_signal):
+            proc = spawn("uvicorn", "app:app", "--workers", "2", "--host", "127.0.0.1", "--port", "0")
+            # Each worker says so once its handlers are in place.
+            proc.expect_count(r"Application startup complete\\.\\r?\\n", 2)
+            tree = {e.pid: e.parent for e in signal_log.filter("started")}
+            # (multiprocessing's resource tracker is in the tree too, SIGTERM ignored)
+            installed = signal_log.filter("installed", signal.SIGTERM)
+            workers = {e.pid for e in installed if e.pid in tree and e.handler.endswith("handle_exit")}
+            assert len(workers) == 2, signal_log.timeline()
+            assert all(tree[pid] == proc.pid for pid in workers), signal_log.timeline()
+            send_signal(signal.SIGTERM, to=proc)
+            assert proc.wait() == 0, proc.output
+            handled = {e.pid for e in signal_log.filter("handled", signal.SIGTERM) if e.handler.endswith("handle_exit")}
+            assert workers <= handled, signal_log.timeline()
+        """
+    )
+    run().assert_outcomes(passed=1)
