@@ -69,10 +69,9 @@ class SignalEvent:
             ``"keyboard_interrupt"``, ``"cancelled"`` (a cancellation reached
             an asyncio task, which has ended: :attr:`ended` says how),
             ``"exited"`` (a spawned child exited), ``"removed"`` (an event
-            loop's signal handler was removed) or ``"started"`` (a process of
-            a spawned child's tree reported in for the first time:
-            :attr:`pid` is the new process, :attr:`parent` its parent;
-            recorded before any other event of that process).
+            loop's signal handler was removed) or ``"started"`` (a process a
+            spawned child forked or started reported in: :attr:`parent` says
+            which started it).
         signal: the signal (``signal.Signals`` where it has a name), or None.
         pid: the process the event happened in.
         thread: name of the thread it happened in.
@@ -90,8 +89,10 @@ class SignalEvent:
             CancelledError ended it), ``"returned"`` (it caught the
             CancelledError and returned) or ``"raised"`` (it raised something
             else); None for other kinds.
-        parent: for ``"started"``, the pid of the new process's parent; None
-            for other kinds.
+        parent: the pid of the process that started the one the event
+            happened in, for a process a spawned child forked or started (its
+            first event is ``"started"``); None in the test process and in the
+            spawned child itself.
     """
 
     kind: EventKind
@@ -120,6 +121,8 @@ class SignalEvent:
         if self.task:
             parts.append(f"task={self.task}")
         parts.append(f"pid={self.pid} thread={self.thread}")
+        if self.parent is not None:
+            parts.append(f"parent={self.parent}")
         if self.ended is not None:
             parts.append(f"ended={self.ended}")
         if self.message is not None:

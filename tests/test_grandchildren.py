@@ -97,6 +97,7 @@ def test_relay(spawn, signal_log, send_signal):
     assert proc.wait() == 0, proc.output
     handled = [e for e in signal_log.filter("handled", signal.SIGTERM) if e.pid == pid]
     assert handled and handled[0].handler.endswith("on_term"), signal_log.timeline()
+    assert handled[0].parent == ppid, signal_log.timeline()
     started = [e for e in signal_log if e.kind == "started" and e.pid == pid]
     assert len(started) == 1 and started[0].parent == ppid, signal_log.timeline()
     if HOW in ("popen", "spawn"):

@@ -138,7 +138,7 @@ class ChildWatch:
         self._released = False  # reap() ran
         self._pending: list[tuple[Delivery, SignalEvent]] = []  # each with its "sent" event
         self._partial = b""
-        self._tree: set[int] = set()  # descendants that reported in ("started")
+        self._tree: dict[int, int] = {}  # descendants that reported in ("started"): their parents
         self._exit: tuple[int | None, str | None] | None = None  # (code, unknown reason), once ended
         self._wake_r, self._wake_w = os.pipe()
         self._pump = start_thread(self._pump_loop, f"pytest-signals pump {pid}")
@@ -535,16 +535,14 @@ class ChildWatch:
                 message=_channel.parse_optional(message),
                 at=float(at),
                 ended=cast("Ended", ended) if ended else None,
+                parent=self._tree.get(pid),
             )
             if pid == self.pid:
                 self._settle(event_kind, signum, handler or None)
         elif kind == _channel.FORKED:
             if pid != self.pid and pid not in self._tree:  # a descendant's first report
-                self._tree.add(pid)
-                parent, when = int(rest[0]), float(rest[1])
-                self._log.record(
-                    "started", None, pid=pid, thread="-", parent=parent, at=when, detail=f"child of {parent}"
-                )
+                self._tree[pid] = parent = int(rest[0])
+                self._log.record("started", None, pid=pid, thread="-", parent=parent, at=float(rest[1]))
         elif pid != self.pid:
             return
         elif kind == _channel.READY:
