@@ -319,6 +319,16 @@ elif how == "fork-execv":
     if pid == 0:
         os.execv(python, [python, "-c", code])
     os.waitpid(pid, 0)
+elif how == "posix_spawnp":  # found in PATH, by its name
+    env = dict(os.environ, PATH=os.path.dirname(python))
+    pid = os.posix_spawnp(os.path.basename(python), [python, "-c", code], env)
+    os.waitpid(pid, 0)
+elif how == "fork-execvp":
+    pid = os.fork()
+    if pid == 0:
+        os.environ["PATH"] = os.path.dirname(python) + os.pathsep + os.environ.get("PATH", "")
+        os.execvp(os.path.basename(python), [python, "-c", code])
+    os.waitpid(pid, 0)
 elif how == "nested":  # a grandchild that starts one of its own
     outer = "import subprocess, sys\nsubprocess.run([sys.executable, '-c', %r])\n" % code
     subprocess.run([python, "-c", outer])
@@ -357,6 +367,8 @@ HOSTILE = {
     "masked": 1,
     "closed-channel": 0,
     "fork-execv": 1,
+    "posix_spawnp": 1,
+    "fork-execvp": 1,
     "nested": 2,
 }
 
