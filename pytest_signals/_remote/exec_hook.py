@@ -13,7 +13,9 @@ The exec points, all of them looked up at call time by their callers:
 
 * ``os.execv`` and ``os.execve`` (every ``os.exec*`` goes through one of them);
 * ``os.posix_spawn`` and ``os.posix_spawnp`` (``subprocess`` with
-  ``close_fds=False``);
+  ``close_fds=False``, and on 3.13 with ``close_fds=True`` too, through
+  ``POSIX_SPAWN_CLOSEFROM``: that action becomes one ``POSIX_SPAWN_CLOSE``
+  per inheritable fd, ours left out, see ``_keeping``);
 * ``_posixsubprocess.fork_exec``: ``subprocess.Popen`` and multiprocessing's
   ``spawnv_passfds`` (the spawn and forkserver start methods, and the resource
   tracker). Its signature differs across versions; the first six arguments
@@ -42,6 +44,15 @@ an error the program would not print), and a Python started with ``-I``,
 would never run and our fd and variables would stay; better uninstrumented
 than seen).
 
+Without an explicit environment, a new program inherits the C library's
+``environ``, which C code (GNU readline's LINES and COLUMNS) may have changed
+behind ``os.environ``: the new process's environment is read from there
+(``_c_environ``), as the kernel would have passed it.
+
+Errors are the original calls' own: a call shape the hook does not know goes
+to the original untouched, and the wrappers take their frames out of the
+traceback of whatever the call raises.
+
 Threads: while an exec or posix_spawn call holds the inheritable duplicate, a
 process another thread of the program starts with ``close_fds=False`` inherits
 it too (it is closed there on exec if that process is an instrumented Python;
@@ -59,7 +70,6 @@ from . import channel as _channel
 
 _boot = ""  # the bootstrap folder
 _channel_fd: "Callable[[], int]" = lambda: -1  # noqa: E731 - the child's channel fd now, or -1
-_wrapped: "list[tuple[Any, str, Any]]" = []  # (owner, name, original), for uninstall
 
 
 def install(boot: str, channel_fd: "Callable[[], int]") -> "dict[str, Callable[[Any], None]]":
@@ -95,7 +105,6 @@ def _wrap(owner: "Any", name: str, make: "Any") -> None:
         except (AttributeError, TypeError):
             pass
     wrapper.__wrapped__ = original
-    _wrapped.append((owner, name, original))
     setattr(owner, name, wrapper)
 
 
