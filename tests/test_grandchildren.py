@@ -513,3 +513,42 @@ def test_uvicorn_workers_report_their_handlers(pytester: pytest.Pytester, run) -
         """
     )
     run().assert_outcomes(passed=1)
+
+
+@pytest.mark.skipif("forkserver" not in multiprocessing.get_all_start_methods(), reason="no forkserver start method")
+def test_the_forkserver_start_methods_server_is_instrumented(pytester: pytest.Pytester, run) -> None:
+    """multiprocessing's fork server (CPython 3.14's default start method on
+    Linux) is a Python process started by exec: it reports in, with the child
+    as its parent, and its own handlers (SIGCHLD, SIGINT ignored) are in the log."""
+    pytester.makepyfile(
+        fs="""
+        import multiprocessing
+
+        def work():
+            pass
+
+        if __name__ == "__main__":
+            p = multiprocessing.get_context("forkserver").Process(target=work)
+            p.start()
+            p.join()
+            print("exit", p.exitcode, flush=True)
+        """
+    )
+    pytester.makepyfile(
+        test_fs="""
+        import signal
+
+        def test_fs(spawn, signal_log):
+            proc = spawn("fs.py")
+            assert proc.wait() == 0
+            assert "exit 0" in proc.stdout
+            tree = {e.pid: e.parent for e in signal_log.filter("started")}
+            servers = {e.pid for e in signal_log.filter("installed", signal.SIGCHLD) if e.pid in tree}
+            assert len(servers) == 1, signal_log.timeline()
+            server = servers.pop()
+            assert tree[server] == proc.pid
+            ignored = [e for e in signal_log.filter("installed", signal.SIGINT) if e.pid == server]
+            assert ignored and ignored[0].handler == "SIG_IGN", signal_log.timeline()
+        """
+    )
+    run().assert_outcomes(passed=1)
