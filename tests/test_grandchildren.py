@@ -319,9 +319,20 @@ elif how == "fork-execv":
     if pid == 0:
         os.execv(python, [python, "-c", code])
     os.waitpid(pid, 0)
-elif how == "posix_spawnp":  # found in PATH, by its name
-    env = dict(os.environ, PATH=os.path.dirname(python))
+elif how == "posix_spawnp":  # found by its name in this process's PATH (not the env it passes)
+    os.environ["PATH"] = os.path.dirname(python) + os.pathsep + os.environ.get("PATH", "")
+    env = dict(os.environ, PATH="/nonexistent-folder")
     pid = os.posix_spawnp(os.path.basename(python), [python, "-c", code], env)
+    os.waitpid(pid, 0)
+elif how == "posix_spawnp-elsewhere":  # PATH finds another program of that name first
+    folder = os.path.abspath("elsewhere")
+    os.makedirs(folder, exist_ok=True)
+    other = os.path.join(folder, os.path.basename(python))
+    with open(other, "w") as f:
+        f.write("#!/bin/sh\necho another program\n")
+    os.chmod(other, 0o755)
+    os.environ["PATH"] = folder + os.pathsep + os.path.dirname(python)
+    pid = os.posix_spawnp(os.path.basename(python), [python, "-c", code], dict(os.environ))
     os.waitpid(pid, 0)
 elif how == "fork-execvp":
     pid = os.fork()
@@ -368,6 +379,7 @@ HOSTILE = {
     "closed-channel": 0,
     "fork-execv": 1,
     "posix_spawnp": 1,
+    "posix_spawnp-elsewhere": 0,  # not this interpreter: its environment untouched
     "fork-execvp": 1,
     "nested": 2,
 }

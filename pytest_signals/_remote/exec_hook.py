@@ -328,7 +328,7 @@ def _posix_spawner(searches: bool) -> "Any":
 def _posix_spawn(original: "Any", searches: bool) -> "Any":
     def posix_spawn(path: "Any", argv: "Any", env: "Any", *args: "Any", **kwargs: "Any") -> "Any":
         try:
-            full = _search(path, env) if searches and _plain_argv(argv) and not args else path
+            full = _search(path) if searches and _plain_argv(argv) and not args else path
             found = None if full is None or not _plain_argv(argv) or args else _instrument(full, argv, env)
             if found is None:
                 return original(path, argv, env, *args, **kwargs)
@@ -416,16 +416,17 @@ def _inheritable_fds() -> "set[int] | None":
     return None
 
 
-def _search(name: "Any", env: "Any") -> "Any":
-    """Where posix_spawnp finds *name* (the PATH of *env*, as glibc looks there)."""
+def _search(name: "Any") -> "Any":
+    """Where posix_spawnp finds *name*: in the PATH of this process's own
+    environment, as execvp(3) looks (not the new program's, which the call
+    passes), or the default path without one."""
     try:
         name = os.fsdecode(name)
-        path = _as_str_env(env) or {}
     except (TypeError, ValueError):
         return None
     if os.sep in name:
         return name
-    for folder in path.get("PATH", os.defpath).split(os.pathsep):
+    for folder in _c_environ().get("PATH", os.defpath).split(os.pathsep):
         candidate = os.path.join(folder or ".", name)
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
