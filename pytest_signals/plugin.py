@@ -262,11 +262,14 @@ class _AnywhereCalls:
 @pytest.fixture
 def spawn(_signal_guard: SignalGuard, request: pytest.FixtureRequest) -> Iterator[Spawner]:
     """Start code in a real child process:
-    ``spawn(target, *args, tty=False, env=None, cwd=None, timeout=None, ignore=()) -> SpawnedProcess``.
+    ``spawn(target, *args, tty=False, env=None, cwd=None, timeout=None, ignore=(), descendants=True)
+    -> SpawnedProcess``.
 
     *target* is ``"pkg.module:function"``, ``"pkg.module"``, a path to a
     ``.py`` file, or a list of strings (any program). Python children report
-    handler calls, cancelled tasks and KeyboardInterrupts to ``signal_log``.
+    handler calls, cancelled tasks and KeyboardInterrupts to ``signal_log``,
+    and so do the Python processes they start by exec (unless
+    ``descendants=False``).
     Every child still running at the end of the test is stopped (SIGTERM to its
     group, then SIGKILL) and reaped; the terminal summary lists them.
     """
