@@ -155,6 +155,25 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "the stores after it",
         "a fork of a spawned child takes the instrumentation over and reports in before anything else",
         "_remote/child.py",
+        "_posixsubprocess.fork_exec: its first six positional arguments (args, executable_list, close_fds, "
+        "fds_to_keep, cwd, env_list) on 3.10-3.13 (the rest differ: process_group 3.11+, and 3.13's "
+        "use_vfork); subprocess.Popen and multiprocessing.util.spawnv_passfds call it, subprocess through "
+        "its own `_fork_exec` reference on 3.11+",
+        "a Python grandchild started by Popen or multiprocessing's spawn/forkserver gets the bootstrap's "
+        "variables and the channel fd in fds_to_keep; any other call shape is passed through untouched",
+        "_remote/exec_hook.py",
+    ),
+    (
+        "behaviour: 3.13's subprocess uses os.posix_spawn with POSIX_SPAWN_CLOSEFROM for close_fds=True "
+        "(where glibc has it)",
+        "the exec hook replaces CLOSEFROM by one CLOSE per inheritable fd, so that the channel survives",
+        "_remote/exec_hook.py",
+    ),
+    (
+        "C environ through ctypes: the `environ` symbol (Linux, the BSDs), _NSGetEnviron() (macOS)",
+        "an exec that inherits its environment (env=None) inherits the C one, which C code such as "
+        "readline changes behind os.environ: an instrumented grandchild gets that one too",
+        "_remote/exec_hook.py",
     ),
 )
 

@@ -71,8 +71,9 @@ class SignalEvent:
             ``"exited"`` (a spawned child exited), ``"removed"`` (an event
             loop's signal handler was removed) or ``"started"`` (a process of
             a spawned child's tree reported in for the first time: a fork of
-            the child or of one of its forks; recorded before any other event
-            of that process).
+            the child or of one of its descendants, or a Python process one
+            of them started by exec; recorded before any other event of that
+            process).
         signal: the signal (``signal.Signals`` where it has a name), or None.
         pid: the process the event happened in.
         thread: name of the thread it happened in.
@@ -92,7 +93,8 @@ class SignalEvent:
             else); None for other kinds.
         parent: the pid of the process that started the one the event
             happened in (for a fork, the process it was forked from, even
-            after that one ended); None for the test process and for a
+            after that one ended; for a process started by exec, the one that
+            started it); None for the test process and for a
             spawned child itself.
     """
 

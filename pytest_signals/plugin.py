@@ -262,15 +262,17 @@ class _AnywhereCalls:
 @pytest.fixture
 def spawn(_signal_guard: SignalGuard, request: pytest.FixtureRequest) -> Iterator[Spawner]:
     """Start code in a real child process:
-    ``spawn(target, *args, tty=False, env=None, cwd=None, timeout=None, ignore=(), as_init=False) -> SpawnedProcess``.
+    ``spawn(target, *args, tty=False, env=None, cwd=None, timeout=None, ignore=(), as_init=False,
+    descendants=True) -> SpawnedProcess``.
 
     *target* is ``"pkg.module:function"``, ``"pkg.module"``, a path to a
     ``.py`` file, or a list of strings (any program). Python children report
-    handler calls, cancelled tasks and KeyboardInterrupts to ``signal_log``.
-    With ``as_init=True`` it runs as pid 1 of a new pid namespace, as a
-    container's entrypoint does. Every child still running at the end of the
-    test is stopped (SIGTERM to its group, then SIGKILL) and reaped; the
-    terminal summary lists them.
+    handler calls, cancelled tasks and KeyboardInterrupts to ``signal_log``,
+    and so do the processes they fork and the Python processes they start by
+    exec (unless ``descendants=False``). With ``as_init=True`` it runs as pid
+    1 of a new pid namespace, as a container's entrypoint does. Every child
+    still running at the end of the test is stopped (SIGTERM to its group,
+    then SIGKILL) and reaped; the terminal summary lists them.
     """
     from ._children.spawn import Spawner
 

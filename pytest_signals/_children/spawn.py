@@ -68,6 +68,7 @@ class Spawner:
         timeout: float | None = None,
         ignore: Iterable[object] = (),
         as_init: bool = False,
+        descendants: bool = True,
     ) -> SpawnedProcess:
         """Start *target* in a real child process, and return its :class:`~pytest_signals.SpawnedProcess`.
 
@@ -109,13 +110,24 @@ class Spawner:
                 its tree become its to reap. ``proc.pid`` is its host pid.
                 Where no pid namespace can be made, the test is skipped with
                 the reason. See "Containers: pid 1" in the docs.
+            descendants: carry the instrumentation into the Python processes
+                the child starts by exec (multiprocessing's spawn and
+                forkserver start methods, ``subprocess.Popen([sys.executable,
+                ...])``, uvicorn ``--workers``), and on into theirs: they
+                report to ``signal_log`` as the child does, each first with a
+                ``"started"`` event naming its parent. Only processes of this
+                same interpreter, and not those started with ``-I``, ``-E`` or
+                ``-S``. ``False`` leaves every process the child starts as it
+                would be without the plugin. On by default: see "Python
+                grandchildren started by exec" in the process-trees page for
+                what a descendant could notice, and the start-up cost.
 
         Raises:
             ValueError: a malformed target or argument, a path that is neither
                 a ``.py`` file nor an executable program, a bad *env*, a
                 signal in *ignore* that is unknown or cannot be ignored.
             FileNotFoundError: a script, directory or program that does not exist.
-            TypeError: *as_init* is not a bool.
+            TypeError: *as_init* or *descendants* is not a bool.
             SpawnError: the target could not be imported or found (with the child's error).
             WaitFailed: the child did not start within *timeout*.
         """
@@ -139,9 +151,13 @@ class Spawner:
                 "is started without a terminal (run a terminal program under as_init=True "
                 "through a command that allocates one, such as script(1))"
             )
+        if not isinstance(descendants, bool):
+            raise TypeError(f"spawn(descendants={descendants!r}): descendants must be True or False")
         argv, extra_env, kind = command(target, [os.fspath(a) for a in args], workdir)
         if kind != "argv":
             extra_env[_channel.ENV_PATH] = _channel.encode_paths(import_path(kind, argv, workdir))
+            if descendants:
+                extra_env[_channel.ENV_DESCENDANTS] = "1"
         child_env = environment(env, extra_env, instrumented=kind != "argv")
         if kind != "argv":
             ensure_bytecode()

@@ -543,7 +543,7 @@ class ChildWatch:
         rest = fields[2:]
         state = self.state
         if kind == _channel.JOINED:  # before anything else from that pid
-            at, parent_text, thread = rest
+            at, parent_text, thread, *how = rest  # how: "exec" for a Python process started by exec
             parent = int(parent_text) if self._host_pid is None else self._host_pid(int(parent_text))
             if self._joined.get(pid) == (parent, at):
                 return  # the same line again (a handler wrote while it was on its way: _remote/child.py)
@@ -554,7 +554,7 @@ class ChildWatch:
                 pid=pid,
                 parent=parent,
                 thread=thread,
-                detail=f"forked from pid {parent}",
+                detail=f"started by exec from pid {parent}" if how == ["exec"] else f"forked from pid {parent}",
                 at=float(at),
             )
         elif kind == _channel.EVENT:

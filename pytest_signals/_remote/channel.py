@@ -26,6 +26,8 @@ ENV_PYTHONPATH = "PYTEST_SIGNALS_PYTHONPATH"
 ENV_MODULE = "PYTEST_SIGNALS_MODULE"
 ENV_FUNCTION = "PYTEST_SIGNALS_FUNCTION"
 ENV_PATH = "PYTEST_SIGNALS_PATH"  # the test process's sys.path (encode_paths)
+ENV_DESCENDANTS = "PYTEST_SIGNALS_DESCENDANTS"  # set: carry the instrumentation across exec (exec_hook.py)
+ENV_PARENT = "PYTEST_SIGNALS_PARENT"  # an exec'd descendant's parent pid
 PRIVATE_NAME = "__pytest_signals_child__"
 
 # Message types.
@@ -37,8 +39,10 @@ IGNORED = "I"  # signals that were SIG_IGN at start: detail = comma-separated nu
 DISPOSITION = "D"  # a disposition changed: signal, "ign" | "dfl" | "handler" | "plugin" (an inner
 # pytest-signals' own stand-in, its guard: the kernel runs a handler, but not one the program wrote)
 TOP_LEVEL_INTERRUPT = "K"  # the interpreter's top level printed an uncaught KeyboardInterrupt: time, thread
-# A fork of an instrumented process took the instrumentation over: its first
-# message, before any other it sends. Time, the pid it was forked from, thread.
+# A process of the child's tree reported in: a fork of an instrumented process
+# took the instrumentation over, or a Python process one of them started by
+# exec bootstrapped. Its first message, before any other it sends: time, its
+# parent's pid, thread, and "exec" for one started by exec.
 JOINED = "J"
 
 

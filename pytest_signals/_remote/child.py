@@ -56,8 +56,9 @@ ENV_FUNCTION = _channel.ENV_FUNCTION
 ENV_PATH = _channel.ENV_PATH
 PRIVATE_NAME = _channel.PRIVATE_NAME
 # Modules whose frames the program never sees in its tracebacks (the fork
-# server's template runs the target from its own frames).
-_OWN_MODULES = (__name__, "pytest_signals._remote.template")
+# server's template runs the target from its own frames; the exec hook wraps
+# the calls that start programs).
+_OWN_MODULES = (__name__, "pytest_signals._remote.template", "pytest_signals._remote.exec_hook")
 
 _fd = -1
 _fd_identity = (-1, -1)  # the channel pipe's (st_dev, st_ino)
@@ -139,6 +140,17 @@ def _after_fork() -> None:
             _write(b"")
     except BaseException:
         pass
+
+
+def _current_fd() -> int:
+    """The channel's fd while it is still ours, else -1 (for exec_hook)."""
+    global _fd
+    try:
+        if _fd >= 0 and _identity(_fd) != _fd_identity:
+            _fd = -1
+    except OSError:
+        _fd = -1
+    return _fd
 
 
 def _identity(fd: int) -> "tuple[int, int]":
@@ -578,10 +590,13 @@ def bootstrap(forked: bool = False) -> None:
     boot = environ.pop(ENV_BOOT, None)
     if boot is not None:
         sys.path[:] = [p for p in sys.path if p != boot]
-    if environ.pop(ENV_CHANNEL, None) is None:
+    channel_number = environ.pop(ENV_CHANNEL, None)
+    if channel_number is None:
         # The fork server's template: its forks call this again.
         _installation, _modules_at_bootstrap = list(sys.path), set(sys.modules)
         return
+    parent = environ.pop(_channel.ENV_PARENT, None)  # an exec'd descendant (exec_hook.py)
+    descendants = environ.pop(_channel.ENV_DESCENDANTS, None) is not None
     pythonpath = environ.pop(ENV_PYTHONPATH, None)
     if pythonpath is None:  # there was none
         environ.pop("PYTHONPATH", None)
@@ -589,14 +604,23 @@ def bootstrap(forked: bool = False) -> None:
         environ["PYTHONPATH"] = pythonpath
     _set_import_path(_channel.decode_paths(environ.pop(ENV_PATH, "")), pythonpath, forked)
     try:
-        # The channel leaves fd 3 for the program (a plain start has nothing there).
-        high = os.dup2(CHANNEL_FD, _high_fd(), inheritable=False)
-        os.close(CHANNEL_FD)
+        # The channel leaves fd 3 (or where a parent's exec_hook put it) for
+        # the program: a plain start has nothing there.
+        inherited = int(channel_number) if channel_number.isdigit() else CHANNEL_FD
+        high = _high_fd()
+        if inherited == high:
+            os.set_inheritable(high, False)
+        else:
+            os.dup2(inherited, high, inheritable=False)
+            os.close(inherited)
         _fd_identity = _identity(high)
-    except OSError:
+    except OSError:  # no channel (the program's parent closed it): not instrumented
+        _forget_own_modules()
         return
     _fd, _pid = high, os.getpid()
     os.register_at_fork(after_in_child=_after_fork)
+    if parent is not None:  # started by exec from a process of the tree: report in first
+        _send(_channel.JOINED, repr(time.monotonic()), parent, _thread_name("MainThread"), "exec")
     ignored = [s for s in range(1, 65) if _safe_getsignal(s) == 1]
     _send(_channel.IGNORED, ",".join(map(str, ignored)))
     if _real_getsignal(_SIGINT) is _signal.default_int_handler:
@@ -610,17 +634,26 @@ def bootstrap(forked: bool = False) -> None:
     for name in list(_POST_IMPORT):
         if name in sys.modules:
             _POST_IMPORT.pop(name)(sys.modules[name])
+    if descendants:
+        from . import exec_hook
+
+        boot_dir = boot or os.path.join(os.path.dirname(os.path.dirname(__file__)), "_bootstrap")
+        _POST_IMPORT.update(exec_hook.install(boot_dir, _current_fd))
     sys.meta_path.insert(0, finder)
     _send(_channel.READY, high, _register_stacks(high))
     # Out of sys.modules, so the program sees the modules it would see without
     # us (a "pkg:function" target finds this module under a private name).
     this = sys.modules[__name__]
-    for name in [name for name in sys.modules if name == "pytest_signals" or name.startswith("pytest_signals.")]:
-        sys.modules.pop(name, None)
+    _forget_own_modules()
     if "COVERAGE_PROCESS_CONFIG" in environ or "COVERAGE_PROCESS_START" in environ:
         _start_coverage()
     if ENV_FUNCTION in environ:
         sys.modules[PRIVATE_NAME] = this
+
+
+def _forget_own_modules() -> None:
+    for name in [name for name in sys.modules if name == "pytest_signals" or name.startswith("pytest_signals.")]:
+        sys.modules.pop(name, None)
 
 
 def _register_stacks(fd: int) -> "int | str":
