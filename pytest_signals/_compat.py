@@ -155,6 +155,8 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "the stores after it",
         "a fork of a spawned child takes the instrumentation over and reports in before anything else",
         "_remote/child.py",
+    ),
+    (
         "_posixsubprocess.fork_exec: its first six positional arguments (args, executable_list, close_fds, "
         "fds_to_keep, cwd, env_list) on 3.10-3.13 (the rest differ: process_group 3.11+, and 3.13's "
         "use_vfork); subprocess.Popen and multiprocessing.util.spawnv_passfds call it, subprocess through "

@@ -547,6 +547,8 @@ class ChildWatch:
             parent = int(parent_text) if self._host_pid is None else self._host_pid(int(parent_text))
             if self._joined.get(pid) == (parent, at):
                 return  # the same line again (a handler wrote while it was on its way: _remote/child.py)
+            if how == ["exec"] and pid in self._joined and self._joined[pid][0] == parent:
+                return  # a fork that reported in, now exec'ing Python: the same process, not a new one
             self._joined[pid] = (parent, at)  # a later holder of the number reports in anew
             self._log.record(
                 "started",
