@@ -320,7 +320,7 @@ print("daemon exit", os.waitstatus_to_exitcode(status), "log size", os.path.gets
 
 pid = os.fork()
 if pid == 0:
-    os.execv(sys.executable, [sys.executable, "-c", PROBE])
+    os.execv(sys.executable, [sys.executable, "-I", "-c", PROBE])  # -I: not instrumented (see test_grandchildren)
 _, status = os.waitpid(pid, 0)
 print("exec exit", os.waitstatus_to_exitcode(status), flush=True)
 """

@@ -19,19 +19,13 @@ import pytest
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
-# start methods: fork and forkserver need the fork handling of instrumented
-# processes (a fork reports its own handlers), which is a separate piece of work.
-_NEEDS_FORKS = pytest.mark.xfail(
-    strict=True, reason="a fork of an instrumented process does not report its handlers yet (the forks work)"
-)
 
-
-def _methods(forks: bool = False) -> list[object]:
-    """The start methods; with *forks*, those that need the forks work marked so."""
+def _methods() -> list[object]:
+    """The start methods, each skipped where multiprocessing does not have it."""
     out: list[object] = []
     available = multiprocessing.get_all_start_methods()
     for method in ("fork", "forkserver", "spawn"):
-        marks = [_NEEDS_FORKS] if forks and method != "spawn" else []
+        marks = []
         if method not in available:
             marks = [pytest.mark.skip(reason=f"multiprocessing has no {method!r} start method on {sys.platform}")]
         out.append(pytest.param(method, marks=marks, id=method))
@@ -109,7 +103,7 @@ def test_relay(spawn, signal_log, send_signal):
 
 
 @pytest.mark.parametrize("start", ["forkserver", "exec"])
-@pytest.mark.parametrize("how", [*_methods(forks=True), pytest.param("popen", id="popen")])
+@pytest.mark.parametrize("how", [*_methods(), pytest.param("popen", id="popen")])
 def test_a_grandchild_reports_its_handler_and_parent(pytester: pytest.Pytester, run, how: str, start: str) -> None:
     """The child's start (forked from the plugin's template, or exec'd) and the grandchild's."""
     if start == "forkserver" and not sys.platform.startswith("linux"):
@@ -259,14 +253,7 @@ def test_same(spawn):
 
 
 def _transparency_cases() -> list[object]:
-    cases = []
-    for case in _methods():
-        assert isinstance(case, type(pytest.param(None)))
-        if case.values == ("fork",) and not case.marks:
-            # getsignal(SIGINT) in a fork of an instrumented process returns our wrapper.
-            case = pytest.param("fork", marks=[_NEEDS_FORKS], id="fork")
-        cases.append(case)
-    return [*cases, pytest.param("popen", id="popen")]
+    return [*_methods(), pytest.param("popen", id="popen")]
 
 
 @pytest.mark.parametrize("how", _transparency_cases())
@@ -555,7 +542,11 @@ def test_the_forkserver_start_methods_server_is_instrumented(pytester: pytest.Py
             assert proc.wait() == 0
             assert "exit 0" in proc.stdout
             tree = {e.pid: e.parent for e in signal_log.filter("started")}
-            servers = {e.pid for e in signal_log.filter("installed", signal.SIGCHLD) if e.pid in tree}
+            servers = {  # (the server's forks, the workers, put SIGCHLD back to SIG_DFL)
+                e.pid
+                for e in signal_log.filter("installed", signal.SIGCHLD)
+                if e.pid in tree and e.handler != "SIG_DFL"
+            }
             assert len(servers) == 1, signal_log.timeline()
             server = servers.pop()
             assert tree[server] == proc.pid

@@ -547,8 +547,8 @@ class ChildWatch:
             parent = int(parent_text) if self._host_pid is None else self._host_pid(int(parent_text))
             if self._joined.get(pid) == (parent, at):
                 return  # the same line again (a handler wrote while it was on its way: _remote/child.py)
-            if how == ["exec"] and pid in self._joined and self._joined[pid][0] == parent:
-                return  # a fork that reported in, now exec'ing Python: the same process, not a new one
+            if how == ["exec"] and (pid == self.pid or (pid in self._joined and self._joined[pid][0] == parent)):
+                return  # the child, or a fork that reported in, exec'ing Python again: the same process
             self._joined[pid] = (parent, at)  # a later holder of the number reports in anew
             self._log.record(
                 "started",
