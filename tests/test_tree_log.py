@@ -215,3 +215,54 @@ def test_a_sync_test_waits_for_a_childs_events(pytester: pytest.Pytester) -> Non
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*waited 0.2s for a handled SIGUSR1 event in process *; none came*"])
     result.stdout.no_fnmatch_line("*coroutine*never awaited*")
+
+
+FORKING = """
+import os, signal, sys
+
+def on_term(signum, frame):
+    os.write(1, f"{os.getpid()} stopping\\n".encode())
+    sys.exit(0)
+
+signal.signal(signal.SIGTERM, on_term)
+worker = os.fork()
+if worker == 0:
+    signal.signal(signal.SIGTERM, on_term)  # the worker's own
+    os.write(1, b"worker ready\\n")
+    sys.stdin.read()
+    os._exit(0)
+os.write(1, f"worker {worker}\\n".encode())
+try:
+    sys.stdin.read()
+finally:
+    os.kill(worker, signal.SIGTERM)
+    os.waitpid(worker, 0)
+"""
+
+TREE_TEST = """
+import signal
+
+def test_tree(spawn, send_signal, signal_log):
+    proc = spawn("forking.py")
+    worker = int(proc.expect(r"worker (\\d+)\\n").group(1))
+    signal_log.wait_for("installed", "SIGTERM", tree=proc, processes=2)
+    assert signal_log.tree(proc) == {proc.pid, worker}
+    (started,) = signal_log.started
+    assert (started.pid, started.parent) == (worker, proc.pid)
+
+    send_signal(signal.SIGTERM, to=proc)  # the master stops its worker on the way out
+    assert proc.wait() == 0
+    signal_log.assert_handled("SIGTERM", process=worker, times=1)
+    signal_log.assert_handled("SIGTERM", process=proc, times=1)
+    assert {e.pid for e in proc.events} == {proc.pid, worker}
+    assert {e.pid for e in signal_log.filter("handled", tree=proc)} == {proc.pid, worker}
+"""
+
+
+def test_a_childs_tree_in_the_log_and_in_its_events(pytester: pytest.Pytester) -> None:
+    """A forked worker's events are in the child's tree and in ``proc.events``
+    (which said so and held only the child's own), and ``process=`` takes
+    the worker's pid."""
+    pytester.makepyfile(test_it=TREE_TEST, forking=FORKING)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

@@ -188,8 +188,11 @@ class SpawnedProcess:
 
     @property
     def events(self) -> list[Any]:
-        """The log events this child (or a fork of it) reported."""
-        return [e for e in self._log if e.pid == self.pid]
+        """The log events of this child and of every process of its tree (its
+        forks, the Python processes they started, at any depth): what
+        ``signal_log.filter(tree=proc)`` selects. Each event's ``pid`` says
+        which process it happened in."""
+        return self._log.filter(tree=self)
 
     # -- waiting -------------------------------------------------------------------
 
