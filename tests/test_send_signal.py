@@ -121,6 +121,37 @@ def test_to_another_process(pytester: pytest.Pytester, run) -> None:
     run().assert_outcomes(passed=1)
 
 
+@pytest.mark.skipif(not hasattr(__import__("os"), "pidfd_open"), reason="the held process is a pidfd (Linux)")
+def test_a_process_is_held_before_it_is_signalled(pytester: pytest.Pytester, run) -> None:
+    """Between the check that a pid is the test's and the send, its parent
+    may reap it and the number go to anyone. The process is held (a pidfd)
+    and checked again while held: here the second check says "not ours" (as
+    after a recycling), so nothing is sent, and the process lives on."""
+    pytester.makepyfile(
+        """
+        import signal, subprocess, sys, pytest
+        from pytest_signals._inproc import procs
+        CODE = "import sys; sys.stdout.write('ready\\\\n'); sys.stdout.flush(); sys.stdin.read()"
+        def test_child(send_signal, signal_log, monkeypatch):
+            child = subprocess.Popen(
+                [sys.executable, "-c", CODE],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            )
+            assert child.stdout.readline() == "ready\\n"
+            answers = iter([True, False])  # ours at the first look, a stranger's at the second
+            monkeypatch.setattr(procs, "descends_from_me", lambda pid: next(answers))
+            with pytest.raises(ProcessLookupError, match=f"pid {child.pid} ended before the signal was sent"):
+                send_signal("TERM", to=child.pid)
+            monkeypatch.undo()
+            assert child.poll() is None  # never signalled
+            assert signal_log.sent == []
+            child.stdin.close()
+            assert child.wait(timeout=10) == 0
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
 def test_from_another_thread(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(
         """

@@ -171,15 +171,39 @@ class SignalSender:
         return to
 
     def _to_other(self, signum: int, pid: int) -> Delivery:
+        """To a process of the test that is not a spawned child. Where there
+        are pidfds, the process is held first and its ancestry checked again
+        while it is held: a pid that its parent reaped between the check in
+        :meth:`_resolve_target` and the send names someone else by then, and
+        the signal goes to the held process or nowhere."""
+        name = signal_name(signum)
+        opener = getattr(os, "pidfd_open", None)
+        pidfd = None
+        if opener is not None:
+            try:
+                pidfd = opener(pid)
+            except ProcessLookupError:
+                raise ProcessLookupError(f"send_signal({name}, to={pid}): no process with pid {pid}") from None
+            from .._children.tree import in_forked_tree
+
+            if not (procs.descends_from_me(pid) or in_forked_tree(pid)):
+                os.close(pidfd)
+                raise ProcessLookupError(
+                    f"send_signal({name}, to={pid}): pid {pid} ended before the signal was sent, and its "
+                    "number now names a process that is not this test's: nothing was sent"
+                )
         delivery = Delivery(signum, pid, "kill")
-        log = self._guard.log
-        sent = log.record("sent", signum, detail=f"via kill, to pid {pid}", target=pid)
+        sent = self._guard.log.record("sent", signum, detail=f"via kill, to pid {pid}", target=pid)
         try:
-            real_kill(pid, signum)
+            if pidfd is not None:
+                signal.pidfd_send_signal(pidfd, signum)
+            else:
+                real_kill(pid, signum)
         except ProcessLookupError:
-            raise ProcessLookupError(
-                f"send_signal({signal_name(signum)}, to={pid}): no process with pid {pid}"
-            ) from None
+            raise ProcessLookupError(f"send_signal({name}, to={pid}): no process with pid {pid}") from None
+        finally:
+            if pidfd is not None:
+                os.close(pidfd)
         delivery._complete("sent", None, (sent,))
         return delivery
 
