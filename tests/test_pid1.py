@@ -688,3 +688,38 @@ def test_a_program_that_cannot_be_executed_is_a_spawn_error(pytester: pytest.Pyt
         """
     )
     run().assert_outcomes(passed=1)
+
+
+def test_the_events_of_pid1s_short_lived_forks_never_name_a_host_process(pytester: pytest.Pytester, run) -> None:
+    """Forks that end before their reports are read cannot be mapped to host
+    pids any more: their events must not carry the namespace's numbers (2,
+    3...), which name the host's kernel threads."""
+    pytester.makepyfile(
+        forker="""
+        import os, signal
+
+        def on_usr1(signum, frame):
+            pass
+
+        signal.signal(signal.SIGUSR1, on_usr1)
+        for _ in range(5):
+            pid = os.fork()
+            if pid == 0:
+                signal.raise_signal(signal.SIGUSR1)
+                os._exit(0)
+            os.waitpid(pid, 0)
+        """
+    )
+    pytester.makepyfile(
+        """
+        def test_forks(spawn, signal_log):
+            proc = spawn("forker.py", as_init=True)
+            assert proc.wait() == 0
+            handled = signal_log.filter("handled", process=None)
+            assert len(handled) == 5, signal_log.timeline()
+            pids = {e.pid for e in signal_log if e.pid != proc.pid and e.kind != "sent"}
+            assert pids and not any(1 < pid < 100 for pid in pids), signal_log.timeline()
+            assert signal_log.tree(proc) >= {e.pid for e in handled}
+        """
+    )
+    run().assert_outcomes(passed=1)

@@ -225,15 +225,18 @@ class InitProcess:
         """The host pid of *pid* as a process of the namespace reported it
         (``os.getpid()``): 1 is pid 1's; another is looked up in ``/proc``
         (``NSpid``), and its last answer is checked again before it is
-        used. *pid* itself when it cannot be found (a fork that already
-        ended: its reports keep the namespace's number)."""
+        used. A process that ended keeps the host pid it was last seen
+        with (its reports are read after it ended); one never seen alive
+        gets ``-pid``, its namespace number negated: never a host pid,
+        so ``process=`` and ``tree=`` cannot name an unrelated process
+        (namespace pid 2 is not the host's kthreadd)."""
         if pid == 1:
             return self.pid
         if self._ns is None:
             with contextlib.suppress(OSError):
                 self._ns = os.readlink(f"/proc/{self.pid}/ns/pid")
         if self._ns is None or not remote.proc_is_ours():
-            return pid
+            return -pid
         known = self._mapped.get(pid)
         if known is not None and self._nspid(str(known)) == pid:
             return known
@@ -241,7 +244,7 @@ class InitProcess:
             if entry.isdigit() and self._nspid(entry) == pid:
                 self._mapped[pid] = int(entry)
                 return int(entry)
-        return pid
+        return known if known is not None else -pid
 
     def _nspid(self, entry: str) -> int | None:
         """The pid in this namespace of the process ``/proc/<entry>``, if it is in it."""
