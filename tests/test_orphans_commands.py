@@ -158,6 +158,10 @@ TRANSPARENCY = """
 import os, signal, subprocess, sys
 import pytest
 
+# Open when the fork server's template starts, which inherits it: no command gets it.
+INHERITABLE = os.open(os.devnull, os.O_RDONLY)
+os.set_inheritable(INHERITABLE, True)
+
 STATUS = ("Umask", "SigBlk", "SigIgn", "SigCgt", "CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs")
 PROBES = {
     "status": ["cat", "/proc/self/status"],
