@@ -7,6 +7,9 @@
 2. A Ctrl-C typed into a child's terminal and observed until it exits.
    Hand-written: pexpect with its default settings. pytest-signals:
    ``spawn(tty=True)`` + ``send_signal(SIGINT, via="tty")``.
+3. A command's start: ``spawn(["true"])`` until it has exited and is
+   cleaned up (on Linux the fork server's template forks and execs it), and
+   ``subprocess.run(["true"])``.
 
 Prints median wall times and ratios. A benchmark, not a test: nothing fails
 on a timing.
@@ -82,6 +85,23 @@ def with_plugin(spawn: Spawner, send: SignalSender, script: Path) -> None:
     send(signal.SIGTERM, to=proc).wait()
     assert proc.wait() == 0
     proc.close()
+
+
+def command_with_plugin(spawn: Spawner) -> float:
+    start = time.perf_counter()
+    proc = spawn(["true"])
+    started = time.perf_counter() - start
+    assert proc.wait() == 0
+    proc.close()
+    return started
+
+
+def command_by_hand() -> float:
+    start = time.perf_counter()
+    proc = subprocess.Popen(["true"])
+    started = time.perf_counter() - start
+    assert proc.wait() == 0
+    return started
 
 
 def pexpect_defaults(script: Path) -> float:
@@ -165,6 +185,15 @@ def main() -> None:
         print(f"     pytest-signals spawn(tty): {plugin * 1000:7.1f} ms")
         print(f"     pexpect, default settings: {pexp * 1000:7.1f} ms")
         print(f"     speed-up                 : {pexp / plugin:.1f}x faster")
+        (plugin, plugin_start), (hand, hand_start) = measure(
+            args.rounds, timed(lambda: command_with_plugin(spawn)), timed(command_by_hand)
+        )
+        print(f"3. a command (median of {args.rounds}): the start (spawn() / Popen() returned)")
+        print(f"   pytest-signals spawn       : {plugin_start * 1000:7.1f} ms")
+        print(f"   subprocess.Popen           : {hand_start * 1000:7.1f} ms")
+        print("   start -> exit -> cleaned up:")
+        print(f"   pytest-signals spawn       : {plugin * 1000:7.1f} ms")
+        print(f"   subprocess.Popen           : {hand * 1000:7.1f} ms")
     spawn.close_all()
     guard.finish()
 

@@ -13,10 +13,21 @@ import pytest
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX only")
 
 
+# Where the fork server's template cannot start a command (macOS, a hard limit
+# above the template's), pytest starts it itself.
+STARTED_BY_PYTEST = """
+from pytest_signals._children import fork_server
+
+fork_server.FORK_SERVER.exec_refusal = lambda baseline, timeout: "the test says so"
+"""
+
+
 def test_a_status_something_else_took_is_unknown_never_invented(pytester: pytest.Pytester, run) -> None:
-    # A command is the test process's own child: code under test that ignores
-    # SIGCHLD (the kernel then discards statuses) or reaps with waitpid(-1)
-    # takes its status. subprocess would say "exit 0"; the plugin says unknown.
+    # A command pytest started itself is the test process's own child: code
+    # under test that ignores SIGCHLD (the kernel then discards statuses) or
+    # reaps with waitpid(-1) takes its status. subprocess would say "exit 0";
+    # the plugin says unknown.
+    pytester.makeconftest(STARTED_BY_PYTEST)
     pytester.makepyfile(
         """
         import os, signal, sys
@@ -52,6 +63,40 @@ def test_a_status_something_else_took_is_unknown_never_invented(pytester: pytest
         """
     )
     run().assert_outcomes(passed=3)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "pidfd_open") or not sys.platform.startswith("linux"),
+    reason="the fork server's template starts commands only on Linux",
+)
+def test_a_command_the_template_started_keeps_its_status_from_the_code_under_test(
+    pytester: pytest.Pytester, run
+) -> None:
+    # The template is its parent (as for a forked child): SIGCHLD ignored or a
+    # waitpid(-1) in the test process takes nothing from it.
+    pytester.makepyfile(
+        """
+        import os, signal, sys
+        import pytest
+        CMD = [sys.executable, "-c", "import sys; print('up', flush=True); sys.stdin.read()"]
+
+        def test_sigchld_ignored(spawn, send_signal):
+            signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+            proc = spawn(CMD)
+            proc.expect("up\\n")
+            send_signal(signal.SIGTERM, to=proc)
+            assert proc.wait() == -signal.SIGTERM and proc.status_unknown is None
+
+        def test_reaped_by_the_code_under_test(spawn):
+            proc = spawn(CMD)
+            proc.expect("up\\n")
+            os.kill(proc.pid, signal.SIGKILL)
+            with pytest.raises(ChildProcessError):
+                os.waitpid(-1, 0)  # what a "reap every child" loop does: the command is not its child
+            assert proc.wait() == -signal.SIGKILL
+        """
+    )
+    run().assert_outcomes(passed=2)
 
 
 def test_a_stopped_child_gets_sigcont_with_sigterm_and_stops_gracefully(pytester: pytest.Pytester, run) -> None:
@@ -232,7 +277,7 @@ class _FakeProcess:
     def __init__(self, calls: list[str], name: str) -> None:
         self.calls, self.name = calls, name
         self.pid, self.target = 0, name
-        self.forked = False  # no fork-server template to sweep
+        self.orphans_adopted = False  # no fork-server template to sweep
 
     def begin_stop(self) -> bool:
         self.calls.append(f"term {self.name}")

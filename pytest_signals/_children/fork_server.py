@@ -33,7 +33,7 @@ only ever name that child.
 
 The wire format, over one stream socket. pytest sends requests: a line
 ``"<size> <number of fds>"``, then *size* bytes of JSON with ``op``
-(``"spawn"``, ``"kill"``, ``"release"`` or ``"sweep"``) and the request's ``id``; the fds (SCM_RIGHTS)
+(``"spawn"``, ``"exec"``, ``"kill"``, ``"release"`` or ``"sweep"``) and the request's ``id``; the fds (SCM_RIGHTS)
 ride with the request's first byte. The template sends lines:
 
 * ``T pid``: its own pid, first;
@@ -43,6 +43,8 @@ ride with the request's first byte. The template sends lines:
 * ``P id pid 0|1``: the child forked for request *id*, with its pidfd
   attached when the last field is 1;
 * ``E id reason``: no child for request *id* (fork failed);
+* ``F id errno step``: the child of an ``exec`` request failed at *step*
+  (``exec``, ``chdir``...) with *errno*, and was reaped;
 * ``X pid status``: a status of one of its children (stops included);
 * ``S id [[pid, command], ...]``: the answer to ``sweep``, the orphans of the
   forked trees it killed (``null`` where it is no subreaper: not Linux);
@@ -202,6 +204,13 @@ class Forked(NamedTuple):
     pidfds are not available (before Linux 5.3, macOS)."""
 
 
+class _ExecFailed(NamedTuple):
+    """An ``exec`` request's child failed before it became the program (``F``)."""
+
+    errno: int
+    step: str
+
+
 class ForkServer:
     """One template per pytest process (per xdist worker), started on first use."""
 
@@ -214,7 +223,7 @@ class ForkServer:
         self._lock = threading.Lock()  # one request at a time
         self._cond = threading.Condition()
         self._next_id = 0
-        self._replies: dict[int, Forked | str] = {}  # request id -> the child, or why there is none
+        self._replies: dict[int, Forked | str | _ExecFailed] = {}  # request id -> the child, or why there is none
         self._statuses: dict[int, list[int]] = {}
         self._abandoned: set[int] = set()  # requests whose spawn() gave up, not answered yet
         self._late: dict[int, int] = {}  # pid -> request id: forked after its spawn() gave up, not reaped yet
@@ -293,12 +302,36 @@ class ForkServer:
                     return why
         return None
 
-    def spawn(self, request: dict[str, object], fds: list[int], timeout: float) -> Forked:
+    def exec_refusal(self, baseline: Mapping[str, str], *, timeout: float) -> str | None:
+        """Why the template cannot start a program by fork and exec (so that
+        the orphans of its tree come to the template); None when it can.
+        Starts the template with *baseline* on first use."""
+        if not sys.platform.startswith("linux") or not hasattr(os, "pidfd_open"):
+            return f"the fork server's template is a subreaper only on Linux (here: {sys.platform})"
+        with self._lock:
+            if self._owner != os.getpid():
+                self._baseline = dict(baseline)
+                try:
+                    self._start(baseline, monotonic() + timeout, timeout)
+                except ForkServerError as exc:
+                    return str(exc)
+        with self._cond:
+            if self._dead:
+                return f"the fork server's template (pid {self.pid}) {self._death}"
+        for number, (_, hard) in read_rlimits().items():
+            template = self._limits.get(number)
+            if template is None or not _at_most(hard, template[1]):
+                return f"its hard limit of {_rlimit_name(number)} is above the template's, which a fork cannot raise"
+        return None
+
+    def spawn(self, request: dict[str, object], fds: list[int], timeout: float, op: str = "spawn") -> Forked:
         """Fork a child for *request* (``kind``, ``argv``, ``env``, ``cwd``)
-        with *fds* as its fds 0-3. It also gets the test process's current
+        with *fds* as its fds 0-3; with *op* ``"exec"``, the fork execs
+        ``executable`` (and *fds* are its fds 0-N). It also gets the test process's current
         working directory (when ``cwd`` is None), umask and resource limits.
 
         Raises:
+            OSError: the exec failed (as ``posix_spawn`` raises it).
             ForkServerError: the template did not answer within *timeout* (the
                 child it forks later is stopped: see :meth:`late_notes`),
                 could not fork, or is gone.
@@ -311,7 +344,9 @@ class ForkServer:
                 self._start(self._baseline or env, deadline, timeout)
             self._next_id += 1
             rid = self._next_id
-            message = {**request, "op": "spawn", "id": rid, "umask": read_umask(), "rlimits": read_rlimits()}
+            message = {**request, "op": op, "id": rid, "umask": read_umask(), "rlimits": read_rlimits()}
+            if op == "exec":
+                message["timeout"] = timeout
             if message["cwd"] is None:
                 message["cwd"] = os.getcwd()
             self._send(message, fds, deadline, timeout)
@@ -327,6 +362,13 @@ class ForkServer:
                 with contextlib.suppress(ForkServerError):  # unsent, the pidfd sent with the reply stops it
                     self._send({"op": "kill", "id": rid}, [], monotonic() + _KILL_GRACE, _KILL_GRACE)
                 raise ForkServerError(f"the fork server's template (pid {self.pid}) did not answer within {timeout:g}s")
+        if isinstance(reply, _ExecFailed):
+            errno, step = reply.errno, reply.step
+            filename = request["executable"] if step == "exec" else request.get("cwd")
+            error = OSError(errno, os.strerror(errno), filename)  # FileNotFoundError, PermissionError...
+            if step != "exec":
+                error.strerror = f"{error.strerror} (at {step}, before exec)"
+            raise error
         if isinstance(reply, str):
             raise ForkServerError(f"the fork server's template (pid {self.pid}) could not fork: {reply}")
         return reply
@@ -566,6 +608,12 @@ class ForkServer:
                 self._abandoned.discard(rid)
             else:
                 self._replies[rid] = rest.partition(" ")[2]
+        elif kind == "F":
+            rid = int(fields[0])
+            if rid in self._abandoned:
+                self._abandoned.discard(rid)
+            else:
+                self._replies[rid] = _ExecFailed(int(fields[1]), fields[2])
         elif kind == "X":
             pid, status = int(fields[0]), int(fields[1])
             if pid not in self._late:

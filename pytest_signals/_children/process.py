@@ -108,6 +108,13 @@ class SpawnedProcess:
             return f"<SpawnedProcess pid={self.pid} {self.target!r} {state.describe_exit()}, {self.started_as}>"
 
     @property
+    def orphans_adopted(self) -> bool:
+        """True when the fork server's template started it (forked, or
+        forked and exec'd: Linux), so that the orphans of its tree are the
+        template's, stopped at teardown and listed by :meth:`descendants`."""
+        return self._adopted is not None
+
+    @property
     def as_init(self) -> bool:
         """True when it runs as pid 1 of a new pid namespace (``spawn(..., as_init=True)``)."""
         return self._init is not None
@@ -445,11 +452,11 @@ class SpawnedProcess:
     def descendants(self) -> list[Descendant]:
         """The live processes of the child's tree, the child left out, parents
         before their children, as :class:`~pytest_signals.Descendant` records
-        (pid, parent pid, command line). Includes, for a forked child, the
-        orphans that left it (a daemon's double fork: their parent ended and
-        the fork server's template adopted them), marked ``orphan=True``;
-        when the test has several forked children, each lists them (nothing
-        tells which one they came from). A snapshot, read from ``/proc`` on
+        (pid, parent pid, command line). Includes, for a child the fork
+        server's template started (:attr:`orphans_adopted`), the orphans that
+        left it (a daemon's double fork: their parent ended and the template
+        adopted them), marked ``orphan=True``; when the test has several such
+        children, each lists them (nothing tells which one they came from). A snapshot, read from ``/proc`` on
         Linux; elsewhere from ``ps``, without the orphans (see "No orphans"
         in the docs). Valid until teardown::
 
@@ -544,8 +551,8 @@ class SpawnedProcess:
         where there are none the check is made once). The failure names each
         one with its parent and command line. Unlike
         :meth:`assert_no_survivors`, which looks at the child's session only,
-        this sees the orphans the fork server's template adopted (Linux,
-        forked children).
+        this sees the orphans the fork server's template adopted (Linux:
+        see :attr:`orphans_adopted`).
 
         Args:
             timeout: seconds to wait for the tree to empty, 0 to check once.

@@ -192,13 +192,20 @@ class Spawner:
         instrumented = kind != "argv"
         channel_r, channel_w = os.pipe() if instrumented else (-1, -1)
         fds: dict[str, int] = {}
-        forked, pidfd = False, None
+        forked, by_template, pidfd = False, False, None
         exec_reason: str | None = None
+        unadopted: str | None = None  # why the template did not start it
         try:
             try:
                 exec_reason = self._exec_reason(argv, kind, env, cwd, timeout) if instrumented else None
                 if instrumented and exec_reason is None:
                     pid, forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout, ignore, tty), True
+                elif (unadopted := FORK_SERVER.exec_refusal(template_environment(), timeout=timeout)) is None:
+                    # The template forks and execs it: its tree's orphans are the template's.
+                    executable = which(argv[0], env, cwd)
+                    request_fds = [channel_w] if instrumented else []
+                    pid = self._fork(argv, kind, env, cwd, request_fds, fds, timeout, ignore, tty, executable)
+                    by_template = True
                 elif tty:
                     from .terminal import spawn_in_terminal
 
@@ -216,11 +223,14 @@ class Spawner:
             raise
         kept = None
         try:
-            # A pidfd before anything could reap it: the template's for a forked
-            # child (it opened it before it could reap); else pytest's own.
-            pidfd = fds.pop("pidfd", None) if forked else None
+            # A pidfd before anything could reap it: the template's for a child
+            # it started (it opened it before it could reap); else pytest's own.
+            held = forked or by_template  # the template's child, reaped by it
+            pidfd = fds.pop("pidfd", None) if held else None
             if pidfd is None:
-                pidfd = open_pidfd(pid, FORK_SERVER.pid if forked else os.getpid())
+                pidfd = open_pidfd(pid, FORK_SERVER.pid if held else os.getpid())
+            if instrumented and not held and exec_reason is not None:
+                exec_reason += f"; started by pytest, so the orphans of its tree are not adopted ({unadopted})"
             kept = ticket = KEEPER.watch(pid, pidfd)  # it and its session die with pytest, even a SIGKILLed pytest
             if instrumented:
                 fds["channel"] = channel_r
@@ -230,11 +240,11 @@ class Spawner:
                 fds,
                 instrumented,
                 pidfd=pidfd,
-                wait_status=(lambda: FORK_SERVER.wait_status(pid)) if forked else None,
+                wait_status=(lambda: FORK_SERVER.wait_status(pid)) if held else None,
                 on_reaped=lambda: KEEPER.release(ticket),  # the moment its numbers are free
                 output_memory=self._guard.settings.output_memory,
-                release=(lambda: FORK_SERVER.release(pid)) if forked else None,
-                holder_alive=(lambda: FORK_SERVER.alive) if forked else None,
+                release=(lambda: FORK_SERVER.release(pid)) if held else None,
+                holder_alive=(lambda: FORK_SERVER.alive) if held else None,
             )
             return SpawnedProcess(
                 pid=pid,
@@ -247,7 +257,7 @@ class Spawner:
                 watch=watch,
                 forked=forked,
                 exec_reason=exec_reason,
-                adopted=(lambda: (FORK_SERVER.adopted(), FORK_SERVER.pid)) if forked else None,
+                adopted=(lambda: (FORK_SERVER.adopted(), FORK_SERVER.pid)) if held else None,
             )
         except BaseException:  # nothing would ever stop it: do it now
             if pidfd is not None:
@@ -255,10 +265,10 @@ class Spawner:
                     signal.pidfd_send_signal(pidfd, signal.SIGKILL)
                 with contextlib.suppress(OSError):
                     os.close(pidfd)
-            elif not forked:
+            elif not held:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
-            if not forked:
+            if not held:
                 with contextlib.suppress(OSError):
                     os.waitpid(pid, 0)
             if kept is not None:
@@ -380,17 +390,23 @@ class Spawner:
         kind: str,
         env: dict[str, str],
         cwd: str | None,
-        channel: int,
+        channel: int | list[int],
         fds: dict[str, int],
         timeout: float,
         ignore: tuple[int, ...],
         tty: bool = False,
+        executable: str | None = None,
     ) -> int:
-        """Fork the child from the template. A terminal child gets a new
-        pseudo-terminal whose other side is its stdin, stdout and stderr and,
-        once it leads a session of its own, its controlling terminal (the
-        template makes it so), as ptyprocess sets one up for a new interpreter."""
+        """Fork the child from the template; with *executable*, the fork
+        execs it (*channel* is then the list of its fds after 0-2). A terminal
+        child gets a new pseudo-terminal whose other side is its stdin, stdout
+        and stderr and, once it leads a session of its own, its controlling
+        terminal (the template makes it so), as ptyprocess sets one up for a
+        new interpreter."""
+        extra = channel if isinstance(channel, list) else [channel]
+        op = "spawn" if executable is None else "exec"
         request: dict[str, object] = {
+            "executable": executable,
             "kind": kind,
             "argv": argv,
             "env": env,
@@ -403,7 +419,7 @@ class Spawner:
 
             master, slave = open_terminal()
             try:
-                child = FORK_SERVER.spawn(request, [slave, slave, slave, channel], timeout)
+                child = FORK_SERVER.spawn(request, [slave, slave, slave, *extra], timeout, op)
             except BaseException:
                 os.close(master)
                 raise
@@ -412,7 +428,7 @@ class Spawner:
             fds["terminal"] = master
         else:
             with _stdio_pipes(fds) as (stdin, stdout, stderr):
-                child = FORK_SERVER.spawn(request, [stdin, stdout, stderr, channel], timeout)
+                child = FORK_SERVER.spawn(request, [stdin, stdout, stderr, *extra], timeout, op)
         if child.pidfd is not None:
             fds["pidfd"] = child.pidfd  # the watcher's, to signal and wait through
         return child.pid
@@ -464,7 +480,9 @@ class Spawner:
             proc.finish_stop(deadline)
         # What left the children's sessions (a daemon) and was adopted by the
         # fork server's template: before release, which lets it reap the children.
-        orphans = FORK_SERVER.sweep(self._guard.settings.timeout) if any(p.forked for p in self.processes) else None
+        orphans = (
+            FORK_SERVER.sweep(self._guard.settings.timeout) if any(p.orphans_adopted for p in self.processes) else None
+        )
         for proc in self.processes:
             proc.release()
         notes = [note for proc in self.processes for note in proc.teardown_notes(proc in running)]

@@ -139,7 +139,7 @@ def why_not_ours(pid: int) -> str:
     if chain[0] == 1:
         return (
             f"its parent is pid 1 ({shown}): it was re-parented to init when its parent ended, and nothing "
-            "proves where it came from (only the orphans of forked children are adopted by the fork "
-            "server's template; a child started as a new interpreter or a command has no subreaper)"
+            "proves where it came from (only the orphans of children the fork server's template started "
+            "are adopted by it; a child pytest started itself, where the template cannot, has no subreaper)"
         )
     return f"no process of its parent chain ({shown}) is the test process or the fork server's template"

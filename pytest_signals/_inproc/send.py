@@ -79,7 +79,7 @@ class SignalSender:
                 of its threads, which names the whole process); a process from
                 ``spawn``, or its pid; or the pid of another process the test
                 started (one that descends from the test process, or from a
-                forked child: a daemon the fork server's template adopted,
+                spawned child: a daemon the fork server's template adopted,
                 see "No orphans" in the docs). Pid 1, pytest's ancestors and
                 any other process are refused, with the reason.
             via: for the test process, ``"raise"`` (``signal.raise_signal``,

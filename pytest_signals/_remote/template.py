@@ -26,7 +26,22 @@ sends a pidfd (Linux), opened before it could reap the child. It exits when
 pytest closes the socket (or dies). The wire format is described in
 ``_children/fork_server.py``.
 
-On Linux it is a child subreaper (``subreaper.py``): an orphan of a forked
+It also starts, on Linux, the children that are not forks of it: commands
+and Python targets started as new interpreters ("exec": ``posix_spawn``, or
+for a terminal, signals to ignore or other resource limits a fork that
+execs the program; either way with exactly the environment, fds,
+dispositions and working directory ``posix_spawn`` from pytest would give
+it). That makes every child's tree its own, for the next paragraph. The
+alternatives rejected: pytest as the subreaper (code under test would see
+extra SIGCHLDs and adopted zombies); a subreaper shim exec'd in front of
+each command (one more process per child, which the program would see as
+its parent, and whose signals it would have to relay);
+``PR_SET_CHILD_SUBREAPER`` in a ``preexec_fn`` (it is the child that would
+adopt, and a daemon's double fork leaves the child first); always a fork of
+the template (about 5 ms a start for this large process, against 0.1 ms
+for ``posix_spawn``).
+
+On Linux it is a child subreaper (``subreaper.py``): an orphan of a child's
 tree, a daemon that left its child's session, is re-parented to it instead
 of init. It reaps those that end, kills those left when pytest asks
 ("sweep", at teardown), and kills every process it has before it exits when
@@ -171,6 +186,9 @@ def _handle(
                     except OSError:
                         pass
         return
+    if request["op"] == "exec":
+        _exec(request, fds, control, forked)
+        return
     try:
         pid = os.fork()
     except OSError as exc:
@@ -183,6 +201,134 @@ def _handle(
     forked[pid] = rid
     for fd in fds:
         os.close(fd)
+    _reply(control, rid, pid)
+
+
+def _exec(request: dict[str, Any], fds: list[int], control: socket.socket, forked: dict[int, int]) -> None:
+    """Start a program: a command, or a Python target started as a new
+    interpreter. It is this process's child, so that the orphans of its tree
+    come here as a forked child's do. Through ``posix_spawn`` where that
+    gives it all it asks (:func:`_spawn_directly`), else a fork that sets it
+    up and execs it. Either way the pid goes to pytest only once the exec
+    happened or failed (the fork's report pipe, close-on-exec, is at its
+    end), as ``posix_spawn`` returns: nothing can signal it before it is the
+    program."""
+    rid = request["id"]
+    try:
+        pid = _spawn_directly(request, fds)
+    except _Failed as failed:  # as posix_spawn from pytest raised it
+        for fd in fds:
+            os.close(fd)
+        control.sendall(f"F {rid} {failed.args[0]} {failed.args[1]}\n".encode())
+        return
+    if pid is not None:
+        for fd in fds:
+            os.close(fd)
+        forked[pid] = rid
+        _reply(control, rid, pid)
+        return
+    try:
+        report_r, report_w = os.pipe()  # not inheritable: closed by the exec
+        pid = os.fork()
+    except OSError as exc:
+        for fd in fds:
+            os.close(fd)
+        control.sendall(f"E {rid} {exc}".replace("\n", " ").encode() + b"\n")
+        return
+    if pid == 0:
+        _exec_child(request, fds, report_w)
+    os.close(report_w)
+    for fd in fds:
+        os.close(fd)
+    try:
+        # A few system calls away; bounded by the spawn's own timeout, after
+        # which a late failure shows as its exit status 127.
+        ready = select.select([report_r], [], [], request.get("timeout"))[0]
+        failure = os.read(report_r, 512).decode(errors="replace").split() if ready else []
+    finally:
+        os.close(report_r)
+    if failure:  # it exits at once: reap it here, pytest never hears of it
+        try:  # noqa: SIM105 - contextlib would be one more module to hide
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+        control.sendall(f"F {rid} {' '.join(failure)}\n".encode())
+        return
+    forked[pid] = rid
+    _reply(control, rid, pid)
+
+
+def _spawn_directly(request: dict[str, Any], fds: list[int]) -> int | None:
+    """Start the program with ``posix_spawn`` (a fork of this large process
+    costs milliseconds), when that gives it everything the request asks:
+    not for a terminal (the controlling terminal), signals to ignore (this
+    process would have to ignore them, SIGCHLD included, for an instant) or
+    resource limits other than this process's. The working directory and
+    umask are this process's for the instant of the call (it has no other
+    thread). None when it cannot; the exec's error is raised."""
+    if request.get("tty") or request.get("ignore") or not hasattr(os, "POSIX_SPAWN_DUP2"):
+        return None
+    for number, (soft, hard) in request["rlimits"].items():
+        if resource.getrlimit(int(number)) != (soft, hard):
+            return None
+    actions: list[tuple[int, ...]] = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
+    actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in sorted(set(fds))]  # received inheritable, all above 3
+    if len(fds) <= CONTROL_FD:
+        actions.append((os.POSIX_SPAWN_CLOSE, CONTROL_FD))
+    everything = {int(s) for s in signal.valid_signals()} - {int(signal.SIGKILL), int(signal.SIGSTOP)}
+    if not _no_leaks[0]:
+        _close_on_exec()
+    here = os.open(".", os.O_RDONLY | os.O_CLOEXEC)
+    mask = os.umask(request["umask"])
+    try:
+        try:
+            os.chdir(request["cwd"])
+        except OSError as exc:
+            raise _Failed(exc.errno or 0, "chdir") from None
+        try:
+            return os.posix_spawn(
+                request["executable"],
+                request["argv"],
+                request["env"],
+                file_actions=actions,
+                setsid=True,
+                setsigdef=everything,
+                setsigmask=(),
+            )
+        except OSError as exc:
+            raise _Failed(exc.errno or 0, "exec") from None
+    finally:
+        os.umask(mask)
+        os.fchdir(here)
+        os.close(here)
+
+
+class _Failed(Exception):
+    """(errno, step): the program could not be started."""
+
+
+_no_leaks = [False]  # every fd this process had from its start is close-on-exec
+
+
+def _close_on_exec() -> None:
+    """What this process inherited from pytest above fd 3 (a fd the test had
+    made inheritable when the template started) must not reach a program it
+    spawns: a fork closes them, ``posix_spawn`` cannot."""
+    _no_leaks[0] = True
+    try:
+        numbers = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        numbers = list(range(CHILD_FDS, 256))
+    for fd in numbers:
+        if fd > CONTROL_FD:
+            try:  # noqa: SIM105 - contextlib would be one more module to hide
+                os.set_inheritable(fd, False)
+            except OSError:
+                pass
+
+
+def _reply(control: socket.socket, rid: int, pid: int) -> None:
+    """Hand pytest *pid*, started for request *rid*, with its pidfd."""
     pidfd = _pidfd(pid)
     reply = f"P {rid} {pid} {0 if pidfd is None else 1}\n".encode()
     if pidfd is None:
@@ -260,6 +406,57 @@ def _reap_at_once(control: socket.socket, forked: dict[int, int]) -> None:
 
 
 # -- in the forked child ---------------------------------------------------------
+
+
+def _exec_child(request: dict[str, Any], fds: list[int], report: int) -> None:
+    """Become the program: what ``posix_spawn`` from pytest made of it (a
+    session of its own, default dispositions but *ignore*, an empty mask,
+    *fds* as 0-N and nothing else) plus the test process's working
+    directory, umask and resource limits; never returns. A failure writes
+    ``errno step`` to *report*."""
+    step = "set up"
+    try:
+        import fcntl
+
+        report = fcntl.fcntl(report, fcntl.F_DUPFD_CLOEXEC, CHILD_FDS)  # out of the way of 0-3
+        step = "setsid"
+        os.setsid()
+        step = "signals"
+        signal.set_wakeup_fd(-1)
+        ignore = set(request.get("ignore", ()))
+        # As posix_spawn's setsigdef: every valid signal (glibc's own 32 and
+        # 33 are not, and stay as posix_spawn leaves them: ignored).
+        for signum in signal.valid_signals():
+            if signum not in (signal.SIGKILL, signal.SIGSTOP):
+                try:  # noqa: SIM105 - contextlib would be one more module to hide
+                    signal.signal(signum, signal.SIG_IGN if signum in ignore else signal.SIG_DFL)
+                except (OSError, ValueError):  # one the platform does not let a program set
+                    pass
+        signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        step = "fds"
+        for target, fd in enumerate(fds):  # received fds are all above 3
+            os.dup2(fd, target)
+        os.closerange(len(fds), report)
+        os.closerange(report + 1, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
+        if request.get("tty"):  # fds 0-2 are a pseudo-terminal's slave side, as ptyprocess makes it
+            import termios
+
+            step = "terminal"
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        step = "limits"
+        os.umask(request["umask"])
+        for number, (soft, hard) in request["rlimits"].items():
+            if resource.getrlimit(int(number)) != (soft, hard):
+                resource.setrlimit(int(number), (soft, hard))
+        step = "chdir"
+        os.chdir(request["cwd"])
+        step = "exec"
+        os.execve(request["executable"], request["argv"], request["env"])
+    except OSError as exc:
+        os.write(report, f"{exc.errno or 0} {step}".encode())
+    except BaseException:
+        os.write(report, f"0 {step}".encode())
+    os._exit(127)
 
 
 def _child(
