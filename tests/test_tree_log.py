@@ -266,3 +266,37 @@ def test_a_childs_tree_in_the_log_and_in_its_events(pytester: pytest.Pytester) -
     pytester.makepyfile(test_it=TREE_TEST, forking=FORKING)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
+
+
+INTERRUPTED_TREE = """
+import os, subprocess, sys
+
+pid = os.fork()
+if pid == 0:
+    raise KeyboardInterrupt  # a fork's uncaught KeyboardInterrupt
+os.waitpid(pid, 0)
+subprocess.run([sys.executable, "-c", "raise KeyboardInterrupt"])  # a Python grandchild's
+try:
+    raise KeyboardInterrupt
+except KeyboardInterrupt:
+    sys.excepthook(*sys.exc_info())  # handed to the hook by hand: not at the top level
+print("done", flush=True)
+"""
+
+
+def test_a_descendants_top_level_keyboard_interrupt_is_in_the_tree(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        interrupted=INTERRUPTED_TREE,
+        test_it="""
+        def test_it(spawn, signal_log):
+            proc = spawn("interrupted.py")
+            assert proc.wait() == 0
+            proc.expect("done\\n")
+            interrupts = signal_log.filter("keyboard_interrupt", tree=proc)
+            assert len(interrupts) == 2, signal_log.timeline()
+            assert all(e.pid != proc.pid and e.parent == proc.pid for e in interrupts)
+            assert not proc.keyboard_interrupt
+        """,
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

@@ -577,6 +577,20 @@ class ChildWatch:
             )
             if pid == self.pid:
                 self._settle(event_kind, signum, handler or None)
+        elif kind == _channel.TOP_LEVEL_INTERRUPT and pid != self.pid:
+            # A descendant's uncaught KeyboardInterrupt: its end is not
+            # watched, so the interpreter's top-level printing is the fact
+            # (a program calling sys.excepthook itself raises no audit event).
+            at, thread = rest
+            self._log.record(
+                "keyboard_interrupt",
+                signal.SIGINT,
+                pid=pid,
+                thread=thread,
+                detail="propagated to the top level (its end not watched)",
+                at=float(at),
+                parent=self._parent(pid),
+            )
         elif pid != self.pid:
             return
         elif kind == _channel.READY:
