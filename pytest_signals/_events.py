@@ -55,6 +55,7 @@ Ended = Literal["cancelled", "returned", "raised"]
 """How a task a cancellation reached ended: :attr:`SignalEvent.ended`."""
 
 _UNSET: Any = object()
+_ENDED: Any = object()  # a wait's answer: the one process it watches ended without the event
 _Exc = TypeVar("_Exc", bound=BaseException)
 _SHOWN = "_pytest_signals_timeline"  # on a failure whose message has the timeline: (id of the log, events then)
 
@@ -344,9 +345,14 @@ class SignalLog(Sequence[SignalEvent]):
                 events = list(first.values())
             return events
 
+        only = _process_pid(process)
+
         def find() -> Any:
             events = matching()
             if len(events) < wanted:
+                # A spawned child's "exited" comes after everything it reported: nothing more will.
+                if only is not None and any(e.kind == "exited" and e.pid == only for e in self._events):
+                    return _ENDED
                 return None
             return events[:wanted] if (count is not None or processes is not None) else events[0]
 
@@ -361,6 +367,9 @@ class SignalLog(Sequence[SignalEvent]):
                     f"waited {bound:g}s for {what} events{where}{after} from {processes} processes; "
                     f"{len(got)} came (from pids {', '.join(str(e.pid) for e in got) or 'none'})"
                 )
+            if find() is _ENDED:
+                waited = f"waited for {'a' if count is None and processes is None else wanted} {what} event(s)"
+                return f"{waited}{where}{after}; pid {only} ended first, after {len(got)}"
             if count is not None:
                 return f"waited {bound:g}s for {count} {what} events{where}{after}; {len(got)} came"
             return f"waited {bound:g}s for a {what} event{where}{after}; none came"
@@ -372,7 +381,7 @@ class SignalLog(Sequence[SignalEvent]):
         from ._awaiting import wait_until
 
         found = await wait_until(self, find, bound)
-        if found is None:
+        if found is None or found is _ENDED:
             import pytest
 
             raise self.failure(pytest.fail.Exception(describe()))
@@ -383,7 +392,7 @@ class SignalLog(Sequence[SignalEvent]):
         from ._awaiting import wait_blocking
 
         found = wait_blocking(self, find, bound)
-        if found is None:
+        if found is None or found is _ENDED:
             import pytest
 
             raise self.failure(pytest.fail.Exception(describe()))

@@ -206,14 +206,20 @@ def test_sync_wait(spawn, send_signal, signal_log):
 def test_sync_wait_times_out_with_the_timeline(spawn, signal_log):
     proc = spawn("prog.py")
     signal_log.wait_for("handled", "SIGUSR1", process=proc, timeout=0.2)
+
+def test_sync_wait_stops_when_the_child_ended(spawn, signal_log):
+    proc = spawn("prog.py")
+    proc.close_stdin()
+    signal_log.wait_for("handled", "SIGUSR1", process=proc, timeout=600)
 """
 
 
 def test_a_sync_test_waits_for_a_childs_events(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_it=SYNC_WAIT, prog=PROGRAM)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=1, failed=2)
     result.stdout.fnmatch_lines(["*waited 0.2s for a handled SIGUSR1 event in process *; none came*"])
+    result.stdout.fnmatch_lines(["*waited for a handled SIGUSR1 event(s) in process *; pid * ended first, after 0*"])
     result.stdout.no_fnmatch_line("*coroutine*never awaited*")
 
 

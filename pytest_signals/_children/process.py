@@ -367,8 +367,9 @@ class SpawnedProcess:
     ) -> SignalEvent:
         """Block (bounded) until this child reports an event of *kind* (and
         *signal*, and *task* name), and return it; one already in the log is
-        returned at once. The synchronous form of ``signal_log.wait_for``, with
-        the same matching::
+        returned at once; it stops waiting as soon as the child has ended
+        (``signal_log.wait_for(..., process=proc)`` does the same, and takes
+        ``tree=``, ``count=`` and ``processes=`` too)::
 
             send_signal(signal.SIGTERM, to=proc)
             proc.wait_for_event("cancelled", task="worker")

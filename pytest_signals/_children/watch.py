@@ -142,6 +142,7 @@ class ChildWatch:
         self._pending: list[tuple[Delivery, SignalEvent]] = []  # each with its "sent" event
         self._partial = b""
         self._joined: dict[int, tuple[int, str]] = {}  # a fork's pid -> (its parent's, when it took over)
+        self._interrupted: set[int] = set()  # descendants whose top level reported a KeyboardInterrupt
         self._exit: tuple[int | None, str | None] | None = None  # (code, unknown reason), once ended
         self._wake_r, self._wake_w = os.pipe()
         self._pump = start_thread(self._pump_loop, f"pytest-signals pump {pid}")
@@ -550,6 +551,7 @@ class ChildWatch:
             if how == ["exec"] and (pid == self.pid or (pid in self._joined and self._joined[pid][0] == parent)):
                 return  # the child, or a fork that reported in, exec'ing Python again: the same process
             self._joined[pid] = (parent, at)  # a later holder of the number reports in anew
+            self._interrupted.discard(pid)
             self._log.record(
                 "started",
                 None,
@@ -581,6 +583,9 @@ class ChildWatch:
             # A descendant's uncaught KeyboardInterrupt: its end is not
             # watched, so the interpreter's top-level printing is the fact
             # (a program calling sys.excepthook itself raises no audit event).
+            if pid in self._interrupted:
+                return  # one top level per process (a report can come twice: see the stop note)
+            self._interrupted.add(pid)
             at, thread = rest
             self._log.record(
                 "keyboard_interrupt",
