@@ -21,14 +21,27 @@ BOOTSTRAP = sorted((PACKAGE / "_bootstrap").glob("*.py"))
 
 
 def imports(path: Path) -> list[tuple[int, str, int]]:
-    """(line, module, level) of every import in *path*, at any depth."""
+    """(line, module, level) of every import in *path*, at any depth: the
+    statements, and the calls ``__import__("x")`` and
+    ``importlib.import_module("x")`` with a literal name (a computed name
+    is an import the checker cannot read: it is reported as ``"?"``)."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name, 0) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             found.append((node.lineno, node.module or "", node.level))
+        elif isinstance(node, ast.Call) and _is_import_call(node.func):
+            name = node.args[0] if node.args else None
+            literal = isinstance(name, ast.Constant) and isinstance(name.value, str)
+            found.append((node.lineno, name.value if literal else "?", 0))  # type: ignore[union-attr]
     return found
+
+
+def _is_import_call(func: ast.expr) -> bool:
+    if isinstance(func, ast.Name):
+        return func.id in ("__import__", "import_module")
+    return isinstance(func, ast.Attribute) and func.attr in ("__import__", "import_module")
 
 
 def offending(path: Path, *, allowed_own: tuple[str, ...]) -> list[str]:
@@ -97,10 +110,14 @@ def test_the_checker_sees_a_bad_import(tmp_path: Path) -> None:
         "    from .. import plugin\n"
         "    from . import channel\n"
         "    import coverage  # remote-import-ok: measured\n"
+        "    __import__('pexpect')\n"
+        "    importlib.import_module(name)\n"
     )
     found = offending(bad, allowed_own=())
     assert [entry.split(": ", 1)[1] for entry in found] == [
         "pytest is not in the standard library",
         "pytest_signals._events is not in _remote/",
         ".. leaves the folder",
+        "pexpect is not in the standard library",
+        "? is not in the standard library",
     ]
