@@ -30,6 +30,10 @@ from pytest_signals._remote import exec_hook
         (["python", "--", "-I"], True),
         (["python"], True),
         ([b"python", b"-I"], False),
+        # pytest-signals' own scripts (a spawned pytest's template): its machinery, never instrumented
+        (["python", os.path.join(os.path.dirname(exec_hook.__file__), "..", "_bootstrap", "template.py")], False),
+        (["python", "-u", os.path.join(os.path.dirname(exec_hook.__file__), "keeper.py")], False),
+        (["python", "app/template.py"], True),
     ],
 )
 def test_which_pythons_would_run_the_bootstrap(argv: list[str], wanted: bool) -> None:

@@ -106,3 +106,38 @@ def test_a_forked_child_knows_its_own_main_thread_id(pytester: pytest.Pytester, 
         """
     )
     run().assert_outcomes(passed=1)
+
+
+def test_two_levels_deep_the_machinery_stays_out_of_every_log(pytester: pytest.Pytester, run) -> None:
+    """An outer test spawns a pytest whose test spawns a pytest (three
+    pytest-signals in all): each level's log holds the level below's own
+    handlers and none of the plugin's, and the outer report names none."""
+    pytester.mkdir("inner")
+    pytester.path.joinpath("inner", "suite_inner.py").write_text(INNER)
+    pytester.mkdir("middle")
+    pytester.path.joinpath("middle", "suite_middle.py").write_text(
+        """
+import signal
+
+def test_middle(spawn, signal_log):
+    proc = spawn("pytest", "-q", "-p", "no:cacheprovider", "-o", "python_files=suite_*.py", "inner")
+    assert proc.wait() == 0, proc.output
+    own = [str(e) for e in signal_log if (e.handler or "").startswith("pytest_signals")]
+    assert not own, signal_log.timeline()
+    signal_log.assert_handled(signal.SIGTERM, by="suite_inner.on_term", process=proc)
+"""
+    )
+    pytester.makepyfile(
+        test_outer="""
+        def test_outer(spawn, signal_log):
+            proc = spawn("pytest", "-q", "-p", "no:cacheprovider", "-o", "python_files=suite_*.py", "middle")
+            assert proc.wait() == 0, proc.output
+            assert "1 passed" in proc.stdout
+            own = [str(e) for e in signal_log if (e.handler or "").startswith("pytest_signals")]
+            assert not own, signal_log.timeline()
+            assert signal_log.filter("handled", tree=proc) == []  # the middle test sent nothing to itself
+        """
+    )
+    result = run("--signal-report")
+    result.assert_outcomes(passed=1)
+    assert "pytest_signals" not in result.stdout.str()

@@ -140,9 +140,16 @@ _TAKES_VALUE = "WX"
 _IGNORES_US = "IES"  # -I (isolated), -E (no PYTHON* variables), -S (no site)
 
 
+# This package's folder: a script in it is a pytest-signals of the program's
+# own (a spawned pytest's fork-server template, keeper, pid-1 launcher), the
+# plugin's machinery and never the program's behaviour: it is left alone.
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def _wants_us(argv: "Any") -> bool:
     """Whether a Python started with *argv* would run our bootstrap: not with
-    -I, -E or -S among its options (before -c, -m or the script)."""
+    -I, -E or -S among its options (before -c, -m or the script), and not
+    one of pytest-signals' own scripts."""
     try:
         args = [os.fsdecode(a) for a in list(argv)[1:]]
     except (TypeError, ValueError):
@@ -152,7 +159,8 @@ def _wants_us(argv: "Any") -> bool:
         arg = args[at]
         at += 1
         if arg == "--" or not arg.startswith("-") or arg == "-":
-            return True
+            script = args[at] if arg == "--" and at < len(args) else arg
+            return not os.path.abspath(script).startswith(_PACKAGE)
         if arg.startswith("--"):
             if arg == "--check-hash-based-pycs":
                 at += 1
