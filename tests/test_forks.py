@@ -497,7 +497,13 @@ def test_the_watcher_turns_a_forks_reports_into_events() -> None:
 
     log = SignalLog()
     watch = types.SimpleNamespace(
-        pid=100, state=ChildState(), _log=log, _joined={}, _settle=lambda *args: None, _host_pid=None
+        pid=100,
+        state=ChildState(),
+        _log=log,
+        _joined={},
+        _settle=lambda *args: None,
+        _host_pid=None,
+        _interrupted=set(),
     )
     watch._parent = lambda pid: ChildWatch._parent(watch, pid)
 
