@@ -178,6 +178,7 @@ class Spawner:
         fds: dict[str, int] = {}
         forked, pidfd = False, None
         exec_reason: str | None = None
+        ends_before = FORK_SERVER.orphan_ends()  # the orphans of its tree end after this
         try:
             try:
                 exec_reason = self._exec_reason(argv, kind, env, cwd, timeout) if instrumented else None
@@ -232,6 +233,7 @@ class Spawner:
                 forked=forked,
                 exec_reason=exec_reason,
                 adopted=(lambda: (FORK_SERVER.adopted(), FORK_SERVER.pid)) if forked else None,
+                orphan_ended=(lambda p, bound: FORK_SERVER.orphan_ended(p, ends_before, bound)) if forked else None,
             )
         except BaseException:  # nothing would ever stop it: do it now
             if pidfd is not None:

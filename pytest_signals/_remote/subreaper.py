@@ -105,13 +105,17 @@ def parents() -> dict[int, tuple[int, str]]:
     return found
 
 
-def tree(roots: "list[int]", table: "dict[int, tuple[int, str]] | None" = None) -> "list[tuple[int, int]]":
+def tree(
+    roots: "list[int]", table: "dict[int, tuple[int, str]] | None" = None, zombies: bool = False
+) -> "list[tuple[int, int]]":
     """(pid, parent) of every live process below *roots* (the roots left
-    out), parents before their children. A snapshot to read, never to signal."""
+    out), parents before their children; *zombies*: the ended ones not reaped
+    yet too (a zombie has no children: they were re-parented as it ended).
+    A snapshot to read, never to signal."""
     table = parents() if table is None else table
     below: dict[int, list[int]] = {}
     for pid, (parent, state) in table.items():
-        if state != "Z":
+        if zombies or state != "Z":
             below.setdefault(parent, []).append(pid)
     found: list[tuple[int, int]] = []
     todo = list(roots)
@@ -152,15 +156,19 @@ def adopted(me: int, held: "set[int]") -> "list[int]":
     return sorted(pid for pid in children(me) if pid not in held)
 
 
-def reap_ended(me: int, held: "set[int]") -> None:
+def reap_ended(me: int, held: "set[int]") -> "list[int]":
     """Reap the orphans that ended: nobody else can, and a zombie is kept
-    for ever otherwise. The template's forked children (*held*) are left."""
+    for ever otherwise. The template's forked children (*held*) are left.
+    Returns the pids reaped (each number is free from then on)."""
+    reaped = []
     for pid, state in children(me).items():
         if pid not in held and state == "Z":
-            try:  # noqa: SIM105 - contextlib would be one more module to hide
-                os.waitpid(pid, os.WNOHANG)
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    reaped.append(pid)
             except ChildProcessError:
                 pass
+    return sorted(reaped)
 
 
 def kill_adopted(me: int, held: "set[int]") -> "list[tuple[int, str]]":
