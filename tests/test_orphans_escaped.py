@@ -300,6 +300,13 @@ def test_tree_lists_parents_before_children_and_skips_zombies() -> None:
     assert subreaper.tree([99], table) == []
 
 
+def test_adopted_reads_every_processs_parent_not_the_children_files() -> None:
+    # /proc/<pid>/task/<tid>/children can skip a live child while another
+    # exits (proc_tid_children(5)); the parent of every process cannot.
+    table = {10: (5, "S"), 11: (5, "Z"), 12: (5, "S"), 13: (6, "S"), 5: (1, "S")}
+    assert subreaper.adopted(5, {12}, table) == [10, 11]
+
+
 def test_parse_ps_reads_the_tree_below_the_root() -> None:
     text = "  10     1 Ss   sh -c app\n  11    10 S    python worker.py --x\n  12    11 Z    \n  13     1 S    other\n"
     assert parse_ps(text, 10) == [Descendant(11, 10, "python worker.py --x")]
@@ -544,7 +551,7 @@ def test_another_childs_process_is_refused_with_the_true_reason(spawn):
     grandchild = int(first.expect(r"grandchild (\\d+)\\n").group(1))
     second = spawn("zombie.py")
     second.expect(r"grandchild \\d+\\n")
-    chain = rf"\\({grandchild} -> {first.pid} -> {FORK_SERVER.pid} -> [^)]*\\) reaches the fork server's template, but not"
+    chain = rf"\\({grandchild} -> {first.pid} -> {FORK_SERVER.pid} -> [^)]*\\) reaches the fork server's template"
     with pytest.raises(ValueError, match=chain):
         second.wait_descendant(grandchild)
 """

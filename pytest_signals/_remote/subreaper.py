@@ -133,7 +133,10 @@ def tree(
 def children(me: int) -> "dict[int, str]":
     """The children of *me*, pid to state: from its threads' ``children``
     files where the kernel has them (``CONFIG_PROC_CHILDREN``), else from
-    every process's parent. A snapshot."""
+    every process's parent. A snapshot, and a fast one that may leave some
+    out: a child that exits while the file is read can make the kernel skip
+    another (proc_tid_children(5)). Only for :func:`reap_ended`, which that
+    exit's SIGCHLD runs again."""
     try:
         tasks = os.listdir(f"/proc/{me}/task")
         pids: set[int] = set()
@@ -150,10 +153,14 @@ def children(me: int) -> "dict[int, str]":
     return found
 
 
-def adopted(me: int, held: "set[int]") -> "list[int]":
+def adopted(me: int, held: "set[int]", table: "dict[int, tuple[int, str]] | None" = None) -> "list[int]":
     """The children of *me* (the template) that it did not fork for pytest
-    (*held*): the orphans re-parented to it, live or ended."""
-    return sorted(pid for pid in children(me) if pid not in held)
+    (*held*): the orphans re-parented to it, live or ended. From every
+    process's parent (*table*, read now if None), not the ``children``
+    files: those can leave a live orphan out while another child exits, and
+    a sweep would then stop before it, or a listing miss it."""
+    table = parents() if table is None else table
+    return sorted(pid for pid, (parent, _) in table.items() if parent == me and pid not in held)
 
 
 def reap_ended(me: int, held: "set[int]") -> "list[int]":
