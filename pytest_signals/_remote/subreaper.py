@@ -178,10 +178,11 @@ def reap_ended(me: int, held: "set[int]") -> "list[int]":
     return sorted(reaped)
 
 
-def kill_adopted(me: int, held: "set[int]") -> "list[tuple[int, str]]":
+def kill_adopted(me: int, held: "set[int]", ended: "list[int] | None" = None) -> "list[tuple[int, str]]":
     """SIGKILL every orphan re-parented to this process and, round by round,
     what is re-parented to it as those die; (pid, command line) of each.
-    *held* (the forked children pytest still holds) are never signalled."""
+    *held* (the forked children pytest still holds) are never signalled.
+    *ended* gets the pids of the orphans that had ended on their own, reaped."""
     killed: list[tuple[int, str]] = []
     for _ in range(_ROUNDS):
         pidfds = []
@@ -205,7 +206,7 @@ def kill_adopted(me: int, held: "set[int]") -> "list[tuple[int, str]]":
             except OSError:
                 os.close(pidfd)
         if not pidfds:
-            reap_ended(me, held)
+            (ended if ended is not None else []).extend(reap_ended(me, held))
             return killed
         # Their ends re-parent their children to this process before the
         # pidfds turn readable: the next round sees those.

@@ -161,10 +161,11 @@ def _handle(
     if request["op"] == "sweep":
         # The test's children have ended: what is left of their trees is re-parented here.
         killed = None
+        ended: list[int] = []
         if _subreaper[0]:
-            for pid in subreaper.reap_ended(os.getpid(), set(forked) | held):  # ended on their own: told
-                control.sendall(f"O {pid}\n".encode())
-            killed = subreaper.kill_adopted(os.getpid(), set(forked) | held)
+            killed = subreaper.kill_adopted(os.getpid(), set(forked) | held, ended)
+        for pid in ended:  # had ended on their own: told, as _reap does
+            control.sendall(f"O {pid}\n".encode())
         control.sendall(f"S {rid} {json.dumps(killed)}\n".encode())
         return
     if request["op"] == "kill":
