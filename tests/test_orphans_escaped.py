@@ -300,6 +300,13 @@ def test_tree_lists_parents_before_children_and_skips_zombies() -> None:
     assert subreaper.tree([99], table) == []
 
 
+def test_adopted_reads_every_processs_parent_not_the_children_files() -> None:
+    # /proc/<pid>/task/<tid>/children can skip a live child while another
+    # exits (proc_tid_children(5)); the parent of every process cannot.
+    table = {10: (5, "S"), 11: (5, "Z"), 12: (5, "S"), 13: (6, "S"), 5: (1, "S")}
+    assert subreaper.adopted(5, {12}, table) == [10, 11]
+
+
 def test_parse_ps_reads_the_tree_below_the_root() -> None:
     text = "  10     1 Ss   sh -c app\n  11    10 S    python worker.py --x\n  12    11 Z    \n  13     1 S    other\n"
     assert parse_ps(text, 10) == [Descendant(11, 10, "python worker.py --x")]
@@ -476,6 +483,86 @@ def test_a_pidfile_daemon_is_waited_for_and_signalled_and_a_stranger_refused(
         stranger.kill()
         stranger.wait()
     result.assert_outcomes(passed=2)
+
+
+# The daemon may end before wait_descendant looks (right after the SIGTERM):
+# a zombie not reaped yet, or an orphan the template has reaped already. Each
+# case is made certain here: the template stopped, or its sweep waited for.
+ZOMBIE_GRANDCHILD = """
+import os, signal
+if os.fork() == 0:
+    signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
+    print("grandchild", os.getpid(), flush=True)
+    while True:
+        signal.pause()
+while True:  # never reaps it: it stays a zombie
+    signal.pause()
+"""
+
+TEST_ENDED = """
+import os, select, signal
+from pytest_signals._children.fork_server import FORK_SERVER
+
+def _daemon(spawn):
+    proc = spawn("pidapp.py")
+    proc.expect("started\\n")
+    assert proc.wait() == 0
+    with open("app.pid") as f:
+        daemon = int(f.read())
+    return proc, daemon, os.pidfd_open(daemon)
+
+def test_a_zombie_of_the_childs_own_tree(spawn, send_signal):
+    proc = spawn("zombie.py")
+    grandchild = int(proc.expect(r"grandchild (\\d+)\\n").group(1))
+    pidfd = os.pidfd_open(grandchild)
+    send_signal(signal.SIGTERM, to=grandchild)
+    assert select.select([pidfd], [], [], 30)[0], "the grandchild did not end"
+    proc.wait_descendant(grandchild, timeout=10)
+    assert proc.descendants() == []
+
+def test_an_adopted_orphan_not_reaped_yet(spawn, send_signal):
+    proc, daemon, pidfd = _daemon(spawn)
+    os.kill(FORK_SERVER.pid, signal.SIGSTOP)  # it cannot reap the daemon meanwhile
+    try:
+        send_signal(signal.SIGTERM, to=daemon)
+        assert select.select([pidfd], [], [], 30)[0], "the daemon did not end"
+        with open(f"/proc/{daemon}/stat") as f:
+            assert f.read().rpartition(")")[2].split()[0] == "Z"
+        proc.wait_descendant(daemon, timeout=10)
+    finally:
+        os.kill(FORK_SERVER.pid, signal.SIGCONT)
+
+def test_an_adopted_orphan_reaped_already(spawn, send_signal):
+    proc, daemon, pidfd = _daemon(spawn)
+    send_signal(signal.SIGTERM, to=daemon)
+    assert select.select([pidfd], [], [], 30)[0], "the daemon did not end"
+    assert FORK_SERVER.sweep(30) == []  # reaped by now, by the sweep if not before
+    try:
+        signal.pidfd_send_signal(pidfd, 0)
+        raise AssertionError("the daemon was not reaped")
+    except ProcessLookupError:
+        pass
+    proc.wait_descendant(daemon, timeout=10)
+
+def test_another_childs_process_is_refused_with_the_true_reason(spawn):
+    import pytest
+
+    first = spawn("zombie.py")
+    grandchild = int(first.expect(r"grandchild (\\d+)\\n").group(1))
+    second = spawn("zombie.py")
+    second.expect(r"grandchild \\d+\\n")
+    chain = rf"\\({grandchild} -> {first.pid} -> {FORK_SERVER.pid} -> [^)]*\\) reaches the fork server's template"
+    with pytest.raises(ValueError, match=chain):
+        second.wait_descendant(grandchild)
+"""
+
+
+@linux_only
+def test_a_descendant_that_ended_before_wait_descendant_looked_is_waited_for_and_another_childs_refused(
+    pytester: pytest.Pytester, run
+) -> None:
+    pytester.makepyfile(pidapp=PIDFILE_APP, zombie=ZOMBIE_GRANDCHILD, test_ended=TEST_ENDED)
+    run("--signal-start-method=forkserver").assert_outcomes(passed=4)
 
 
 # -- a daemon that supervises workers, each in a session of its own ------------------

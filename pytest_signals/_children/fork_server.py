@@ -33,8 +33,9 @@ only ever name that child.
 
 The wire format, over one stream socket. pytest sends requests: a line
 ``"<size> <number of fds>"``, then *size* bytes of JSON with ``op``
-(``"spawn"``, ``"exec"``, ``"kill"``, ``"release"`` or ``"sweep"``) and the request's ``id``; the fds (SCM_RIGHTS)
-ride with the request's first byte. The template sends lines:
+(``"spawn"``, ``"exec"``, ``"kill"``, ``"release"``, ``"sweep"`` or
+``"sync"``) and the request's ``id``; the fds (SCM_RIGHTS) ride with the
+request's first byte. The template sends lines:
 
 * ``T pid``: its own pid, first;
 * ``M {...}``: then, once it has imported what it preloads, what every fork
@@ -48,6 +49,10 @@ ride with the request's first byte. The template sends lines:
 * ``X pid status``: a status of one of its children (stops included);
 * ``S id [[pid, command], ...]``: the answer to ``sweep``, the orphans of the
   forked trees it killed (``null`` where it is no subreaper: not Linux);
+* ``O pid``: an orphan of the forked trees ended and it reaped it (its pid is
+  free from then on);
+* ``A id``: the answer to ``sync``, once it has sent every message about
+  what it did before it read the request;
 * ``D reason``: its last word, when it fails.
 
 A ``spawn`` that gives up waiting (its timeout) sends ``kill`` for its
@@ -230,6 +235,11 @@ class ForkServer:
         self._released: set[int] = set()  # pids the template reaped on release, until release() sees it
         self._forked: set[int] = set()  # its children pytest was handed and has not released
         self._swept: dict[int, list[tuple[int, str]] | None] = {}  # sweep request id -> its answer
+        self._synced: set[int] = set()  # sync request ids answered
+        # pid -> the number of the last orphan end (O) that had it; the
+        # count goes on across templates, never reused.
+        self._orphan_ends: dict[int, int] = {}
+        self._orphans_ended = 0
         self._overdue: set[int] = set()  # request ids already reported as not settled
         self._notes: list[str] = []
         self._dead = False
@@ -403,6 +413,35 @@ class ForkServer:
                 self._cond.wait_for(lambda: rid in self._swept or self._dead, timeout)
                 return self._swept.pop(rid, None)
 
+    def orphan_ends(self) -> int:
+        """How many ends of adopted orphans were told so far: a mark for
+        :meth:`orphan_ended`, taken before a child is forked."""
+        with self._cond:
+            return self._orphans_ended
+
+    def orphan_ended(self, pid: int, since: int, timeout: float) -> bool:
+        """Whether an orphan the template adopted had *pid* and ended (was
+        reaped by it, not killed by a sweep) after the mark *since*
+        (:meth:`orphan_ends`). Asks the template first (bounded by
+        *timeout*), so that an end it saw before is known here: call it once
+        *pid* was seen free."""
+        with self._lock:
+            if self._owner != os.getpid() or self._dead:
+                with self._cond:
+                    return self._orphan_ends.get(pid, -1) >= since
+            self._next_id += 1
+            rid = self._next_id
+            with contextlib.suppress(ForkServerError):
+                self._send({"op": "sync", "id": rid}, [], monotonic() + timeout, timeout)
+            with self._cond:
+                self._cond.wait_for(lambda: rid in self._synced or self._dead, timeout)
+                self._synced.discard(rid)
+                return self._orphan_ends.get(pid, -1) >= since
+
+    def _orphan_end(self, pid: int) -> None:
+        self._orphan_ends[pid] = self._orphans_ended
+        self._orphans_ended += 1
+
     def adopted(self) -> list[int]:
         """The template's children that pytest was never handed: orphans of
         the forked trees, re-parented to it (Linux; a snapshot, to read only)."""
@@ -540,6 +579,7 @@ class ForkServer:
             self._loaded, self._loaded_late = set(has["loaded"]), set(has["late"])
             self._forked.clear()
             self._swept.clear()
+            self._synced.clear()
             for table in (self._replies, self._statuses, self._abandoned, self._late, self._overdue, self._released):
                 table.clear()
         start_thread(self._dispatch, "pytest-signals fork server", (ours,))
@@ -628,6 +668,10 @@ class ForkServer:
         elif kind == "S":
             answer = json.loads(rest.partition(" ")[2])
             self._swept[int(fields[0])] = None if answer is None else [(int(p), str(c)) for p, c in answer]
+        elif kind == "O":
+            self._orphan_end(int(fields[0]))
+        elif kind == "A":
+            self._synced.add(int(fields[0]))
         elif kind == "D":
             self._death = f"failed: {rest}"
         else:

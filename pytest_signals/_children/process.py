@@ -84,10 +84,12 @@ class SpawnedProcess:
         exec_reason: str | None = None,
         init: InitProcess | None = None,
         adopted: Callable[[], tuple[list[int], int]] | None = None,
+        orphan_ended: Callable[[int, float], bool] | None = None,
     ) -> None:
         self.pid = pid
         self._init = init
         self._adopted = adopted  # the fork server's adopted orphans, and its pid (a forked child)
+        self._orphan_ended = orphan_ended  # whether an orphan with that pid ended since the fork (a forked child)
         self.forked = forked
         self.exec_reason = None if forked or not instrumented else exec_reason
         self.argv = argv
@@ -467,6 +469,10 @@ class SpawnedProcess:
             RuntimeError: after teardown (the child's pid proves nothing
                 then), or where the processes cannot be listed.
         """
+        return self._tree(ended=False)
+
+    def _tree(self, ended: bool) -> list[Descendant]:
+        """:meth:`descendants`; *ended*: with the zombies (ended, not reaped yet)."""
         from .tree import descendants
 
         if not self._watch.unreaped():
@@ -475,7 +481,7 @@ class SpawnedProcess:
                 "and its pid may name another process by now"
             )
         adopters, adopter = self._adopted() if self._adopted is not None else ([], 0)
-        found = descendants(self.pid, adopters, adopter)
+        found = descendants(self.pid, adopters, adopter, ended=ended)
         if found is None:
             raise RuntimeError(f"the descendants of pid {self.pid} cannot be listed here (no /proc, and ps failed)")
         return found
@@ -485,8 +491,10 @@ class SpawnedProcess:
         as a daemon found through its pidfile, to end (its exit status is its
         parent's to know, so none is returned). The process must be one of
         :meth:`descendants` (an orphan the fork server's template adopted
-        included); it is held through a pidfd, so a recycled pid is never
-        waited for. Linux only::
+        included) or one of them that has ended but is not reaped yet; it is
+        held through a pidfd, so a recycled pid is never waited for. An
+        adopted orphan that ended and was reaped already (the template reaps
+        one at once, often before the test asks) returns at once. Linux only::
 
             daemon = int((tmp_path / "app.pid").read_text())
             send_signal(signal.SIGTERM, to=daemon)
@@ -499,7 +507,8 @@ class SpawnedProcess:
         Raises:
             ValueError: *pid* is not a pid, or not a process of the child's
                 tree (the message says why: its parent chain).
-            ProcessLookupError: no process has that pid.
+            ProcessLookupError: no process has that pid (and no orphan
+                the template adopted had it and ended since the child started).
             RuntimeError: no pidfds here (not Linux), or after teardown.
             WaitFailed: it did not end in time.
         """
@@ -520,13 +529,20 @@ class SpawnedProcess:
         try:
             pidfd = opener(pid)
         except ProcessLookupError:
+            # An orphan that ended is reaped by the template at once: often
+            # before the test asks, right after it signalled it.
+            if self._orphan_ended is not None and self._orphan_ended(pid, bound):
+                return
             raise ProcessLookupError(f"wait_descendant({pid}): no process with pid {pid}") from None
         try:
-            ours = pid in {d.pid for d in self.descendants()}
-            try:  # still there: the listing above was this process's own
+            # Zombies too: one that ended and is not reaped yet keeps its pid.
+            ours = pid in {d.pid for d in self._tree(ended=True)}
+            try:  # not reaped yet (a zombie can be signalled): the listing above was this process's own
                 signal.pidfd_send_signal(pidfd, 0)
             except ProcessLookupError:
                 ours = True  # gone since the opening: it ended, whoever it was; nothing to wait for
+            if not ours and self._orphan_ended is not None and self._orphan_ended(pid, bound):
+                return  # the orphan that had the number ended; another process has it now
             if not ours:
                 from .tree import why_not_ours
 

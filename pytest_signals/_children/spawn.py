@@ -195,6 +195,7 @@ class Spawner:
         forked, by_template, pidfd = False, False, None
         exec_reason: str | None = None
         unadopted: str | None = None  # why the template did not start it
+        ends_before = FORK_SERVER.orphan_ends()  # the orphans of its tree end after this
         try:
             try:
                 exec_reason = self._exec_reason(argv, kind, env, cwd, timeout) if instrumented else None
@@ -258,6 +259,7 @@ class Spawner:
                 forked=forked,
                 exec_reason=exec_reason,
                 adopted=(lambda: (FORK_SERVER.adopted(), FORK_SERVER.pid)) if held else None,
+                orphan_ended=(lambda p, bound: FORK_SERVER.orphan_ended(p, ends_before, bound)) if held else None,
             )
         except BaseException:  # nothing would ever stop it: do it now
             if pidfd is not None:

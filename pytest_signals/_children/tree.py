@@ -17,6 +17,7 @@ would read the same ``/proc``).
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 
 from .._remote import keeper as remote
@@ -48,15 +49,17 @@ class Descendant:
         return f"pid {self.pid} (parent {self.parent}): {self.command or '?'}"
 
 
-def descendants(root: int, adopters: list[int], adopter: int) -> list[Descendant] | None:
+def descendants(root: int, adopters: list[int], adopter: int, ended: bool = False) -> list[Descendant] | None:
     """The live tree below *root*, then below each of *adopters* (orphans
-    adopted by the process *adopter*); None where it cannot be read."""
+    adopted by the process *adopter*); None where it cannot be read.
+    *ended*: the zombies too (ended, not reaped yet: still the test's)."""
     if remote.proc_is_ours():
         table = subreaper.parents()
-        found = [Descendant(pid, parent, subreaper.command_line(pid)) for pid, parent in subreaper.tree([root], table)]
+        below = subreaper.tree([root], table, zombies=ended)
+        found = [Descendant(pid, parent, subreaper.command_line(pid)) for pid, parent in below]
         seen = {d.pid for d in found} | {root}
-        live = [pid for pid in adopters if table.get(pid, (0, "Z"))[1] != "Z" and pid not in seen]
-        orphans = [(pid, adopter) for pid in live] + subreaper.tree(live, table)
+        live = [pid for pid in adopters if pid in table and (ended or table[pid][1] != "Z") and pid not in seen]
+        orphans = [(pid, adopter) for pid in live] + subreaper.tree(live, table, zombies=ended)
         found += [Descendant(pid, parent, subreaper.command_line(pid), orphan=True) for pid, parent in orphans]
         return found
     if sys.platform.startswith("linux"):
@@ -136,6 +139,11 @@ def why_not_ours(pid: int) -> str:
     if not chain:
         return f"pid {pid}'s parents cannot be read here"
     shown = " -> ".join(str(p) for p in [pid, *chain])
+    fork_server = sys.modules.get("pytest_signals._children.fork_server")
+    template = fork_server.FORK_SERVER.pid if fork_server is not None else -1
+    if template in chain or os.getpid() in chain:  # wait_descendant's tree is one child's, not all of them
+        through = "the fork server's template" if template in chain else "the test process"
+        return f"its parent chain ({shown}) reaches {through}, but not through this child's tree"
     if chain[0] == 1:
         return (
             f"its parent is pid 1 ({shown}): it was re-parented to init when its parent ended, and nothing "

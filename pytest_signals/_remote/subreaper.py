@@ -105,13 +105,17 @@ def parents() -> dict[int, tuple[int, str]]:
     return found
 
 
-def tree(roots: "list[int]", table: "dict[int, tuple[int, str]] | None" = None) -> "list[tuple[int, int]]":
+def tree(
+    roots: "list[int]", table: "dict[int, tuple[int, str]] | None" = None, zombies: bool = False
+) -> "list[tuple[int, int]]":
     """(pid, parent) of every live process below *roots* (the roots left
-    out), parents before their children. A snapshot to read, never to signal."""
+    out), parents before their children; *zombies*: the ended ones not reaped
+    yet too (a zombie has no children: they were re-parented as it ended).
+    A snapshot to read, never to signal."""
     table = parents() if table is None else table
     below: dict[int, list[int]] = {}
     for pid, (parent, state) in table.items():
-        if state != "Z":
+        if zombies or state != "Z":
             below.setdefault(parent, []).append(pid)
     found: list[tuple[int, int]] = []
     todo = list(roots)
@@ -129,7 +133,10 @@ def tree(roots: "list[int]", table: "dict[int, tuple[int, str]] | None" = None) 
 def children(me: int) -> "dict[int, str]":
     """The children of *me*, pid to state: from its threads' ``children``
     files where the kernel has them (``CONFIG_PROC_CHILDREN``), else from
-    every process's parent. A snapshot."""
+    every process's parent. A snapshot, and a fast one that may leave some
+    out: a child that exits while the file is read can make the kernel skip
+    another (proc_tid_children(5)). Only for :func:`reap_ended`, which that
+    exit's SIGCHLD runs again."""
     try:
         tasks = os.listdir(f"/proc/{me}/task")
         pids: set[int] = set()
@@ -146,27 +153,36 @@ def children(me: int) -> "dict[int, str]":
     return found
 
 
-def adopted(me: int, held: "set[int]") -> "list[int]":
+def adopted(me: int, held: "set[int]", table: "dict[int, tuple[int, str]] | None" = None) -> "list[int]":
     """The children of *me* (the template) that it did not fork for pytest
-    (*held*): the orphans re-parented to it, live or ended."""
-    return sorted(pid for pid in children(me) if pid not in held)
+    (*held*): the orphans re-parented to it, live or ended. From every
+    process's parent (*table*, read now if None), not the ``children``
+    files: those can leave a live orphan out while another child exits, and
+    a sweep would then stop before it, or a listing miss it."""
+    table = parents() if table is None else table
+    return sorted(pid for pid, (parent, _) in table.items() if parent == me and pid not in held)
 
 
-def reap_ended(me: int, held: "set[int]") -> None:
+def reap_ended(me: int, held: "set[int]") -> "list[int]":
     """Reap the orphans that ended: nobody else can, and a zombie is kept
-    for ever otherwise. The template's forked children (*held*) are left."""
+    for ever otherwise. The template's forked children (*held*) are left.
+    Returns the pids reaped (each number is free from then on)."""
+    reaped = []
     for pid, state in children(me).items():
         if pid not in held and state == "Z":
-            try:  # noqa: SIM105 - contextlib would be one more module to hide
-                os.waitpid(pid, os.WNOHANG)
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                    reaped.append(pid)
             except ChildProcessError:
                 pass
+    return sorted(reaped)
 
 
-def kill_adopted(me: int, held: "set[int]") -> "list[tuple[int, str]]":
+def kill_adopted(me: int, held: "set[int]", ended: "list[int] | None" = None) -> "list[tuple[int, str]]":
     """SIGKILL every orphan re-parented to this process and, round by round,
     what is re-parented to it as those die; (pid, command line) of each.
-    *held* (the forked children pytest still holds) are never signalled."""
+    *held* (the forked children pytest still holds) are never signalled.
+    *ended* gets the pids of the orphans that had ended on their own, reaped."""
     killed: list[tuple[int, str]] = []
     for _ in range(_ROUNDS):
         pidfds = []
@@ -190,7 +206,7 @@ def kill_adopted(me: int, held: "set[int]") -> "list[tuple[int, str]]":
             except OSError:
                 os.close(pidfd)
         if not pidfds:
-            reap_ended(me, held)
+            (ended if ended is not None else []).extend(reap_ended(me, held))
             return killed
         # Their ends re-parent their children to this process before the
         # pidfds turn readable: the next round sees those.

@@ -169,9 +169,18 @@ def _handle(
                 pass
         control.sendall(f"R {pid}\n".encode())  # reaped (or never held): its numbers are free
         return
+    if request["op"] == "sync":
+        # Every message about what it did before reading this is on its way already.
+        control.sendall(f"A {rid}\n".encode())
+        return
     if request["op"] == "sweep":
         # The test's children have ended: what is left of their trees is re-parented here.
-        killed = subreaper.kill_adopted(os.getpid(), set(forked) | held) if _subreaper[0] else None
+        killed = None
+        ended: list[int] = []
+        if _subreaper[0]:
+            killed = subreaper.kill_adopted(os.getpid(), set(forked) | held, ended)
+        for pid in ended:  # had ended on their own: told, as _reap does
+            control.sendall(f"O {pid}\n".encode())
         control.sendall(f"S {rid} {json.dumps(killed)}\n".encode())
         return
     if request["op"] == "kill":
@@ -389,7 +398,10 @@ def _reap(control: socket.socket, forked: dict[int, int], held: set[int]) -> Non
                 status = result.si_status | (0x80 if code == os.CLD_DUMPED else 0)
         control.sendall(f"X {pid} {status}\n".encode())
     if _subreaper[0]:
-        subreaper.reap_ended(os.getpid(), set(forked) | held)
+        # Told before any later request is read: an answer to one sent once
+        # an orphan's pid was seen free comes after the orphan's "O".
+        for pid in subreaper.reap_ended(os.getpid(), set(forked) | held):
+            control.sendall(f"O {pid}\n".encode())
 
 
 def _reap_at_once(control: socket.socket, forked: dict[int, int]) -> None:
