@@ -489,12 +489,23 @@ class Spawner:
             proc.release()
         notes = [note for proc in self.processes for note in proc.teardown_notes(proc in running)]
         for pid, line in orphans or ():
+            if _own_machinery(line):
+                continue  # a spawned pytest's own fork server or keeper, on its way out: stopped, not the program's
             notes.append(
                 f"pid {pid} ({line or '?'}), an orphan of the processes this test spawned (it had left "
                 "their session and its parent had ended), was still running: SIGKILL"
             )
         notes.extend(FORK_SERVER.late_notes(self._guard.settings.timeout))
         return notes
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def _own_machinery(command_line: str) -> bool:
+    """Whether *command_line* runs one of pytest-signals' own scripts (the
+    fork server's template or the keeper of a pytest the test spawned)."""
+    return any(arg.startswith(_PACKAGE) for arg in command_line.split(" "))
 
 
 @contextlib.contextmanager
