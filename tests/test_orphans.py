@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 
 import pytest
 
@@ -93,14 +94,15 @@ def _kill_left(pidfds: dict[int, int]) -> None:
         os.close(fd)
 
 
-@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="watching unrelated pids needs pidfd_open (Linux)")
-@pytest.mark.parametrize("kept_by", ["pidfd", "group"])
-def test_sigkilled_pytest_leaves_no_child_and_no_grandchild(pytester: pytest.Pytester, kept_by: str) -> None:
-    pytester.makepyfile(family=FAMILY, test_family=TEST_FAMILY.replace("WAIT", HANG))
-    if kept_by == "group":
-        pytester.makeconftest(NO_PIDFDS)
+def sigkill_pytest_and_wait_gone(
+    pytester: pytest.Pytester, args: list[str], watched: Callable[[bytes], list[int]]
+) -> None:
+    """Run pytest in *pytester*'s folder with *args*, read its ``PIDS ...``
+    line, open a pidfd on each of the pids *watched* takes from it (it may
+    assert on them first), SIGKILL pytest (no teardown, no atexit, nothing)
+    and wait, bounded, for every one of them to be gone."""
     pytest_proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-s", "-p", "no:cacheprovider", "test_family.py"],
+        [sys.executable, "-m", "pytest", "-s", "-p", "no:cacheprovider", *args],
         cwd=pytester.path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -110,10 +112,9 @@ def test_sigkilled_pytest_leaves_no_child_and_no_grandchild(pytester: pytest.Pyt
     pidfds: dict[int, int] = {}
     try:
         line = _read_line(pytest_proc.stdout.fileno(), b"PIDS ", 30, seen)
-        child, grandchild = (int(p) for p in line.split()[1:3])
-        pidfds = {os.pidfd_open(pid): pid for pid in (child, grandchild)}
+        pidfds = {os.pidfd_open(pid): pid for pid in watched(line)}
 
-        pytest_proc.kill()  # SIGKILL: no teardown, no atexit, nothing
+        pytest_proc.kill()
         assert pytest_proc.wait(timeout=30) == -signal.SIGKILL
 
         _wait_gone(pidfds, timeout=10)
@@ -123,6 +124,20 @@ def test_sigkilled_pytest_leaves_no_child_and_no_grandchild(pytester: pytest.Pyt
             pytest_proc.wait()
         _kill_left(pidfds)
         pytest_proc.stdout.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="watching unrelated pids needs pidfd_open (Linux)")
+@pytest.mark.parametrize("kept_by", ["pidfd", "group"])
+def test_sigkilled_pytest_leaves_no_child_and_no_grandchild(pytester: pytest.Pytester, kept_by: str) -> None:
+    pytester.makepyfile(family=FAMILY, test_family=TEST_FAMILY.replace("WAIT", HANG))
+    if kept_by == "group":
+        pytester.makeconftest(NO_PIDFDS)
+
+    def watched(line: bytes) -> list[int]:
+        child, grandchild = (int(p) for p in line.split()[1:3])
+        return [child, grandchild]
+
+    sigkill_pytest_and_wait_gone(pytester, ["test_family.py"], watched)
 
 
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="watching unrelated pids needs pidfd_open (Linux)")
@@ -155,32 +170,14 @@ WORKER_FAMILY = FAMILY.replace(
 def test_sigkilled_pytest_leaves_no_worker_in_another_group_of_the_session(pytester: pytest.Pytester) -> None:
     assert WORKER_FAMILY != FAMILY
     pytester.makepyfile(family=WORKER_FAMILY, test_family=TEST_FAMILY.replace("WAIT", HANG))
-    pytest_proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-s", "-p", "no:cacheprovider", "test_family.py"],
-        cwd=pytester.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert pytest_proc.stdout is not None
-    seen = bytearray()
-    pidfds: dict[int, int] = {}
-    try:
-        line = _read_line(pytest_proc.stdout.fileno(), b"PIDS ", 30, seen)
+
+    def watched(line: bytes) -> list[int]:
         child, worker = (int(p) for p in line.split()[1:3])
-        pidfds = {os.pidfd_open(pid): pid for pid in (child, worker)}
         assert os.getpgid(worker) == worker != child, "the worker leads a group of its own"
         assert os.getsid(worker) == child, "in the child's session"
+        return [child, worker]
 
-        pytest_proc.kill()
-        assert pytest_proc.wait(timeout=30) == -signal.SIGKILL
-
-        _wait_gone(pidfds, timeout=10)
-    finally:
-        if pytest_proc.poll() is None:
-            pytest_proc.kill()
-            pytest_proc.wait()
-        _kill_left(pidfds)
-        pytest_proc.stdout.close()
+    sigkill_pytest_and_wait_gone(pytester, ["test_family.py"], watched)
 
 
 # -- the keeper is not pytest's child -------------------------------------------------

@@ -9,12 +9,10 @@ session (``subprocess.run`` is the reference)."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 
 import pytest
-from test_orphans import _kill_left, _read_line, _wait_gone
+from test_orphans import sigkill_pytest_and_wait_gone
 from test_orphans_escaped import DAEMON, LOCKING, _lock_held, _stop_survivor
 
 linux_only = pytest.mark.skipif(
@@ -97,31 +95,13 @@ def test_leaves_a_daemon_and_hangs(spawn):
 def test_sigkilled_pytest_leaves_no_daemon_of_a_command_child(pytester: pytest.Pytester, kind: str) -> None:
     _files(pytester)
     pytester.makepyfile(test_hang=HANG.replace("TARGET", TARGETS[kind]))
-    pytest_proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-s", "-p", "no:cacheprovider", "--signal-start-method=exec"],
-        cwd=pytester.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert pytest_proc.stdout is not None
-    seen = bytearray()
-    pidfds: dict[int, int] = {}
-    try:
-        line = _read_line(pytest_proc.stdout.fileno(), b"PIDS ", 30, seen)
+
+    def watched(line: bytes) -> list[int]:
         daemon = int(line.split()[2])
-        pidfds = {os.pidfd_open(daemon): daemon}
         assert os.getsid(daemon) != int(line.split()[1]), "the daemon left the child's session"
+        return [daemon]
 
-        pytest_proc.kill()  # SIGKILL: no teardown
-        assert pytest_proc.wait(timeout=30) == -signal.SIGKILL
-
-        _wait_gone(pidfds, timeout=10)
-    finally:
-        if pytest_proc.poll() is None:
-            pytest_proc.kill()
-            pytest_proc.wait()
-        _kill_left(pidfds)
-        pytest_proc.stdout.close()
+    sigkill_pytest_and_wait_gone(pytester, ["--signal-start-method=exec"], watched)
 
 
 TEST_ASSERT = """

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import fcntl
 import os
-import signal
 import subprocess
 import sys
 
 import pytest
-from test_orphans import _kill_left, _read_line, _wait_gone
+from test_orphans import _kill_left, sigkill_pytest_and_wait_gone
 
 from pytest_signals import Descendant
 from pytest_signals._children.tree import parse_ps
@@ -139,31 +138,13 @@ def test_leaves_a_daemon_and_hangs(spawn):
 @linux_only
 def test_sigkilled_pytest_leaves_no_escaped_daemon(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(app=DAEMON, test_hang=HANG)
-    pytest_proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", "-s", "-p", "no:cacheprovider", "--signal-start-method=forkserver"],
-        cwd=pytester.path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    assert pytest_proc.stdout is not None
-    seen = bytearray()
-    pidfds: dict[int, int] = {}
-    try:
-        line = _read_line(pytest_proc.stdout.fileno(), b"PIDS ", 30, seen)
+
+    def watched(line: bytes) -> list[int]:
         daemon = int(line.split()[2])
-        pidfds = {os.pidfd_open(daemon): daemon}
         assert os.getsid(daemon) != int(line.split()[1]), "the daemon left the child's session"
+        return [daemon]
 
-        pytest_proc.kill()  # SIGKILL: no teardown
-        assert pytest_proc.wait(timeout=30) == -signal.SIGKILL
-
-        _wait_gone(pidfds, timeout=10)
-    finally:
-        if pytest_proc.poll() is None:
-            pytest_proc.kill()
-            pytest_proc.wait()
-        _kill_left(pidfds)
-        pytest_proc.stdout.close()
+    sigkill_pytest_and_wait_gone(pytester, ["--signal-start-method=forkserver"], watched)
 
 
 # -- descendants() and assert_no_orphans() -------------------------------------------
