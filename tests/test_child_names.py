@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 WORKER = """
-import functools, signal, sys
+import functools, os, signal, sys
 
 
 class Worker:
@@ -28,9 +28,12 @@ def main():
     worker = Worker()
     worker.install()
     signal.signal(signal.SIGHUP, functools.partial(on_hup, "config"))
+    wake_r, wake_w = os.pipe()  # each signal writes a byte: no window between the test and the wait
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
     print("ready", flush=True)
     while not worker.stopping:
-        signal.pause()
+        os.read(wake_r, 64)
     return 0
 
 
@@ -65,7 +68,7 @@ def test_the_report_counts_a_handler_a_child_ran_as_exercised(project: pytest.Py
 
         def test_child_handles(spawn, send_signal, signal_log):
             proc = spawn("warm_worker.py")
-            proc.expect("ready")
+            proc.expect("ready\\n")  # the whole line: a SIGHUP inside print("ready") would re-enter stdout
             delivery = send_signal(signal.SIGTERM, to=proc).wait()
             assert delivery.handler == "warm_worker.Worker.on_signal"
             assert proc.wait() == 0
@@ -97,7 +100,7 @@ def test_a_childs_main_is_named_after_what_it_was_started_from(
 
         def test_names(spawn, send_signal, signal_log):
             proc = spawn({target!r})
-            proc.expect("ready")
+            proc.expect("ready\\n")  # the whole line: a SIGHUP inside print("ready") would re-enter stdout
             assert send_signal(signal.SIGHUP, to=proc).wait().handler == "partial({name}.on_hup)"
             assert send_signal(signal.SIGTERM, to=proc).wait().handler == "{name}.Worker.on_signal"
             assert proc.wait() == 0
