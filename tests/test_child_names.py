@@ -21,7 +21,7 @@ class Worker:
 
 
 def on_hup(name, signum, frame):
-    print("reload", name, flush=True)
+    os.write(1, f"reload {name}\\n".encode())  # not print: main may still be in print("ready")
 
 
 def main():

@@ -1,12 +1,16 @@
 """An entrypoint that handles SIGTERM: as a container's pid 1 it stops on
 ``docker stop`` at once, having drained its work."""
 
+import os
 import signal
 import sys
 
 
 def on_sigterm(signum, frame):
-    print("draining, bye", flush=True)
+    # os.write, not print: the handler may run while the main code is still
+    # inside print("serving") (its flush), and a buffered stdout refuses a
+    # second, re-entrant write (RuntimeError: reentrant call)
+    os.write(1, b"draining, bye\n")
     sys.exit(0)
 
 
