@@ -183,8 +183,8 @@ def test_in_a_running_loop_the_wait_is_awaited(log: SignalLog) -> None:
 # -- through pytester, with a real child ------------------------------------------------
 
 PROGRAM = """
-import signal, sys
-signal.signal(signal.SIGTERM, lambda *a: print("term", flush=True))
+import os, signal, sys
+signal.signal(signal.SIGTERM, lambda *a: os.write(1, b"term\\n"))  # not print: see examples/entrypoint/app.py
 print("ready", flush=True)
 sys.stdin.read()
 """
