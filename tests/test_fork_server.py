@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 
 import pytest
 
@@ -23,6 +24,14 @@ print([signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGPI
 print(sorted(signal.pthread_sigmask(signal.SIG_BLOCK, [])), signal.set_wakeup_fd(-1))
 print(os.getpid() == os.getpgid(0) == os.getsid(0))
 print(sorted(int(fd) for fd in os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else "-")
+if os.path.isdir("/proc/self"):  # what ps, pgrep -f and psutil read
+    with open("/proc/self/cmdline", "rb") as f:
+        print("cmdline", f.read().split(b"\0"))
+    with open("/proc/self/environ", "rb") as f:
+        names = sorted(v.partition(b"=")[0] for v in f.read().split(b"\0"))
+    print("environ", [name for name in names if not name.startswith(b"PYTEST_SIGNALS_")])
+    with open("environ.txt", "wb") as f:  # the outer test reads it after each start method's run
+        f.write(b" ".join(names))
 import resource, time
 umask = os.umask(0)
 os.umask(umask)
@@ -92,6 +101,12 @@ def test_forked_children_are_indistinguishable_from_new_interpreters(pytester: p
     pytester.makepyfile(test_probe=TEST_PROBE)
     for method in ("forkserver", "exec"):
         run(f"--signal-start-method={method}").assert_outcomes(passed=4)
+        if method == "forkserver" and sys.platform.startswith("linux"):
+            # A fork's /proc/<pid>/environ is its own, without the plugin's variables
+            # (an exec'd child's still shows them there: they are read at its start).
+            names = (pytester.path / "work" / "normal" / "environ.txt").read_bytes().split()
+            assert b"PROBE" in names
+            assert [name for name in names if name.startswith(b"PYTEST_SIGNALS")] == []
     for ending in ENDINGS:
         forked = json.loads((pytester.path / f"forkserver-{ending}.json").read_text())
         fresh = json.loads((pytester.path / f"exec-{ending}.json").read_text())
@@ -186,6 +201,47 @@ def test_a_hard_limit_above_the_templates_gets_a_new_interpreter(pytester: pytes
             second = spawn("limit.py")
             assert second.wait() == 0 and not second.forked
             assert second.stdout == first.stdout == f"{(soft, hard)}\\n"
+        """,
+    )
+    run("--signal-start-method=forkserver").assert_outcomes(passed=1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc/<pid>/cmdline is Linux's")
+def test_a_fork_shows_its_own_command_line_or_the_child_is_a_new_interpreter(pytester: pytest.Pytester, run) -> None:
+    """ps, pgrep -f and psutil read /proc/<pid>/cmdline: a fork of the
+    template shows the program's command line there, as an exec'd child
+    does. Where the kernel refuses to give a fork its own (the template says
+    so as it starts), the child is started as a new interpreter instead,
+    and says why."""
+    pytester.makepyfile(
+        show="""
+        import sys
+        print(sys.orig_argv, flush=True)
+        sys.stdin.read()
+        """,
+        test_cmdline="""
+        import ast
+        from pytest_signals._children.fork_server import FORK_SERVER
+
+        def seen_by_ps(proc):
+            argv = ast.literal_eval(proc.expect(r"(\\[.*\\])\\r?\\n").group(1))
+            with open(f"/proc/{proc.pid}/cmdline", "rb") as f:
+                shown = [arg.decode() for arg in f.read().split(b"\\0")[:-1]]
+            proc.close_stdin()
+            assert proc.wait() == 0
+            return argv, shown
+
+        def test_cmdline(spawn):
+            first = spawn("show.py", "a b", "--flag")
+            argv, shown = seen_by_ps(first)
+            assert first.forked
+            assert shown == argv and argv[1:] == ["show.py", "a b", "--flag"]
+            FORK_SERVER._command_line_refused = "prctl(PR_SET_MM, PR_SET_MM_MAP): Operation not permitted"
+            second = spawn("show.py", "again")
+            argv, shown = seen_by_ps(second)
+            assert not second.forked
+            assert shown == argv and argv[1:] == ["show.py", "again"]
+            assert "command line" in second.started_as and "Operation not permitted" in second.started_as
         """,
     )
     run("--signal-start-method=forkserver").assert_outcomes(passed=1)

@@ -248,6 +248,7 @@ class ForkServer:
         self._installation: set[str] = set()  # the template's sys.path (M)
         self._loaded: set[str] = set()  # top-level names of its modules (M)
         self._loaded_late: set[str] = set()  # those loaded after its instrumentation's bootstrap (M)
+        self._command_line_refused = ""  # why its forks could not show their own command line (M)
 
     def refusal(
         self,
@@ -277,6 +278,11 @@ class ForkServer:
         with self._cond:
             if self._dead:
                 return f"the fork server's template (pid {self.pid}) {self._death}"
+        if self._command_line_refused:
+            return (
+                "a fork would show the template's command line in /proc/<pid>/cmdline (ps, pgrep -f, psutil): "
+                f"this kernel refused to give it the program's ({self._command_line_refused})"
+            )
         if _differences(env, self._startup):
             return self._refused_environment(env, self._startup)
         for number, (_, hard) in read_rlimits().items():
@@ -577,6 +583,8 @@ class ForkServer:
             self._limits = limits
             self._installation = set(has["path"])
             self._loaded, self._loaded_late = set(has["loaded"]), set(has["late"])
+            refused = has.get("command_line")
+            self._command_line_refused = refused if isinstance(refused, str) else ""
             self._forked.clear()
             self._swept.clear()
             self._synced.clear()

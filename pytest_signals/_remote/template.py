@@ -57,7 +57,7 @@ import socket
 import sys
 from typing import Any
 
-from . import subreaper
+from . import command_line, subreaper
 from .preload import Reveal, Tracer
 
 CONTROL_FD = 3
@@ -67,12 +67,14 @@ _MAX_FDS = 16  # per read; one request carries CHILD_FDS
 _doomed: set[int] = set()  # ids of requests whose spawn() gave up (their child is reaped at once)
 _pidfds = [hasattr(os, "pidfd_open")]  # until pidfd_open fails once (before Linux 5.3, a sandbox)
 _subreaper = [False]  # orphans of the forked trees come to this process (subreaper.py)
+_own_command_line: list["str | None"] = [None]  # command_line.unavailable(), before serving
 
 
 def serve(base: set[str], tracer: Tracer) -> None:
     """The template's main loop. *base*: the modules a fresh start has;
     *tracer*: recording imports since before this module was imported."""
     tracer.preload(PRELOAD)
+    _own_command_line[0] = command_line.unavailable()
     import gc
 
     gc.collect()
@@ -92,7 +94,7 @@ def serve(base: set[str], tracer: Tracer) -> None:
         raise
 
 
-def _what_a_fork_has() -> dict[str, list[str]]:
+def _what_a_fork_has() -> dict[str, Any]:
     """For pytest, which decides whether a child's import path lets it be
     forked: the installation's path every fork builds on, and the top-level
     names of the modules a fork has loaded already (all of them; and those
@@ -100,7 +102,12 @@ def _what_a_fork_has() -> dict[str, list[str]]:
     child_module = sys.modules["pytest_signals._remote.child"]
     loaded = {name.partition(".")[0] for name in sys.modules}
     early = {name.partition(".")[0] for name in child_module._modules_at_bootstrap}
-    return {"path": list(child_module._installation or []), "loaded": sorted(loaded), "late": sorted(loaded - early)}
+    return {
+        "path": list(child_module._installation or []),
+        "loaded": sorted(loaded),
+        "late": sorted(loaded - early),
+        "command_line": _own_command_line[0],
+    }
 
 
 def _serve(control: socket.socket, base: set[str], deps: dict[str, set[str]]) -> None:
@@ -526,6 +533,8 @@ def _child(
             sys.path[0] = entry
         child_module = sys.modules["pytest_signals._remote.child"]
         child_module.bootstrap(forked=True)  # instrumentation (and sys.path), as a fresh start's sitecustomize
+        if _own_command_line[0] == "":  # what ps, pgrep -f and psutil read: the program's, not the template's
+            command_line.set_own(argv, os.environb)
         hidden = {}
         for name in list(sys.modules):
             if name not in base and name != child_module.PRIVATE_NAME:
