@@ -509,7 +509,7 @@ def test_teardown_reaches_descendants_that_left_the_group_and_names_them(pyteste
         def test_leaves_a_supervisor(spawn):
             proc = spawn("supervisor.py")
             worker = int(proc.expect(r"worker (\\d+)\\n").group(1))
-            assert os.getpgid(worker) != proc.pid and os.getsid(worker) == proc.pid
+            assert os.getpgid(worker) != os.getpgid(proc.pid) and os.getsid(worker) == os.getsid(proc.pid)
             with open("worker.pid", "w") as f:
                 f.write(str(worker))
         """,

@@ -174,7 +174,7 @@ def test_sigkilled_pytest_leaves_no_worker_in_another_group_of_the_session(pytes
     def watched(line: bytes) -> list[int]:
         child, worker = (int(p) for p in line.split()[1:3])
         assert os.getpgid(worker) == worker != child, "the worker leads a group of its own"
-        assert os.getsid(worker) == child, "in the child's session"
+        assert os.getsid(worker) == os.getsid(child), "in the child's session"
         return [child, worker]
 
     sigkill_pytest_and_wait_gone(pytester, ["test_family.py"], watched)

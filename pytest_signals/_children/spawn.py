@@ -192,7 +192,8 @@ class Spawner:
         instrumented = kind != "argv"
         channel_r, channel_w = os.pipe() if instrumented else (-1, -1)
         fds: dict[str, int] = {}
-        forked, by_template, pidfd = False, False, None
+        forked, by_template, pidfd, group_pidfd = False, False, None, None
+        group = 0
         exec_reason: str | None = None
         unadopted: str | None = None  # why the template did not start it
         ends_before = FORK_SERVER.orphan_ends()  # the orphans of its tree end after this
@@ -200,12 +201,12 @@ class Spawner:
             try:
                 exec_reason = self._exec_reason(argv, kind, env, cwd, timeout) if instrumented else None
                 if instrumented and exec_reason is None:
-                    pid, forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout, ignore, tty), True
+                    (pid, group), forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout, ignore, tty), True
                 elif (unadopted := FORK_SERVER.exec_refusal(template_environment(), timeout=timeout)) is None:
                     # The template forks and execs it: its tree's orphans are the template's.
                     executable = which(argv[0], env, cwd)
                     request_fds = [channel_w] if instrumented else []
-                    pid = self._fork(argv, kind, env, cwd, request_fds, fds, timeout, ignore, tty, executable)
+                    pid, group = self._fork(argv, kind, env, cwd, request_fds, fds, timeout, ignore, tty, executable)
                     by_template = True
                 elif tty:
                     from .terminal import spawn_in_terminal
@@ -223,16 +224,26 @@ class Spawner:
                 os.close(channel_r)
             raise
         kept = None
+        tickets: list[int] = []
+
+        def released() -> None:
+            for t in tickets:
+                KEEPER.release(t)
+
         try:
             # A pidfd before anything could reap it: the template's for a child
             # it started (it opened it before it could reap); else pytest's own.
             held = forked or by_template  # the template's child, reaped by it
             pidfd = fds.pop("pidfd", None) if held else None
+            group_pidfd = fds.pop("group_pidfd", None) if held else None
             if pidfd is None:
                 pidfd = open_pidfd(pid, FORK_SERVER.pid if held else os.getpid())
             if instrumented and not held and exec_reason is not None:
                 exec_reason += f"; started by pytest, so the orphans of its tree are not adopted ({unadopted})"
-            kept = ticket = KEEPER.watch(pid, pidfd)  # it and its session die with pytest, even a SIGKILLed pytest
+            kept = KEEPER.watch(pid, pidfd)  # it and its session die with pytest, even a SIGKILLed pytest
+            tickets.append(kept)
+            if group_pidfd is not None:  # a plain child: its anchor's session too
+                tickets.append(KEEPER.watch(group, group_pidfd))
             if instrumented:
                 fds["channel"] = channel_r
             watch = ChildWatch(
@@ -242,10 +253,12 @@ class Spawner:
                 instrumented,
                 pidfd=pidfd,
                 wait_status=(lambda: FORK_SERVER.wait_status(pid)) if held else None,
-                on_reaped=lambda: KEEPER.release(ticket),  # the moment its numbers are free
+                on_reaped=released,  # the moment its numbers are free
                 output_memory=self._guard.settings.output_memory,
                 release=(lambda: FORK_SERVER.release(pid)) if held else None,
                 holder_alive=(lambda: FORK_SERVER.alive) if held else None,
+                group=group or pid,
+                group_pidfd=group_pidfd,
             )
             return SpawnedProcess(
                 pid=pid,
@@ -274,7 +287,10 @@ class Spawner:
                 with contextlib.suppress(OSError):
                     os.waitpid(pid, 0)
             if kept is not None:
-                KEEPER.release(kept)
+                released()
+            if group_pidfd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(group_pidfd)
             raise
 
     def _start_init(
@@ -398,8 +414,9 @@ class Spawner:
         ignore: tuple[int, ...],
         tty: bool = False,
         executable: str | None = None,
-    ) -> int:
-        """Fork the child from the template; with *executable*, the fork
+    ) -> tuple[int, int]:
+        """Fork the child from the template, and return its pid and the id of
+        its session and process group (its anchor's, for a plain child); with *executable*, the fork
         execs it (*channel* is then the list of its fds after 0-2). A terminal
         child gets a new pseudo-terminal whose other side is its stdin, stdout
         and stderr and, once it leads a session of its own, its controlling
@@ -415,6 +432,7 @@ class Spawner:
             "cwd": cwd,
             "tty": tty,
             "ignore": list(ignore),
+            "plain": not tty,
         }
         if tty:
             from .terminal import open_terminal
@@ -433,7 +451,9 @@ class Spawner:
                 child = FORK_SERVER.spawn(request, [stdin, stdout, stderr, *extra], timeout, op)
         if child.pidfd is not None:
             fds["pidfd"] = child.pidfd  # the watcher's, to signal and wait through
-        return child.pid
+        if child.group_pidfd is not None:
+            fds["group_pidfd"] = child.group_pidfd  # its anchor's: vouches for its session
+        return child.pid, child.group or child.pid
 
     @staticmethod
     def _posix_spawn(

@@ -123,9 +123,15 @@ class ChildWatch:
         release: Callable[[], None] | None = None,
         holder_alive: Callable[[], bool] | None = None,
         host_pid: Callable[[int], int] | None = None,
+        group: int | None = None,
+        group_pidfd: int | None = None,
     ) -> None:
         self.pid = pid
         self.pidfd = pidfd
+        # The id of its session and process group: its own pid, or its anchor's
+        # (a plain child, _remote/template.py), whose pidfd vouches for the session.
+        self.group = pid if group is None else group
+        self.group_pidfd = group_pidfd
         self.instrumented = instrumented
         self.direct = wait_status is None  # our own child (else the template's)
         self._wait_status = wait_status
@@ -185,15 +191,33 @@ class ChildWatch:
             return True
 
     def send_group(self, signum: int) -> bool:
-        """Send *signum* to the child's process group (it leads one), only while
-        the group's number provably still names the child's group."""
+        """Send *signum* to the child's process group, only while the group's
+        number provably still names the child's group. A plain child, a
+        member of its anchor's group, may have left it (``setpgrp``): it
+        gets *signum* once all the same, through the group it is in now
+        (its own) or by itself."""
         with self._cond:
             if not self._group_is_ours():
                 return False
+            sent = False
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(self.pid, signum)
-                return True
-            return False
+                os.killpg(self.group, signum)
+                sent = True
+            if self.group == self.pid:
+                return sent
+            try:  # unreaped (the check above): the pid is still the child's
+                now = os.getpgid(self.pid)
+            except OSError:
+                return sent
+            if now == self.pid:  # a group of its own, which only it can have made
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(self.pid, signum)
+                    sent = True
+            elif now != self.group and self.pidfd is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    signal.pidfd_send_signal(self.pidfd, signum)
+                    sent = True
+            return sent
 
     def sweep_session(self) -> list[tuple[int, str]]:
         """SIGKILL what is left of the child's session (it leads one): members
@@ -207,7 +231,11 @@ class ChildWatch:
                 return []
             from .._remote.keeper import kill_session
 
-            return [(pid, command) for pid, command in kill_session(self.pid, self.pidfd) if pid != self.pid]
+            killed = []
+            if self.group_pidfd is not None:  # its anchor's session, then one it made itself (setsid)
+                killed += kill_session(self.group, self.group_pidfd)
+            killed += kill_session(self.pid, self.pidfd)
+            return [(pid, command) for pid, command in killed if pid not in (self.pid, self.group)]
 
     def session_members(self) -> list[tuple[int, str]] | None:
         """(pid, command line) of the processes still in the child's session,
@@ -220,7 +248,10 @@ class ChildWatch:
 
             if not remote.proc_is_ours():
                 return None
-            members = [pid for pid in remote.session_members(self.pid) if pid != self.pid]
+            found = set(remote.session_members(self.pid))  # its own (a plain child's, once it called setsid)
+            if self.group != self.pid:
+                found.update(remote.session_members(self.group))
+            members = [pid for pid in found if pid not in (self.pid, self.group)]
             return [(pid, remote.command_line(pid)) for pid in sorted(members)]
 
     def unreaped(self) -> bool:
@@ -287,6 +318,10 @@ class ChildWatch:
                 with contextlib.suppress(OSError):
                     os.close(self.pidfd)
                 self.pidfd = None
+            if self.group_pidfd is not None and self._reaped:
+                with contextlib.suppress(OSError):
+                    os.close(self.group_pidfd)
+                self.group_pidfd = None
 
     def channel_unread(self) -> int | None:
         """How many bytes the child wrote on its channel that are not read

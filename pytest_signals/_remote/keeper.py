@@ -251,7 +251,7 @@ def kill_session(sid: int, leader: int) -> list[tuple[int, str]]:
     (the leader alone is still killed without ``/proc``). The module
     docstring says why each step cannot reach an unrelated process.
     """
-    if not hasattr(signal, "pidfd_send_signal") or not _alive(leader):
+    if not hasattr(signal, "pidfd_send_signal") or not hasattr(os, "pidfd_open") or not _alive(leader):
         return []
     seen = {sid}  # the leader: last, through its own pidfd
     killed = _sweep(sid, leader, seen)

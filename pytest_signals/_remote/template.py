@@ -64,9 +64,11 @@ CONTROL_FD = 3
 CHILD_FDS = 4  # stdin, stdout, stderr, the instrumentation channel
 PRELOAD = ("asyncio",)
 _MAX_FDS = 16  # per read; one request carries CHILD_FDS
+_ANCHOR_BOUND = 30.0  # an anchor only forks and exits: what a loaded machine could take
 _doomed: set[int] = set()  # ids of requests whose spawn() gave up (their child is reaped at once)
 _pidfds = [hasattr(os, "pidfd_open")]  # until pidfd_open fails once (before Linux 5.3, a sandbox)
 _subreaper = [False]  # orphans of the forked trees come to this process (subreaper.py)
+_anchors: dict[int, int] = {}  # child pid -> the zombie anchor that leads its session and group (_anchored)
 _own_command_line: list["str | None"] = [None]  # command_line.unavailable(), before serving
 
 
@@ -174,6 +176,7 @@ def _handle(
                 os.waitpid(pid, 0)
             except ChildProcessError:
                 pass
+            _release_anchor(pid)
         control.sendall(f"R {pid}\n".encode())  # reaped (or never held): its numbers are free
         return
     if request["op"] == "sync":
@@ -185,7 +188,7 @@ def _handle(
         killed = None
         ended: list[int] = []
         if _subreaper[0]:
-            killed = subreaper.kill_adopted(os.getpid(), set(forked) | held, ended)
+            killed = subreaper.kill_adopted(os.getpid(), _ours(forked, held), ended)
         for pid in ended:  # had ended on their own: told, as _reap does
             control.sendall(f"O {pid}\n".encode())
         control.sendall(f"S {rid} {json.dumps(killed)}\n".encode())
@@ -196,9 +199,9 @@ def _handle(
         _doomed.add(rid)  # nobody will release it: reaped as soon as it ends
         for pid, forked_for in list(forked.items()):
             if forked_for == rid:
-                for kill in (os.kill, os.killpg):
+                for kill, number in ((os.kill, pid), (os.killpg, _anchors.get(pid, pid))):
                     try:  # noqa: SIM105 - contextlib would be one more module to hide
-                        kill(pid, signal.SIGKILL)
+                        kill(number, signal.SIGKILL)
                     except OSError:
                         pass
         return
@@ -206,7 +209,7 @@ def _handle(
         _exec(request, fds, control, forked)
         return
     try:
-        pid = os.fork()
+        pid = _anchored(request) if _plain(request) else os.fork()
     except OSError as exc:
         for fd in fds:
             os.close(fd)
@@ -220,6 +223,135 @@ def _handle(
     _reply(control, rid, pid)
 
 
+def _plain(request: dict[str, Any]) -> bool:
+    """Whether the child is started as a plain child: in a session and
+    process group it does not lead (see :func:`_anchored`). Not for a
+    terminal (a terminal's session leader is the child), and only where this
+    process is a subreaper with pidfds (the child must come back to it)."""
+    return bool(request.get("plain")) and not request.get("tty") and _subreaper[0]
+
+
+def _anchored(request: dict[str, Any]) -> int:
+    """Start a plain child, as ``subprocess.Popen`` starts one: a member of a
+    session and a process group it does not lead, so that ``setpgrp()`` and
+    ``setsid()`` succeed in it, util-linux ``setsid`` does not fork, and a
+    terminal it opens never becomes its controlling terminal.
+
+    The session is its own all the same, so that what it starts can be told
+    from what other children start: a fork of this process, the *anchor*,
+    calls ``setsid`` and starts the child, then exits at once. The child,
+    orphaned, comes back to this process (a subreaper); the anchor stays a
+    zombie, unreaped, for as long as the child is held, so that its number,
+    the session's and group's id, can name nothing else (``keeper.py``'s
+    proof, with the anchor as the leader). Returns the child's pid in this
+    process (once the anchor has ended, and the child is this process's
+    child), and 0 in the child (once its parent is this process, so that
+    ``os.getppid()`` is, from the program's first instruction, what a
+    forked child's is, and a ``PR_SET_PDEATHSIG`` it sets is about this
+    process).
+
+    Raises:
+        OSError: the fork of the anchor or the child's failed; or the anchor
+            did not end within the request's timeout.
+    """
+    bound = request.get("timeout") or _ANCHOR_BOUND
+    report_r, report_w = os.pipe()
+    anchor = os.fork()
+    if anchor == 0:
+        message = b""
+        try:
+            os.close(report_r)
+            os.setsid()
+            me = os.getpid()
+            pid = os.fork()
+            if pid == 0:
+                os.close(report_w)
+                if os.getppid() == me:  # not re-parented yet: until the anchor has ended
+                    try:  # noqa: SIM105 - contextlib would be one more module to hide
+                        _exited(me, bound)
+                    except OSError:
+                        pass
+                return 0
+            message = b"P %d" % pid
+        except OSError as exc:
+            message = f"E {exc.errno or 0}".encode()
+        except BaseException:
+            message = b"E 0"
+        os.write(report_w, message)
+        os._exit(0)
+    os.close(report_w)
+    try:
+        kind, _, value = _read_all(report_r, bound).decode().partition(" ")
+    finally:
+        os.close(report_r)
+    ended = _exited(anchor, bound)
+    if kind != "P" or not ended:
+        if kind == "P":  # the anchor is stuck (stopped?): its child is not this process's yet
+            _kill_quietly(int(value))
+        _kill_quietly(anchor)
+        _reap_now(anchor)
+        if kind == "P":
+            raise OSError(0, f"the anchor of the child's session did not end within {bound:g}s")
+        number = int(value or 0)
+        raise OSError(number, os.strerror(number) if number else "the anchor of the child's session failed")
+    _anchors[int(value)] = anchor
+    return int(value)
+
+
+def _read_all(fd: int, timeout: float) -> bytes:
+    """What comes on *fd* until end of file, or until *timeout* passes without any."""
+    data = b""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while True:
+        if not poller.poll(timeout * 1000):
+            return data
+        chunk = os.read(fd, 512)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def _exited(pid: int, timeout: float) -> bool:
+    """Wait, bounded by *timeout*, until *pid*, not reaped by anyone but this
+    process, has exited (a zombie), through a pidfd: the kernel makes it
+    readable only after it has re-parented the process's children. True when
+    it did."""
+    pidfd = os.pidfd_open(pid)
+    try:
+        poller = select.poll()
+        poller.register(pidfd, select.POLLIN)
+        return bool(poller.poll(timeout * 1000))
+    finally:
+        os.close(pidfd)
+
+
+def _reap_now(pid: int) -> None:
+    try:  # noqa: SIM105 - contextlib would be one more module to hide
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def _kill_quietly(pid: int) -> None:
+    try:  # noqa: SIM105 - contextlib would be one more module to hide
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _ours(forked: dict[int, int], held: set[int]) -> set[int]:
+    """The children pytest holds, and their anchors: none of them an orphan."""
+    return set(forked) | held | set(_anchors.values())
+
+
+def _release_anchor(pid: int) -> None:
+    """The child *pid* was reaped: its anchor's number may go too."""
+    anchor = _anchors.pop(pid, None)
+    if anchor is not None:
+        _reap_now(anchor)
+
+
 def _exec(request: dict[str, Any], fds: list[int], control: socket.socket, forked: dict[int, int]) -> None:
     """Start a program: a command, or a Python target started as a new
     interpreter. It is this process's child, so that the orphans of its tree
@@ -231,7 +363,10 @@ def _exec(request: dict[str, Any], fds: list[int], control: socket.socket, forke
     program."""
     rid = request["id"]
     try:
-        pid = _spawn_directly(request, fds)
+        # A plain child is a fork that waits for its anchor to end before it
+        # execs (posix_spawn cannot wait: the program would start with the
+        # anchor as its parent, which then exits under it).
+        pid = None if _plain(request) else _spawn_directly(request, fds)
     except _Failed as failed:  # as posix_spawn from pytest raised it
         for fd in fds:
             os.close(fd)
@@ -245,7 +380,7 @@ def _exec(request: dict[str, Any], fds: list[int], control: socket.socket, forke
         return
     try:
         report_r, report_w = os.pipe()  # not inheritable: closed by the exec
-        pid = os.fork()
+        pid = _anchored(request) if _plain(request) else os.fork()
     except OSError as exc:
         for fd in fds:
             os.close(fd)
@@ -282,11 +417,8 @@ def _spawn_directly(request: dict[str, Any], fds: list[int]) -> int | None:
     resource limits other than this process's. The working directory and
     umask are this process's for the instant of the call (it has no other
     thread). None when it cannot; the exec's error is raised."""
-    if request.get("tty") or request.get("ignore") or not hasattr(os, "POSIX_SPAWN_DUP2"):
+    if not _can_spawn_directly(request):
         return None
-    for number, (soft, hard) in request["rlimits"].items():
-        if resource.getrlimit(int(number)) != (soft, hard):
-            return None
     actions: list[tuple[int, ...]] = [(os.POSIX_SPAWN_DUP2, fd, target) for target, fd in enumerate(fds)]
     actions += [(os.POSIX_SPAWN_CLOSE, fd) for fd in sorted(set(fds))]  # received inheritable, all above 3
     if len(fds) <= CONTROL_FD:
@@ -307,7 +439,7 @@ def _spawn_directly(request: dict[str, Any], fds: list[int]) -> int | None:
                 request["argv"],
                 request["env"],
                 file_actions=actions,
-                setsid=True,
+                setsid=not _plain(request),  # a plain child is in its anchor's session
                 setsigdef=everything,
                 setsigmask=(),
             )
@@ -317,6 +449,12 @@ def _spawn_directly(request: dict[str, Any], fds: list[int]) -> int | None:
         os.umask(mask)
         os.fchdir(here)
         os.close(here)
+
+
+def _can_spawn_directly(request: dict[str, Any]) -> bool:
+    if request.get("tty") or request.get("ignore") or not hasattr(os, "POSIX_SPAWN_DUP2"):
+        return False
+    return all(resource.getrlimit(int(number)) == (soft, hard) for number, (soft, hard) in request["rlimits"].items())
 
 
 class _Failed(Exception):
@@ -344,16 +482,23 @@ def _close_on_exec() -> None:
 
 
 def _reply(control: socket.socket, rid: int, pid: int) -> None:
-    """Hand pytest *pid*, started for request *rid*, with its pidfd."""
+    """Hand pytest *pid*, started for request *rid*, with its pidfd; and its
+    session's and group's id, its own pid or its anchor's (with the
+    anchor's pidfd: the anchor vouches for the session)."""
     pidfd = _pidfd(pid)
-    reply = f"P {rid} {pid} {0 if pidfd is None else 1}\n".encode()
-    if pidfd is None:
+    anchor = _anchors.get(pid)
+    anchor_pidfd = None if anchor is None or pidfd is None else _pidfd(anchor)
+    flags = f"{0 if pidfd is None else 1} {anchor or pid} {0 if anchor_pidfd is None else 1}"
+    reply = f"P {rid} {pid} {flags}\n".encode()
+    sending = [fd for fd in (pidfd, anchor_pidfd) if fd is not None]
+    if not sending:
         control.sendall(reply)
         return
     try:
-        sent = socket.send_fds(control, [reply], [pidfd])
+        sent = socket.send_fds(control, [reply], sending)
     finally:
-        os.close(pidfd)
+        for fd in sending:
+            os.close(fd)
     control.sendall(reply[sent:])
 
 
@@ -397,6 +542,7 @@ def _reap(control: socket.socket, forked: dict[int, int], held: set[int]) -> Non
                     os.waitpid(pid, 0)
                 except ChildProcessError:
                     pass
+                _release_anchor(pid)
             else:
                 held.add(pid)
             if code == os.CLD_EXITED:
@@ -407,7 +553,7 @@ def _reap(control: socket.socket, forked: dict[int, int], held: set[int]) -> Non
     if _subreaper[0]:
         # Told before any later request is read: an answer to one sent once
         # an orphan's pid was seen free comes after the orphan's "O".
-        for pid in subreaper.reap_ended(os.getpid(), set(forked) | held):
+        for pid in subreaper.reap_ended(os.getpid(), _ours(forked, held)):
             control.sendall(f"O {pid}\n".encode())
 
 
@@ -439,7 +585,8 @@ def _exec_child(request: dict[str, Any], fds: list[int], report: int) -> None:
 
         report = fcntl.fcntl(report, fcntl.F_DUPFD_CLOEXEC, CHILD_FDS)  # out of the way of 0-3
         step = "setsid"
-        os.setsid()
+        if not _plain(request):  # a plain child is in its anchor's session already
+            os.setsid()
         step = "signals"
         signal.set_wakeup_fd(-1)
         ignore = set(request.get("ignore", ()))
@@ -488,7 +635,8 @@ def _child(
     """Become the child and run the target; never returns."""
     try:
         control.detach()  # fd 3 becomes the child's channel: the socket must not close it
-        os.setsid()
+        if not _plain(request):  # a plain child is in its anchor's session already
+            os.setsid()
         threading = sys.modules.get("threading")
         set_native_id = getattr(threading and threading.main_thread(), "_set_native_id", None)
         if set_native_id is not None:  # a fork keeps the template's thread id there; a fresh start has its own
