@@ -262,7 +262,7 @@ class _AnywhereCalls:
 @pytest.fixture
 def spawn(_signal_guard: SignalGuard, request: pytest.FixtureRequest) -> Iterator[Spawner]:
     """Start code in a real child process:
-    ``spawn(target, *args, tty=False, env=None, cwd=None, timeout=None, ignore=(), as_init=False, descendants=True)
+    ``spawn(target, *args, tty=False, env=None, cwd=None, timeout=None, ignore=(), as_init=False, descendants=True, launch=None)
     -> SpawnedProcess``.
 
     *target* is ``"pkg.module:function"``, ``"pkg.module"``, a path to a
@@ -270,7 +270,9 @@ def spawn(_signal_guard: SignalGuard, request: pytest.FixtureRequest) -> Iterato
     handler calls, cancelled tasks and KeyboardInterrupts to ``signal_log``,
     and so do the processes they fork and the Python processes they start by
     exec (unless ``descendants=False``). With ``as_init=True`` it runs as pid
-    1 of a new pid namespace, as a container's entrypoint does. Every child
+    1 of a new pid namespace, as a container's entrypoint does; *launch*
+    (``"plain"``, the default without a terminal, or ``"service"``) is the
+    process model it meets otherwise. Every child
     still running at the end of the test is stopped (SIGTERM to its group,
     then SIGKILL) and reaped; the terminal summary lists them.
     """

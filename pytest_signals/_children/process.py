@@ -85,8 +85,16 @@ class SpawnedProcess:
         init: InitProcess | None = None,
         adopted: Callable[[], tuple[list[int], int]] | None = None,
         orphan_ended: Callable[[int, float], bool] | None = None,
+        launch: str | None = None,
     ) -> None:
         self.pid = pid
+        self.launch = launch or ("init" if init is not None else "terminal" if tty else "service")
+        self._service_stdin = launch == "service" and watch.fd("stdin") is None  # /dev/null
+        """The process model it was started in: ``"plain"`` (as ``subprocess.Popen``
+        starts it: a member of a session and group it does not lead),
+        ``"service"`` (the leader of a session of its own; also a plain child
+        where one cannot be made, see the docs), ``"terminal"`` (``tty=True``)
+        or ``"init"`` (``as_init=True``)."""
         self._init = init
         self._adopted = adopted  # the fork server's adopted orphans, and its pid (a forked child)
         self._orphan_ended = orphan_ended  # whether an orphan with that pid ended since the fork (a forked child)
@@ -675,8 +683,9 @@ class SpawnedProcess:
                 )
             elif orphan_stop:
                 # POSIX: a stop signal with its default action is discarded for
-                # an orphaned process group, and the child leads its own session.
-                why = "discarded by the kernel: the child leads its own session (orphaned process group)"
+                # an orphaned process group: the child's parent (the template, or pytest)
+                # is in another session.
+                why = "discarded by the kernel: the child's process group is orphaned (its parent is in another session)"
             ignored = self._log.record("ignored", signum, pid=self.pid, detail=why)
             delivery._complete("ignored", None, (sent, ignored))
         elif raw_terminal:
@@ -749,6 +758,8 @@ class SpawnedProcess:
         raw = data.encode() if isinstance(data, str) else bytes(data)
         fd = self._watch.fd("terminal" if self.tty else "stdin")
         if fd is None:
+            if self.launch == "service" and self._service_stdin:
+                raise ValueError(f"pid {self.pid} was launched as a service: its stdin is /dev/null")
             raise ValueError(f"pid {self.pid} has no stdin (it was closed, or the child has ended)")
         bound = self._bound(timeout)
         written = _write_all(fd, raw, bound)

@@ -69,12 +69,15 @@ class Spawner:
         ignore: Iterable[object] = (),
         as_init: bool = False,
         descendants: bool = True,
+        launch: str | None = None,
     ) -> SpawnedProcess:
         """Start *target* in a real child process, and return its :class:`~pytest_signals.SpawnedProcess`.
 
-        The child runs in a session of its own, with default signal
-        dispositions and an empty signal mask (even when pytest itself runs
-        with SIGINT ignored). A Python target runs under the test's
+        The child is started as a launcher would start it (*launch*): by
+        default, without a terminal, as ``subprocess.Popen`` starts a command
+        (a plain child), and with ``tty=True`` as a terminal's foreground job;
+        always with default signal dispositions and an empty signal mask
+        (even when pytest itself runs with SIGINT ignored). A Python target runs under the test's
         interpreter, as it would from a shell, and gets the test's import path
         (see "A spawned child's import path" below); it reports its handlers,
         handler calls, cancelled tasks and ``KeyboardInterrupt`` to
@@ -121,13 +124,23 @@ class Spawner:
                 would be without the plugin. On by default: see "Python
                 grandchildren started by exec" in the process-trees page for
                 what a descendant could notice, and the start-up cost.
+            launch: the process model the child meets (see "How a child is
+                launched" in the docs). ``"plain"`` (the default without a
+                terminal): as ``subprocess.Popen`` starts it, a member of a
+                session and a process group it does not lead, so that
+                ``os.setpgrp()`` and ``os.setsid()`` succeed and a terminal
+                it opens does not become its controlling terminal.
+                ``"service"``: as systemd starts a service, the leader of a
+                session of its own, with stdin ``/dev/null``.
+                ``"terminal"``: the same as ``tty=True``. For a container's
+                pid 1, see *as_init*. ``proc.launch`` says which it got.
 
         Raises:
             ValueError: a malformed target or argument, a path that is neither
                 a ``.py`` file nor an executable program, a bad *env*, a
                 signal in *ignore* that is unknown or cannot be ignored.
             FileNotFoundError: a script, directory or program that does not exist.
-            TypeError: *as_init* or *descendants* is not a bool.
+            TypeError: *as_init* or *descendants* is not a bool, or *launch* not a string.
             SpawnError: the target could not be imported or found (with the child's error).
             WaitFailed: the child did not start within *timeout*.
         """
@@ -153,6 +166,8 @@ class Spawner:
             )
         if not isinstance(descendants, bool):
             raise TypeError(f"spawn(descendants={descendants!r}): descendants must be True or False")
+        mode = launch_mode(launch, tty, as_init)
+        tty = mode == "terminal"
         argv, extra_env, kind = command(target, [os.fspath(a) for a in args], workdir)
         if kind != "argv":
             extra_env[_channel.ENV_PATH] = _channel.encode_paths(import_path(kind, argv, workdir))
@@ -171,7 +186,7 @@ class Spawner:
                 pytest.skip(f"spawn(as_init=True) needs a new pid namespace: {why_not}")
             proc = self._start_init(argv, target, child_env, workdir, kind, bound, ignoring)
         else:
-            proc = self._start(argv, target, child_env, workdir, tty, kind, bound, ignoring)
+            proc = self._start(argv, target, child_env, workdir, tty, kind, bound, ignoring, mode)
         self.processes.append(proc)
         self._guard.spawned[proc.pid] = proc
         if kind != "argv":
@@ -188,6 +203,7 @@ class Spawner:
         kind: str,
         timeout: float,
         ignore: tuple[int, ...] = (),
+        mode: str = "plain",
     ) -> SpawnedProcess:
         instrumented = kind != "argv"
         channel_r, channel_w = os.pipe() if instrumented else (-1, -1)
@@ -201,12 +217,12 @@ class Spawner:
             try:
                 exec_reason = self._exec_reason(argv, kind, env, cwd, timeout) if instrumented else None
                 if instrumented and exec_reason is None:
-                    (pid, group), forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout, ignore, tty), True
+                    (pid, group), forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout, ignore, mode), True
                 elif (unadopted := FORK_SERVER.exec_refusal(template_environment(), timeout=timeout)) is None:
                     # The template forks and execs it: its tree's orphans are the template's.
                     executable = which(argv[0], env, cwd)
                     request_fds = [channel_w] if instrumented else []
-                    pid, group = self._fork(argv, kind, env, cwd, request_fds, fds, timeout, ignore, tty, executable)
+                    pid, group = self._fork(argv, kind, env, cwd, request_fds, fds, timeout, ignore, mode, executable)
                     by_template = True
                 elif tty:
                     from .terminal import spawn_in_terminal
@@ -215,7 +231,7 @@ class Spawner:
                         argv, env, cwd, channel_w if instrumented else None, ignore
                     )
                 else:
-                    pid = self._posix_spawn(argv, env, cwd, channel_w, fds, ignore)
+                    pid = self._posix_spawn(argv, env, cwd, channel_w, fds, ignore, mode == "service")
             finally:
                 if instrumented:
                     os.close(channel_w)
@@ -260,11 +276,13 @@ class Spawner:
                 group=group or pid,
                 group_pidfd=group_pidfd,
             )
+            got = "service" if mode == "plain" and group in (0, pid) else mode  # no anchor: it leads its session
             return SpawnedProcess(
                 pid=pid,
                 argv=argv,
                 target=target,
                 tty=tty,
+                launch=got,
                 instrumented=instrumented,
                 log=self._guard.log,
                 timeout=timeout,
@@ -412,7 +430,7 @@ class Spawner:
         fds: dict[str, int],
         timeout: float,
         ignore: tuple[int, ...],
-        tty: bool = False,
+        mode: str = "plain",
         executable: str | None = None,
     ) -> tuple[int, int]:
         """Fork the child from the template, and return its pid and the id of
@@ -424,6 +442,7 @@ class Spawner:
         new interpreter."""
         extra = channel if isinstance(channel, list) else [channel]
         op = "spawn" if executable is None else "exec"
+        tty = mode == "terminal"
         request: dict[str, object] = {
             "executable": executable,
             "kind": kind,
@@ -432,7 +451,7 @@ class Spawner:
             "cwd": cwd,
             "tty": tty,
             "ignore": list(ignore),
-            "plain": not tty,
+            "plain": mode == "plain",
         }
         if tty:
             from .terminal import open_terminal
@@ -447,7 +466,7 @@ class Spawner:
                 os.close(slave)  # the child has its own: the terminal ends (EIO) when the child's side closes
             fds["terminal"] = master
         else:
-            with _stdio_pipes(fds) as (stdin, stdout, stderr):
+            with _stdio_pipes(fds, mode == "service") as (stdin, stdout, stderr):
                 child = FORK_SERVER.spawn(request, [stdin, stdout, stderr, *extra], timeout, op)
         if child.pidfd is not None:
             fds["pidfd"] = child.pidfd  # the watcher's, to signal and wait through
@@ -463,6 +482,7 @@ class Spawner:
         channel: int,
         fds: dict[str, int],
         ignore: tuple[int, ...],
+        service: bool = False,
     ) -> int:
         command, executable = argv, which(argv[0], env, cwd)
         if cwd is not None or ignore:
@@ -474,7 +494,7 @@ class Spawner:
             script = " && ".join(steps) + ' && exec "$@"'
             command = ["/bin/sh", "-c", script, cwd or "sh", *argv]
             executable = "/bin/sh"
-        with _stdio_pipes(fds) as (stdin, stdout, stderr):
+        with _stdio_pipes(fds, service) as (stdin, stdout, stderr):
             actions = [
                 (os.POSIX_SPAWN_DUP2, stdin, 0),
                 (os.POSIX_SPAWN_DUP2, stdout, 1),
@@ -528,22 +548,56 @@ def _own_machinery(command_line: str) -> bool:
     return any(arg.startswith(_PACKAGE) for arg in command_line.split(" "))
 
 
+LAUNCH_MODES = ("plain", "service", "terminal")
+
+
+def launch_mode(launch: object, tty: bool, as_init: bool) -> str:
+    """The process model a child is started in: ``"plain"``, ``"service"``,
+    ``"terminal"`` or ``"init"``.
+
+    Raises:
+        TypeError: *launch* is not a string (or None).
+        ValueError: an unknown *launch*, or one that contradicts *tty* or *as_init*.
+    """
+    if launch is not None and not isinstance(launch, str):
+        raise TypeError(f"spawn(launch={launch!r}): launch must be one of {', '.join(map(repr, LAUNCH_MODES))}")
+    if launch is not None and launch not in LAUNCH_MODES:
+        raise ValueError(f"spawn(launch={launch!r}): launch must be one of {', '.join(map(repr, LAUNCH_MODES))}")
+    if as_init:
+        if launch is not None:
+            raise ValueError(f"spawn(as_init=True, launch={launch!r}): as_init=True is a launch of its own (pid 1)")
+        return "init"
+    if tty and launch not in (None, "terminal"):
+        raise ValueError(
+            f"spawn(tty=True, launch={launch!r}): a child in a terminal is launched as that terminal's job "
+            "(launch='terminal')"
+        )
+    return "terminal" if tty else (launch or "plain")
+
+
 @contextlib.contextmanager
-def _stdio_pipes(fds: dict[str, int]) -> Iterator[tuple[int, int, int]]:
-    """Pipes for a child's stdin, stdout and stderr. Yields the child's ends,
+def _stdio_pipes(fds: dict[str, int], null_stdin: bool = False) -> Iterator[tuple[int, int, int]]:
+    """Pipes for a child's stdin, stdout and stderr (stdin ``/dev/null``
+    with *null_stdin*, as a service gets it). Yields the child's ends,
     which are closed here once the child has them; the test's ends go into
     *fds*, or are closed when the start fails."""
-    stdin_r, stdin_w = os.pipe()
+    if null_stdin:
+        stdin_r, stdin_w = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC), -1
+    else:
+        stdin_r, stdin_w = os.pipe()
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     try:
         yield stdin_r, out_w, err_w
     except BaseException:
         for fd in (stdin_w, out_r, err_r):
-            os.close(fd)
+            if fd >= 0:
+                os.close(fd)
         raise
     else:
-        fds.update(stdin=stdin_w, stdout=out_r, stderr=err_r)
+        fds.update(stdout=out_r, stderr=err_r)
+        if stdin_w >= 0:
+            fds["stdin"] = stdin_w
     finally:
         for fd in (stdin_r, out_w, err_w):
             os.close(fd)

@@ -22,8 +22,12 @@ The wire format is one event per line on the socket::
     release <ticket>               the child was reaped
 
 Each child leads a session of its own, so its pid is its process group and
-its session id. When the socket reaches end of file (pytest is gone, however
-it died), the keeper kills every child still listed and exits.
+its session id; or, for a plain child (``template.py``'s ``_anchored``), it
+is a member of a session whose leader, its anchor, is a zombie the template
+holds as long as it holds the child: the anchor is then listed too, with its
+own pidfd, and vouches for that session as a leader does below. When the
+socket reaches end of file (pytest is gone, however it died), the keeper
+kills every child still listed and exits.
 
 Why it cannot reach an unrelated process. A pid can be handed out again only
 once no process uses that number as its pid, process group or session id

@@ -6,7 +6,8 @@ gets, it imports the heavy standard modules a target is likely to need
 on a socket. For each ``spawn`` it forks; the fork becomes a child that is
 indistinguishable from a fresh ``python target`` for the code under test:
 
-* its own session, default dispositions and an empty signal mask, no wakeup fd;
+* the session its launch gives it (a plain child's is led by an anchor:
+  :func:`_anchored`), default dispositions and an empty signal mask, no wakeup fd;
 * stdin, stdout, stderr and the instrumentation channel on fds 0-3, nothing else;
 * the requested environment (``TZ`` read again), working directory,
   ``sys.argv`` and ``sys.path[0]``, and the test process's umask and resource
