@@ -262,8 +262,8 @@ class _AnywhereCalls:
 @pytest.fixture
 def spawn(_signal_guard: SignalGuard, request: pytest.FixtureRequest) -> Iterator[Spawner]:
     """Start code in a real child process:
-    ``spawn(target, *args, tty=False, env=None, cwd=None, timeout=None, ignore=(), as_init=False, descendants=True, launch=None)
-    -> SpawnedProcess``.
+    ``spawn(target, *args, tty=False, env=None, cwd=None, timeout=None, ignore=(), as_init=False,
+    descendants=True, launch=None) -> SpawnedProcess``.
 
     *target* is ``"pkg.module:function"``, ``"pkg.module"``, a path to a
     ``.py`` file, or a list of strings (any program). Python children report

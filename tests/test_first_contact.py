@@ -316,7 +316,7 @@ def test_signatures_are_the_fixtures_own() -> None:
     for name, signature in expected.items():
         assert f"    {signature}\n" in snippet, (signature, snippet)
         assert f"`{signature}`" in readme, signature
-        docstring = inspect.getdoc(getattr(plugin, name)) or ""
+        docstring = " ".join((inspect.getdoc(getattr(plugin, name)) or "").split())  # wrapped lines joined
         assert signature.split(" -> ")[0] in docstring, (signature, docstring)
     assert "    signal_log -> SignalLog\n" in snippet
     for page in ("reference.rst", "index.rst"):

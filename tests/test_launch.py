@@ -219,16 +219,115 @@ def test_teardown_stops_a_plain_child_that_made_its_own_session_and_its_worker(p
 
 
 @plain_children
-@pytest.mark.parametrize("leaves", ["stays in its anchor's session", "makes a session of its own"])
+@pytest.mark.parametrize("leaves", ["stays in its anchor's session", "makes a session of its own", "a terminal job"])
 def test_a_sigkilled_pytest_leaves_no_plain_child_and_no_worker(pytester: pytest.Pytester, leaves: str) -> None:
-    family = FAMILY if leaves.startswith("stays") else FAMILY.replace("import os,", "import os; os.setsid(); import", 1)
-    assert family.count("setsid") == (0 if leaves.startswith("stays") else 1)
-    pytester.makepyfile(family=family, test_family=TEST_FAMILY.replace("WAIT", HANG))
+    family = FAMILY.replace("import os,", "import os; os.setsid(); import", 1) if leaves.startswith("makes") else FAMILY
+    assert family.count("setsid") == (1 if leaves.startswith("makes") else 0)
+    test = TEST_FAMILY.replace("WAIT", HANG)
+    if leaves == "a terminal job":
+        test = test.replace('spawn("family.py")', 'spawn("family.py", tty=True)').replace(r'\n")', r'\r?\n")')
+        assert "tty=True" in test, test
+        assert r"\r?\n" in test, test
+    pytester.makepyfile(family=family, test_family=test)
 
     def watched(line: bytes) -> list[int]:
         child, worker = (int(p) for p in line.split()[1:3])
         assert os.getsid(worker) == os.getsid(child)
-        assert (os.getsid(child) == child) is not leaves.startswith("stays")
+        assert (os.getsid(child) == child) is leaves.startswith("makes")
         return [child, worker]
 
     sigkill_pytest_and_wait_gone(pytester, ["test_family.py"], watched)
+
+
+CLASSIC_TSTP = """
+import os, signal, sys
+
+def on_tstp(signum, frame):  # the classic way: restore the terminal, stop for real, set up again
+    os.write(1, b"suspending\\n")
+    signal.signal(signal.SIGTSTP, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTSTP)  # stops here until SIGCONT (fg)
+    signal.signal(signal.SIGTSTP, on_tstp)
+    os.write(1, b"resumed\\n")
+
+signal.signal(signal.SIGTSTP, on_tstp)
+print("ready", os.getpgrp() == os.tcgetpgrp(0), os.getsid(0) != os.getpid(), flush=True)
+print("got", sys.stdin.readline().strip(), flush=True)
+"""
+
+HELPER_CLI = """
+import os, signal, subprocess, sys
+code = (
+    "import os, signal, sys\\n"
+    "def say(text):\\n"
+    "    with open('helper.txt', 'w') as f:\\n"
+    "        f.write(text)\\n"
+    "signal.signal(signal.SIGHUP, lambda *a: (say('hung up'), os._exit(9)))\\n"
+    "print('helper', os.getpid(), flush=True)\\n"
+    "os.write(int(sys.argv[1]), b'x')\\n"
+    "say('read ' + sys.stdin.readline().strip())\\n"
+)
+ready_r, ready_w = os.pipe()
+subprocess.Popen([sys.executable, "-c", code, str(ready_w)], pass_fds=(ready_w,))
+os.close(ready_w)
+os.read(ready_r, 1)  # the helper is up (its SIGHUP handler too); the CLI is done
+"""
+
+
+@plain_children
+@START_METHODS
+def test_ctrl_z_stops_a_terminal_job_and_sigcont_resumes_it(pytester: pytest.Pytester, run, start: str) -> None:
+    """A tty child is its terminal's foreground job, in a session that a
+    small leader owns: its process group is not orphaned, so the classic
+    SIGTSTP handler (SIG_DFL, then stop itself) really stops it."""
+    pytester.makepyfile(
+        classic=CLASSIC_TSTP,
+        test_job="""
+        import signal
+
+        def test_ctrl_z(spawn, send_signal, signal_log):
+            proc = spawn("classic.py", tty=True)
+            assert proc.launch == "terminal"
+            proc.expect(r"ready True True\\r?\\n")
+            assert send_signal(signal.SIGTSTP, to=proc, via="tty").wait().outcome == "handled"
+            proc.expect(r"suspending\\r?\\n")
+            stopped = signal_log.wait_for("default", signal.SIGTSTP, process=proc.pid)
+            assert stopped.detail == "stopped by SIGTSTP"
+            send_signal(signal.SIGCONT, to=proc)  # fg
+            proc.expect(r"resumed\\r?\\n")
+            proc.write("line\\n")
+            proc.expect(r"got line\\r?\\n")
+            assert proc.wait() == 0
+        """,
+    )
+    run(f"--signal-start-method={start}").assert_outcomes(passed=1)
+
+
+@plain_children
+@START_METHODS
+def test_a_background_helper_outlives_the_cli_that_started_it(pytester: pytest.Pytester, run, start: str) -> None:
+    """A tty CLI that starts a helper and exits 0: the helper goes on, as in
+    a terminal shell (it used to be hung up at once: the CLI led the
+    terminal's session, and its exit sent SIGHUP to the foreground job)."""
+    pytester.makepyfile(
+        cli=HELPER_CLI,
+        test_helper="""
+        import os, select
+
+        def test_helper(spawn):
+            proc = spawn("cli.py", tty=True)
+            helper = int(proc.expect(r"helper (\\d+)\\r?\\n").group(1))
+            assert proc.wait() == 0
+            # Still there: it reads what is typed next (hung up, it would have said so and exited).
+            proc.write("ping\\n")
+            try:
+                pidfd = os.pidfd_open(helper)
+            except ProcessLookupError:
+                pass  # gone already: helper.txt says how
+            else:
+                assert select.select([pidfd], [], [], 30)[0], "the helper neither read the line nor ended"
+                os.close(pidfd)
+            with open("helper.txt") as f:
+                assert f.read() == "read ping"
+        """,
+    )
+    run(f"--signal-start-method={start}").assert_outcomes(passed=1)

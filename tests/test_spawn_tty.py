@@ -169,12 +169,23 @@ def test_quit_and_suspend_keys(pytester: pytest.Pytester, run) -> None:
             assert send_signal(signal.SIGTSTP, to=proc, via="tty").wait().outcome == "handled"
             proc.expect("suspend requested")
 
-        def test_suspend_default_is_discarded(spawn, send_signal, signal_log):
+        def test_suspend_default_stops_the_job_and_sigcont_resumes_it(spawn, send_signal, signal_log):
+            # A terminal job's group is not orphaned (its session leader is its parent),
+            # so Ctrl-Z stops it, as in a terminal shell; fg's SIGCONT resumes it.
             proc = spawn("uncaught.py", tty=True)
             proc.expect("ready")
-            delivery = send_signal(signal.SIGTSTP, to=proc, via="tty").wait()
+            assert send_signal(signal.SIGTSTP, to=proc, via="tty").wait().outcome == "default"
+            assert signal_log.defaults[-1].detail == "stopped by SIGTSTP"
+            send_signal(signal.SIGCONT, to=proc)
+            send_signal(signal.SIGINT, to=proc, via="tty")
+            assert proc.wait() == -signal.SIGINT, "resumed, it ends of the Ctrl-C (an uncaught KeyboardInterrupt)"
+
+        def test_suspend_default_is_discarded_without_a_terminal(spawn, send_signal, signal_log):
+            proc = spawn("uncaught.py")  # a plain child: its process group is orphaned
+            proc.expect("ready")
+            delivery = send_signal(signal.SIGTSTP, to=proc).wait()
             assert delivery.outcome == "ignored" and proc.is_alive()
-            assert "orphaned process group" in signal_log.ignored[-1].detail
+            assert "orphaned" in signal_log.ignored[-1].detail
 
         def test_sigstop_stops_it(spawn, send_signal, signal_log):
             proc = spawn("uncaught.py", tty=True)
@@ -191,7 +202,7 @@ def test_quit_and_suspend_keys(pytester: pytest.Pytester, run) -> None:
                 send_signal(signal.SIGTERM, to=proc, via="tty")
         """,
     )
-    run().assert_outcomes(passed=5)
+    run().assert_outcomes(passed=6)
 
 
 def test_argv_program_in_a_terminal(pytester: pytest.Pytester, run) -> None:
@@ -328,5 +339,5 @@ def test_terminal_children_forked_from_the_template_get_the_same_terminal(
     assert forked == fresh
     assert forked["isatty"] == [True, True, True]
     assert forked["foreground job"]
-    assert forked["session leader"]
+    assert not forked["session leader"], "a terminal job: its session's leader owns the terminal, as a shell does"
     assert forked["line buffered"][1] is not unbuffered

@@ -41,10 +41,11 @@ request's first byte. The template sends lines:
 * ``M {...}``: then, once it has imported what it preloads, what every fork
   has (a Python literal: the installation's sys.path, the top-level names of
   its modules);
-* ``P id pid 0|1 group 0|1``: the child forked for request *id*, with its
-  pidfd attached when the first flag is 1; *group*, the id of its session
-  and process group (its own pid, or its anchor's for a plain child), with
-  the anchor's pidfd attached after the child's when the second flag is 1;
+* ``P id pid 0|1 session 0|1 group``: the child forked for request *id*,
+  with its pidfd attached when the first flag is 1; *session*, the id of
+  its session (its own pid, or its launcher's: a plain child's anchor, a
+  terminal job's session leader), with the launcher's pidfd attached after
+  the child's when the second flag is 1; *group*, its process group's id;
 * ``E id reason``: no child for request *id* (fork failed);
 * ``F id errno step``: the child of an ``exec`` request failed at *step*
   (``exec``, ``chdir``...) with *errno*, and was reaped;
@@ -209,12 +210,14 @@ class Forked(NamedTuple):
     pidfd: int | None
     """A pidfd for the child, which the caller owns (and closes); None where
     pidfds are not available (before Linux 5.3, macOS)."""
-    group: int = 0
-    """The id of the child's session and process group: its own pid, or,
-    for a plain child, its anchor's (``_remote/template.py``)."""
-    group_pidfd: int | None = None
-    """A pidfd of the anchor (a zombie the template holds while it holds the
+    session: int = 0
+    """The id of the child's session: its own pid, or its launcher's (a plain
+    child's anchor, a terminal job's session leader: ``_remote/launchers.py``)."""
+    session_pidfd: int | None = None
+    """A pidfd of that launcher (the template holds it while it holds the
     child), which the caller owns; None when the child leads its session."""
+    group: int = 0
+    """The id of the child's process group: its own pid, or its anchor's."""
 
 
 class _ExecFailed(NamedTuple):
@@ -642,22 +645,22 @@ class ForkServer:
         kind, _, rest = line.partition(" ")
         fields = rest.split(" ")
         if kind == "P":
-            rid, pid, group = int(fields[0]), int(fields[1]), int(fields[3])
+            rid, pid, session, group = int(fields[0]), int(fields[1]), int(fields[3]), int(fields[5])
             wanted = (fields[2] == "1") + (fields[4] == "1")
             if len(fds) < wanted:
                 raise _ProtocolError(f"the reply {line!r} came without its pidfds")
             pidfd = fds.pop(0) if fields[2] == "1" else None
-            group_pidfd = fds.pop(0) if fields[4] == "1" else None
+            session_pidfd = fds.pop(0) if fields[4] == "1" else None
             self._forked.add(pid)
             if rid not in self._abandoned:
-                self._replies[rid] = Forked(pid, pidfd, group, group_pidfd)
+                self._replies[rid] = Forked(pid, pidfd, session, session_pidfd, group)
                 return
             # Its spawn() gave up: the template stops it and its group (the
             # "kill" that followed the request); the pidfd does it sooner.
             self._abandoned.discard(rid)
             self._late[pid] = rid
-            if group_pidfd is not None:
-                os.close(group_pidfd)
+            if session_pidfd is not None:
+                os.close(session_pidfd)
             if pidfd is not None:
                 with contextlib.suppress(OSError):
                     signal.pidfd_send_signal(pidfd, signal.SIGKILL)

@@ -93,8 +93,10 @@ class SpawnedProcess:
         """The process model it was started in: ``"plain"`` (as ``subprocess.Popen``
         starts it: a member of a session and group it does not lead),
         ``"service"`` (the leader of a session of its own; also a plain child
-        where one cannot be made, see the docs), ``"terminal"`` (``tty=True``)
-        or ``"init"`` (``as_init=True``)."""
+        where one cannot be made, see the docs), ``"terminal"`` (``tty=True``:
+        the foreground job of its terminal, whose session a small leader owns),
+        ``"terminal-leader"`` (``tty=True`` where no such leader can be made:
+        it leads the terminal's session itself) or ``"init"`` (``as_init=True``)."""
         self._init = init
         self._adopted = adopted  # the fork server's adopted orphans, and its pid (a forked child)
         self._orphan_ended = orphan_ended  # whether an orphan with that pid ended since the fork (a forked child)
@@ -667,7 +669,12 @@ class SpawnedProcess:
             known = state.dispositions.get(signum) or ("ign" if signum in state.ignored else None)
         if self.instrumented and known in (None, "dfl") and default_action(signum) in ("ignore", "continue"):
             known = "ign"
-        orphan_stop = known in (None, "dfl") and default_action(signum) == "stop" and signum != signal.SIGSTOP
+        orphan_stop = (
+            known in (None, "dfl")
+            and default_action(signum) == "stop"
+            and signum != signal.SIGSTOP
+            and self.launch != "terminal"  # a terminal job's group is not orphaned: its leader is its parent
+        )
         # pid_namespaces(7): a namespace's init gets a signal from outside only if it
         # catches it (SIGKILL and SIGSTOP aside). The kernel's own table says.
         init = (
@@ -685,7 +692,9 @@ class SpawnedProcess:
                 # POSIX: a stop signal with its default action is discarded for
                 # an orphaned process group: the child's parent (the template, or pytest)
                 # is in another session.
-                why = "discarded by the kernel: the child's process group is orphaned (its parent is in another session)"
+                why = (
+                    "discarded by the kernel: the child's process group is orphaned (its parent is in another session)"
+                )
             ignored = self._log.record("ignored", signum, pid=self.pid, detail=why)
             delivery._complete("ignored", None, (sent, ignored))
         elif raw_terminal:

@@ -132,8 +132,11 @@ class Spawner:
                 it opens does not become its controlling terminal.
                 ``"service"``: as systemd starts a service, the leader of a
                 session of its own, with stdin ``/dev/null``.
-                ``"terminal"``: the same as ``tty=True``. For a container's
-                pid 1, see *as_init*. ``proc.launch`` says which it got.
+                ``"terminal"``: the same as ``tty=True``, the foreground job of
+                its terminal, whose session a small leader owns as a shell
+                does (Ctrl-Z stops it, SIGCONT resumes it). For a
+                container's pid 1, see *as_init*. ``proc.launch`` says which
+                it got.
 
         Raises:
             ValueError: a malformed target or argument, a path that is neither
@@ -208,8 +211,8 @@ class Spawner:
         instrumented = kind != "argv"
         channel_r, channel_w = os.pipe() if instrumented else (-1, -1)
         fds: dict[str, int] = {}
-        forked, by_template, pidfd, group_pidfd = False, False, None, None
-        group = 0
+        forked, by_template, pidfd, session_pidfd = False, False, None, None
+        session = group = 0
         exec_reason: str | None = None
         unadopted: str | None = None  # why the template did not start it
         ends_before = FORK_SERVER.orphan_ends()  # the orphans of its tree end after this
@@ -217,12 +220,17 @@ class Spawner:
             try:
                 exec_reason = self._exec_reason(argv, kind, env, cwd, timeout) if instrumented else None
                 if instrumented and exec_reason is None:
-                    (pid, group), forked = self._fork(argv, kind, env, cwd, channel_w, fds, timeout, ignore, mode), True
+                    (pid, session, group), forked = (
+                        self._fork(argv, kind, env, cwd, channel_w, fds, timeout, ignore, mode),
+                        True,
+                    )
                 elif (unadopted := FORK_SERVER.exec_refusal(template_environment(), timeout=timeout)) is None:
                     # The template forks and execs it: its tree's orphans are the template's.
                     executable = which(argv[0], env, cwd)
                     request_fds = [channel_w] if instrumented else []
-                    pid, group = self._fork(argv, kind, env, cwd, request_fds, fds, timeout, ignore, mode, executable)
+                    pid, session, group = self._fork(
+                        argv, kind, env, cwd, request_fds, fds, timeout, ignore, mode, executable
+                    )
                     by_template = True
                 elif tty:
                     from .terminal import spawn_in_terminal
@@ -251,15 +259,15 @@ class Spawner:
             # it started (it opened it before it could reap); else pytest's own.
             held = forked or by_template  # the template's child, reaped by it
             pidfd = fds.pop("pidfd", None) if held else None
-            group_pidfd = fds.pop("group_pidfd", None) if held else None
+            session_pidfd = fds.pop("session_pidfd", None) if held else None
             if pidfd is None:
                 pidfd = open_pidfd(pid, FORK_SERVER.pid if held else os.getpid())
             if instrumented and not held and exec_reason is not None:
                 exec_reason += f"; started by pytest, so the orphans of its tree are not adopted ({unadopted})"
             kept = KEEPER.watch(pid, pidfd)  # it and its session die with pytest, even a SIGKILLed pytest
             tickets.append(kept)
-            if group_pidfd is not None:  # a plain child: its anchor's session too
-                tickets.append(KEEPER.watch(group, group_pidfd))
+            if session_pidfd is not None:  # its launcher's session too
+                tickets.append(KEEPER.watch(session, session_pidfd))
             if instrumented:
                 fds["channel"] = channel_r
             watch = ChildWatch(
@@ -274,9 +282,12 @@ class Spawner:
                 release=(lambda: FORK_SERVER.release(pid)) if held else None,
                 holder_alive=(lambda: FORK_SERVER.alive) if held else None,
                 group=group or pid,
-                group_pidfd=group_pidfd,
+                session=session or pid,
+                session_pidfd=session_pidfd,
             )
             got = "service" if mode == "plain" and group in (0, pid) else mode  # no anchor: it leads its session
+            if mode == "terminal" and session in (0, pid):
+                got = "terminal-leader"  # no session leader of its own: it leads the terminal's session
             return SpawnedProcess(
                 pid=pid,
                 argv=argv,
@@ -306,9 +317,9 @@ class Spawner:
                     os.waitpid(pid, 0)
             if kept is not None:
                 released()
-            if group_pidfd is not None:
+            if session_pidfd is not None:
                 with contextlib.suppress(OSError):
-                    os.close(group_pidfd)
+                    os.close(session_pidfd)
             raise
 
     def _start_init(
@@ -432,9 +443,10 @@ class Spawner:
         ignore: tuple[int, ...],
         mode: str = "plain",
         executable: str | None = None,
-    ) -> tuple[int, int]:
-        """Fork the child from the template, and return its pid and the id of
-        its session and process group (its anchor's, for a plain child); with *executable*, the fork
+    ) -> tuple[int, int, int]:
+        """Fork the child from the template, and return its pid and the ids of
+        its session and its process group (its launcher's: see
+        ``_remote/launchers.py``); with *executable*, the fork
         execs it (*channel* is then the list of its fds after 0-2). A terminal
         child gets a new pseudo-terminal whose other side is its stdin, stdout
         and stderr and, once it leads a session of its own, its controlling
@@ -452,6 +464,7 @@ class Spawner:
             "tty": tty,
             "ignore": list(ignore),
             "plain": mode == "plain",
+            "job": mode == "terminal",
         }
         if tty:
             from .terminal import open_terminal
@@ -470,9 +483,9 @@ class Spawner:
                 child = FORK_SERVER.spawn(request, [stdin, stdout, stderr, *extra], timeout, op)
         if child.pidfd is not None:
             fds["pidfd"] = child.pidfd  # the watcher's, to signal and wait through
-        if child.group_pidfd is not None:
-            fds["group_pidfd"] = child.group_pidfd  # its anchor's: vouches for its session
-        return child.pid, child.group or child.pid
+        if child.session_pidfd is not None:
+            fds["session_pidfd"] = child.session_pidfd  # its launcher's: vouches for its session
+        return child.pid, child.session or child.pid, child.group or child.pid
 
     @staticmethod
     def _posix_spawn(

@@ -124,14 +124,16 @@ class ChildWatch:
         holder_alive: Callable[[], bool] | None = None,
         host_pid: Callable[[int], int] | None = None,
         group: int | None = None,
-        group_pidfd: int | None = None,
+        session: int | None = None,
+        session_pidfd: int | None = None,
     ) -> None:
         self.pid = pid
         self.pidfd = pidfd
-        # The id of its session and process group: its own pid, or its anchor's
-        # (a plain child, _remote/template.py), whose pidfd vouches for the session.
+        # The ids of its process group and session: its own pid, or its launcher's
+        # (_remote/launchers.py), whose pidfd vouches for the session.
         self.group = pid if group is None else group
-        self.group_pidfd = group_pidfd
+        self.session = pid if session is None else session
+        self.session_pidfd = session_pidfd
         self.instrumented = instrumented
         self.direct = wait_status is None  # our own child (else the template's)
         self._wait_status = wait_status
@@ -232,10 +234,10 @@ class ChildWatch:
             from .._remote.keeper import kill_session
 
             killed = []
-            if self.group_pidfd is not None:  # its anchor's session, then one it made itself (setsid)
-                killed += kill_session(self.group, self.group_pidfd)
+            if self.session_pidfd is not None:  # its launcher's session, then one it made itself (setsid)
+                killed += kill_session(self.session, self.session_pidfd)
             killed += kill_session(self.pid, self.pidfd)
-            return [(pid, command) for pid, command in killed if pid not in (self.pid, self.group)]
+            return [(pid, command) for pid, command in killed if pid not in (self.pid, self.session)]
 
     def session_members(self) -> list[tuple[int, str]] | None:
         """(pid, command line) of the processes still in the child's session,
@@ -249,9 +251,9 @@ class ChildWatch:
             if not remote.proc_is_ours():
                 return None
             found = set(remote.session_members(self.pid))  # its own (a plain child's, once it called setsid)
-            if self.group != self.pid:
-                found.update(remote.session_members(self.group))
-            members = [pid for pid in found if pid not in (self.pid, self.group)]
+            if self.session != self.pid:
+                found.update(remote.session_members(self.session))
+            members = [pid for pid in found if pid not in (self.pid, self.session)]
             return [(pid, remote.command_line(pid)) for pid in sorted(members)]
 
     def unreaped(self) -> bool:
@@ -318,10 +320,10 @@ class ChildWatch:
                 with contextlib.suppress(OSError):
                     os.close(self.pidfd)
                 self.pidfd = None
-            if self.group_pidfd is not None and self._reaped:
+            if self.session_pidfd is not None and self._reaped:
                 with contextlib.suppress(OSError):
-                    os.close(self.group_pidfd)
-                self.group_pidfd = None
+                    os.close(self.session_pidfd)
+                self.session_pidfd = None
 
     def channel_unread(self) -> int | None:
         """How many bytes the child wrote on its channel that are not read

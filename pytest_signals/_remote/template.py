@@ -7,7 +7,7 @@ on a socket. For each ``spawn`` it forks; the fork becomes a child that is
 indistinguishable from a fresh ``python target`` for the code under test:
 
 * the session its launch gives it (a plain child's is led by an anchor:
-  :func:`_anchored`), default dispositions and an empty signal mask, no wakeup fd;
+  ``launchers.anchored``), default dispositions and an empty signal mask, no wakeup fd;
 * stdin, stdout, stderr and the instrumentation channel on fds 0-3, nothing else;
 * the requested environment (``TZ`` read again), working directory,
   ``sys.argv`` and ``sys.path[0]``, and the test process's umask and resource
@@ -58,18 +58,16 @@ import socket
 import sys
 from typing import Any
 
-from . import command_line, subreaper
+from . import command_line, launchers, subreaper
 from .preload import Reveal, Tracer
 
 CONTROL_FD = 3
 CHILD_FDS = 4  # stdin, stdout, stderr, the instrumentation channel
 PRELOAD = ("asyncio",)
 _MAX_FDS = 16  # per read; one request carries CHILD_FDS
-_ANCHOR_BOUND = 30.0  # an anchor only forks and exits: what a loaded machine could take
 _doomed: set[int] = set()  # ids of requests whose spawn() gave up (their child is reaped at once)
 _pidfds = [hasattr(os, "pidfd_open")]  # until pidfd_open fails once (before Linux 5.3, a sandbox)
 _subreaper = [False]  # orphans of the forked trees come to this process (subreaper.py)
-_anchors: dict[int, int] = {}  # child pid -> the zombie anchor that leads its session and group (_anchored)
 _own_command_line: list["str | None"] = [None]  # command_line.unavailable(), before serving
 
 
@@ -124,11 +122,14 @@ def _serve(control: socket.socket, base: set[str], deps: dict[str, set[str]]) ->
     forked: dict[int, int] = {}  # pid -> request id, until it ended
     held: set[int] = set()  # ended, kept as zombies (numbers taken) until pytest releases them
     while True:
-        watched: list[Any] = [control, wake_r]
+        watched: list[Any] = [control, wake_r, *(job.status for job in launchers.jobs.values())]
         readable = select.select(watched, [], [])[0]
         if wake_r in readable:
             os.read(wake_r, 512)
             _reap(control, forked, held)
+        for pid, job in list(launchers.jobs.items()):
+            if job.status in readable:
+                _job_statuses(control, pid, job, forked, held)
         if control not in readable:
             continue
         data, fds, flags, _ = socket.recv_fds(control, 1 << 16, _MAX_FDS)
@@ -173,11 +174,14 @@ def _handle(
         pid = request["pid"]
         if pid in held:
             held.discard(pid)
-            try:  # noqa: SIM105 - contextlib would be one more module to hide
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
-            _release_anchor(pid)
+            if pid in launchers.jobs:  # its terminal's session leader holds it
+                launchers.release_job(pid, launchers.ANCHOR_BOUND)
+            else:
+                try:  # noqa: SIM105 - contextlib would be one more module to hide
+                    os.waitpid(pid, 0)
+                except ChildProcessError:
+                    pass
+            launchers.release_anchor(pid)
         control.sendall(f"R {pid}\n".encode())  # reaped (or never held): its numbers are free
         return
     if request["op"] == "sync":
@@ -200,7 +204,7 @@ def _handle(
         _doomed.add(rid)  # nobody will release it: reaped as soon as it ends
         for pid, forked_for in list(forked.items()):
             if forked_for == rid:
-                for kill, number in ((os.kill, pid), (os.killpg, _anchors.get(pid, pid))):
+                for kill, number in ((os.kill, pid), (os.killpg, launchers.anchors.get(pid, pid))):
                     try:  # noqa: SIM105 - contextlib would be one more module to hide
                         kill(number, signal.SIGKILL)
                     except OSError:
@@ -210,7 +214,7 @@ def _handle(
         _exec(request, fds, control, forked)
         return
     try:
-        pid = _anchored(request) if _plain(request) else os.fork()
+        pid = _launch(request, fds)
     except OSError as exc:
         for fd in fds:
             os.close(fd)
@@ -225,132 +229,29 @@ def _handle(
 
 
 def _plain(request: dict[str, Any]) -> bool:
-    """Whether the child is started as a plain child: in a session and
-    process group it does not lead (see :func:`_anchored`). Not for a
-    terminal (a terminal's session leader is the child), and only where this
-    process is a subreaper with pidfds (the child must come back to it)."""
+    """A plain child (``launchers.anchored``): only without a terminal, and
+    where this process is a subreaper with pidfds."""
     return bool(request.get("plain")) and not request.get("tty") and _subreaper[0]
 
 
-def _anchored(request: dict[str, Any]) -> int:
-    """Start a plain child, as ``subprocess.Popen`` starts one: a member of a
-    session and a process group it does not lead, so that ``setpgrp()`` and
-    ``setsid()`` succeed in it, util-linux ``setsid`` does not fork, and a
-    terminal it opens never becomes its controlling terminal.
-
-    The session is its own all the same, so that what it starts can be told
-    from what other children start: a fork of this process, the *anchor*,
-    calls ``setsid`` and starts the child, then exits at once. The child,
-    orphaned, comes back to this process (a subreaper); the anchor stays a
-    zombie, unreaped, for as long as the child is held, so that its number,
-    the session's and group's id, can name nothing else (``keeper.py``'s
-    proof, with the anchor as the leader). Returns the child's pid in this
-    process (once the anchor has ended, and the child is this process's
-    child), and 0 in the child (once its parent is this process, so that
-    ``os.getppid()`` is, from the program's first instruction, what a
-    forked child's is, and a ``PR_SET_PDEATHSIG`` it sets is about this
-    process).
-
-    Raises:
-        OSError: the fork of the anchor or the child's failed; or the anchor
-            did not end within the request's timeout.
-    """
-    bound = request.get("timeout") or _ANCHOR_BOUND
-    report_r, report_w = os.pipe()
-    anchor = os.fork()
-    if anchor == 0:
-        message = b""
-        try:
-            os.close(report_r)
-            os.setsid()
-            me = os.getpid()
-            pid = os.fork()
-            if pid == 0:
-                os.close(report_w)
-                if os.getppid() == me:  # not re-parented yet: until the anchor has ended
-                    try:  # noqa: SIM105 - contextlib would be one more module to hide
-                        _exited(me, bound)
-                    except OSError:
-                        pass
-                return 0
-            message = b"P %d" % pid
-        except OSError as exc:
-            message = f"E {exc.errno or 0}".encode()
-        except BaseException:
-            message = b"E 0"
-        os.write(report_w, message)
-        os._exit(0)
-    os.close(report_w)
-    try:
-        kind, _, value = _read_all(report_r, bound).decode().partition(" ")
-    finally:
-        os.close(report_r)
-    ended = _exited(anchor, bound)
-    if kind != "P" or not ended:
-        if kind == "P":  # the anchor is stuck (stopped?): its child is not this process's yet
-            _kill_quietly(int(value))
-        _kill_quietly(anchor)
-        _reap_now(anchor)
-        if kind == "P":
-            raise OSError(0, f"the anchor of the child's session did not end within {bound:g}s")
-        number = int(value or 0)
-        raise OSError(number, os.strerror(number) if number else "the anchor of the child's session failed")
-    _anchors[int(value)] = anchor
-    return int(value)
+def _job(request: dict[str, Any]) -> bool:
+    """A terminal job (``launchers.terminal_job``): where this process is a
+    subreaper with pidfds."""
+    return bool(request.get("tty")) and bool(request.get("job")) and _subreaper[0]
 
 
-def _read_all(fd: int, timeout: float) -> bytes:
-    """What comes on *fd* until end of file, or until *timeout* passes without any."""
-    data = b""
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    while True:
-        if not poller.poll(timeout * 1000):
-            return data
-        chunk = os.read(fd, 512)
-        if not chunk:
-            return data
-        data += chunk
-
-
-def _exited(pid: int, timeout: float) -> bool:
-    """Wait, bounded by *timeout*, until *pid*, not reaped by anyone but this
-    process, has exited (a zombie), through a pidfd: the kernel makes it
-    readable only after it has re-parented the process's children. True when
-    it did."""
-    pidfd = os.pidfd_open(pid)
-    try:
-        poller = select.poll()
-        poller.register(pidfd, select.POLLIN)
-        return bool(poller.poll(timeout * 1000))
-    finally:
-        os.close(pidfd)
-
-
-def _reap_now(pid: int) -> None:
-    try:  # noqa: SIM105 - contextlib would be one more module to hide
-        os.waitpid(pid, 0)
-    except ChildProcessError:
-        pass
-
-
-def _kill_quietly(pid: int) -> None:
-    try:  # noqa: SIM105 - contextlib would be one more module to hide
-        os.kill(pid, signal.SIGKILL)
-    except OSError:
-        pass
+def _launch(request: dict[str, Any], fds: list[int]) -> int:
+    """Fork the child as its launch asks (``launchers.py``): 0 in the child."""
+    if _plain(request):
+        return launchers.anchored(request)
+    if _job(request):
+        return launchers.terminal_job(request, fds[0])  # fds 0-2 are the terminal's slave side
+    return os.fork()
 
 
 def _ours(forked: dict[int, int], held: set[int]) -> set[int]:
-    """The children pytest holds, and their anchors: none of them an orphan."""
-    return set(forked) | held | set(_anchors.values())
-
-
-def _release_anchor(pid: int) -> None:
-    """The child *pid* was reaped: its anchor's number may go too."""
-    anchor = _anchors.pop(pid, None)
-    if anchor is not None:
-        _reap_now(anchor)
+    """The children pytest holds, and their launchers: none of them an orphan."""
+    return set(forked) | held | launchers.launchers()
 
 
 def _exec(request: dict[str, Any], fds: list[int], control: socket.socket, forked: dict[int, int]) -> None:
@@ -381,7 +282,7 @@ def _exec(request: dict[str, Any], fds: list[int], control: socket.socket, forke
         return
     try:
         report_r, report_w = os.pipe()  # not inheritable: closed by the exec
-        pid = _anchored(request) if _plain(request) else os.fork()
+        pid = _launch(request, fds)
     except OSError as exc:
         for fd in fds:
             os.close(fd)
@@ -483,15 +384,19 @@ def _close_on_exec() -> None:
 
 
 def _reply(control: socket.socket, rid: int, pid: int) -> None:
-    """Hand pytest *pid*, started for request *rid*, with its pidfd; and its
-    session's and group's id, its own pid or its anchor's (with the
-    anchor's pidfd: the anchor vouches for the session)."""
+    """Hand pytest *pid*, started for request *rid*, with its pidfd; the id
+    of its session, its own pid or its launcher's (with the launcher's
+    pidfd: the launcher, a session leader, vouches for the session); and
+    its process group's id (a plain child's is its anchor's)."""
     pidfd = _pidfd(pid)
-    anchor = _anchors.get(pid)
-    anchor_pidfd = None if anchor is None or pidfd is None else _pidfd(anchor)
-    flags = f"{0 if pidfd is None else 1} {anchor or pid} {0 if anchor_pidfd is None else 1}"
+    anchor = launchers.anchors.get(pid)
+    job = launchers.jobs.get(pid)
+    leader = anchor if anchor is not None else job.leader if job is not None else None
+    leader_pidfd = None if leader is None or pidfd is None else _pidfd(leader)
+    group = anchor or pid
+    flags = f"{0 if pidfd is None else 1} {leader or pid} {0 if leader_pidfd is None else 1} {group}"
     reply = f"P {rid} {pid} {flags}\n".encode()
-    sending = [fd for fd in (pidfd, anchor_pidfd) if fd is not None]
+    sending = [fd for fd in (pidfd, leader_pidfd) if fd is not None]
     if not sending:
         control.sendall(reply)
         return
@@ -523,6 +428,8 @@ def _reap(control: socket.socket, forked: dict[int, int], held: set[int]) -> Non
         _reap_at_once(control, forked)
         return
     for pid in list(forked):
+        if pid in launchers.jobs:  # its terminal's session leader reports it (_job_statuses)
+            continue
         try:
             result = os.waitid(os.P_PID, pid, os.WEXITED | os.WSTOPPED | os.WNOHANG | os.WNOWAIT)
         except ChildProcessError:
@@ -543,7 +450,7 @@ def _reap(control: socket.socket, forked: dict[int, int], held: set[int]) -> Non
                     os.waitpid(pid, 0)
                 except ChildProcessError:
                     pass
-                _release_anchor(pid)
+                launchers.release_anchor(pid)
             else:
                 held.add(pid)
             if code == os.CLD_EXITED:
@@ -556,6 +463,33 @@ def _reap(control: socket.socket, forked: dict[int, int], held: set[int]) -> Non
         # an orphan's pid was seen free comes after the orphan's "O".
         for pid in subreaper.reap_ended(os.getpid(), _ours(forked, held)):
             control.sendall(f"O {pid}\n".encode())
+
+
+def _job_statuses(control: socket.socket, pid: int, job: launchers.Job, forked: dict[int, int], held: set[int]) -> None:
+    """Report what the terminal's session leader says of its job *pid*. If
+    the leader is gone (killed), the job, re-parented here, is this
+    process's child from then on: :func:`_reap` watches it."""
+    statuses = launchers.read_statuses(job)
+    if statuses is None:
+        launchers.jobs.pop(pid, None)
+        os.close(job.status)
+        os.close(job.release)
+        try:  # noqa: SIM105 - contextlib would be one more module to hide
+            launchers.exited(job.leader, launchers.ANCHOR_BOUND)  # then its child is re-parented here
+        except OSError:
+            pass
+        launchers.reap_now(job.leader)
+        if not job.ended:
+            _reap(control, forked, held)
+        return
+    for status in statuses:
+        if not os.WIFSTOPPED(status):
+            job.ended = True
+            if forked.pop(pid, None) in _doomed:
+                launchers.release_job(pid, launchers.ANCHOR_BOUND)
+            else:
+                held.add(pid)
+        control.sendall(f"X {pid} {status}\n".encode())
 
 
 def _reap_at_once(control: socket.socket, forked: dict[int, int]) -> None:
@@ -586,7 +520,7 @@ def _exec_child(request: dict[str, Any], fds: list[int], report: int) -> None:
 
         report = fcntl.fcntl(report, fcntl.F_DUPFD_CLOEXEC, CHILD_FDS)  # out of the way of 0-3
         step = "setsid"
-        if not _plain(request):  # a plain child is in its anchor's session already
+        if not _plain(request) and not _job(request):  # else in its launcher's session already
             os.setsid()
         step = "signals"
         signal.set_wakeup_fd(-1)
@@ -605,7 +539,7 @@ def _exec_child(request: dict[str, Any], fds: list[int], report: int) -> None:
             os.dup2(fd, target)
         os.closerange(len(fds), report)
         os.closerange(report + 1, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
-        if request.get("tty"):  # fds 0-2 are a pseudo-terminal's slave side, as ptyprocess makes it
+        if request.get("tty") and not _job(request):  # fds 0-2 are a pseudo-terminal's slave side
             import termios
 
             step = "terminal"
@@ -636,7 +570,7 @@ def _child(
     """Become the child and run the target; never returns."""
     try:
         control.detach()  # fd 3 becomes the child's channel: the socket must not close it
-        if not _plain(request):  # a plain child is in its anchor's session already
+        if not _plain(request) and not _job(request):  # else in its launcher's session already
             os.setsid()
         threading = sys.modules.get("threading")
         set_native_id = getattr(threading and threading.main_thread(), "_set_native_id", None)
@@ -651,7 +585,7 @@ def _child(
             os.dup2(fd, target)
         os.closerange(CHILD_FDS, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 1024)
         if request.get("tty"):
-            _take_terminal()
+            _take_terminal(take=not _job(request))  # a job's session leader took it
         # The world of the test process now, as an exec'd child inherits it.
         os.umask(request["umask"])
         for number, (soft, hard) in request["rlimits"].items():
@@ -700,7 +634,7 @@ def _child(
     _run(kind, argv, main, child_module)
 
 
-def _take_terminal() -> None:
+def _take_terminal(take: bool = True) -> None:
     """fds 0-2 are a pseudo-terminal's slave side: make it the controlling
     terminal of this new session (whose group is then its foreground job),
     and buffer stdio as a fresh interpreter does on a terminal (line by line;
@@ -708,7 +642,8 @@ def _take_terminal() -> None:
     import fcntl
     import termios
 
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    if take:
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
     # CPython line-buffers stdin and stdout on a terminal unless stdio is
     # unbuffered (-u, PYTHONUNBUFFERED), which the template's write_through shows.
     stdout: Any = sys.stdout
