@@ -225,7 +225,7 @@ def test_a_sigkilled_pytest_leaves_no_plain_child_and_no_worker(pytester: pytest
     assert family.count("setsid") == (1 if leaves.startswith("makes") else 0)
     test = TEST_FAMILY.replace("WAIT", HANG)
     if leaves == "a terminal job":
-        test = test.replace('spawn("family.py")', 'spawn("family.py", tty=True)').replace(r'\n")', r'\r?\n")')
+        test = test.replace('spawn("family.py")', 'spawn("family.py", tty=True)').replace(r'(\d+)\n")', r'(\d+)\r?\n")')
         assert "tty=True" in test, test
         assert r"\r?\n" in test, test
     pytester.makepyfile(family=family, test_family=test)
