@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 # (a grandchild that keeps the terminal open would hold it back forever).
 _TERMINAL_GRACE = 1.0
 
+_STOP_DRAIN = 1.0  # bound of the wait for a stopped child's last reports (they are in the pipe already)
 _STREAMS: dict[str, Stream] = {"stdout": "stdout", "stderr": "stderr", "terminal": "terminal"}
 
 
@@ -152,6 +153,7 @@ class ChildWatch:
         self._joined: dict[int, tuple[int, str]] = {}  # a fork's pid -> (its parent's, when it took over)
         self._interrupted: set[int] = set()  # descendants whose top level reported a KeyboardInterrupt
         self._exit: tuple[int | None, str | None] | None = None  # (code, unknown reason), once ended
+        self._terminal_ended = False  # its other side is gone (EIO); the fd stays open until close()
         self._wake_r, self._wake_w = os.pipe()
         self._pump = start_thread(self._pump_loop, f"pytest-signals pump {pid}")
         self._reaper = start_thread(self._reap, f"pytest-signals reaper {pid}")
@@ -391,6 +393,9 @@ class ChildWatch:
             stopped, value = self._next_stop_or_exit()
             if not stopped:
                 return value
+            # A stopped child writes nothing more: what it reported before it stopped (a
+            # SIGTSTP handler that ran, then stopped it for real) is handled first.
+            self.wait_until(lambda s: not self.channel_unread(), _STOP_DRAIN)
             with self._cond:  # a stop signal's default action: report it, keep waiting
                 self._log.record("default", value, pid=self.pid, thread="-", detail=f"stopped by {signal_name(value)}")
                 for i, (delivery, _) in enumerate(self._pending):
@@ -459,7 +464,10 @@ class ChildWatch:
             select.select([self.pidfd], [], [])
 
     def _output_open(self) -> bool:
-        return any(name in self._fds for name in ("stdout", "stderr", "terminal"))
+        return any(name in self._fds for name in ("stdout", "stderr")) or self._terminal_open()
+
+    def _terminal_open(self) -> bool:
+        return "terminal" in self._fds and not self._terminal_ended
 
     def _pump_loop(self) -> None:
         selector = selectors.DefaultSelector()
@@ -490,7 +498,7 @@ class ChildWatch:
                     # A pseudo-terminal hands the child's last output over a moment
                     # later than a pipe: wait for its end (EIO), bounded, first.
                     exit_deadline = monotonic() + _TERMINAL_GRACE
-                if exit_deadline is not None and ("terminal" not in self._fds or monotonic() >= exit_deadline):
+                if exit_deadline is not None and (not self._terminal_open() or monotonic() >= exit_deadline):
                     exit_deadline = None
                     self._record_exit()
         finally:
@@ -554,7 +562,10 @@ class ChildWatch:
         if not data:
             selector.unregister(fd)
             with self._cond:
-                self._close_fd(name)
+                if name == "terminal":  # it stays open until close(): write() may be using it
+                    self._terminal_ended = True
+                else:
+                    self._close_fd(name)
                 if name == "channel":
                     self.state.channel_open = False
                     self.state.channel_closed_early = self._exit is None
