@@ -331,3 +331,59 @@ def test_a_background_helper_outlives_the_cli_that_started_it(pytester: pytest.P
         """,
     )
     run(f"--signal-start-method={start}").assert_outcomes(passed=1)
+
+
+@START_METHODS
+def test_a_terminal_can_be_resized_and_hung_up_and_sets_term(pytester: pytest.Pytester, run, start: str) -> None:
+    """What a terminal emulator does to a job: a resize is a SIGWINCH with the
+    new size, a closed window (a dropped ssh session) a SIGHUP; TERM is set
+    as a terminal sets it."""
+    pytester.makepyfile(
+        editor="""
+        import os, signal, sys
+        def on_winch(signum, frame):
+            size = os.get_terminal_size(0)
+            os.write(1, b"size %d %d\\n" % (size.lines, size.columns))
+        def on_hup(signum, frame):
+            with open("hup.txt", "w") as f:
+                f.write("saved on SIGHUP")
+            os._exit(3)
+        signal.signal(signal.SIGWINCH, on_winch)
+        signal.signal(signal.SIGHUP, on_hup)
+        print("ready", os.environ.get("TERM"), flush=True)
+        while True:
+            signal.pause()
+        """,
+        test_terminal="""
+        import pytest
+
+        def test_resize_then_hang_up(spawn, monkeypatch):
+            monkeypatch.delenv("TERM", raising=False)
+            proc = spawn("editor.py", tty=True)
+            proc.expect(r"ready xterm-256color\\r?\\n")
+            proc.resize(40, 132)
+            proc.expect(r"size 40 132\\r?\\n")
+            with pytest.raises(ValueError, match=r"resize\\(0, 80\\): rows"):
+                proc.resize(0, 80)
+            proc.hangup()
+            assert proc.wait() == 3
+            with open("hup.txt") as f:
+                assert f.read() == "saved on SIGHUP"
+            with pytest.raises(ValueError, match="hung up"):
+                proc.write("x")
+            proc.hangup()  # twice is fine
+
+        def test_term_from_the_test_wins(spawn, monkeypatch):
+            monkeypatch.setenv("TERM", "vt100")
+            proc = spawn("editor.py", tty=True)
+            proc.expect(r"ready vt100\\r?\\n")
+
+        def test_not_a_terminal(spawn):
+            proc = spawn("editor.py")
+            with pytest.raises(ValueError, match="no terminal"):
+                proc.resize(10, 10)
+            with pytest.raises(ValueError, match="no terminal"):
+                proc.hangup()
+        """,
+    )
+    run(f"--signal-start-method={start}").assert_outcomes(passed=3)

@@ -91,10 +91,11 @@ _PER_SPAWN = (
     _channel.ENV_PATH,
     _channel.ENV_PYTHONPATH,
 )
-_MAX_FDS = 16  # per read; one reply carries at most one
+_MAX_FDS = 16  # per read; one reply carries at most two (the child's pidfd, its launcher's)
 _NO_SIGPIPE = getattr(socket, "MSG_NOSIGNAL", 0)  # a test may have set SIGPIPE to SIG_DFL
 _CLOEXEC = getattr(socket, "MSG_CMSG_CLOEXEC", 0)
 _RELEASE_BOUND = 5.0  # for the template to reap a released child (a zombie: at once)
+_START_BOUND = 30.0  # the template's one start: an interpreter that imports asyncio on a loaded machine
 _KILL_GRACE = 1.0  # to send a "kill" after a spawn gave up: a few bytes, into a socket the template reads
 _RLIMITS: list[int] = []  # resource's RLIMIT_* numbers, once read
 _SILENT_DEATH = "ended without a last word (killed: SIGKILL, the OOM killer; or it crashed)"
@@ -245,6 +246,8 @@ class ForkServer:
         self._late: dict[int, int] = {}  # pid -> request id: forked after its spawn() gave up, not reaped yet
         self._released: set[int] = set()  # pids the template reaped on release, until release() sees it
         self._forked: set[int] = set()  # its children pytest was handed and has not released
+        # A child's pid -> its launcher's (an anchor, a terminal's leader): the template's own, no orphan.
+        self._launchers: dict[int, int] = {}
         self._swept: dict[int, list[tuple[int, str]] | None] = {}  # sweep request id -> its answer
         self._synced: set[int] = set()  # sync request ids answered
         # pid -> the number of the last orphan end (O) that had it; the
@@ -465,7 +468,7 @@ class ForkServer:
         with self._cond:
             if self._owner != os.getpid() or self._dead or self.pid <= 0:
                 return []
-            held = set(self._forked)
+            held = set(self._forked) | set(self._launchers.values())  # a launcher is no orphan
         from .._remote import keeper as remote
         from .._remote import subreaper
 
@@ -558,6 +561,10 @@ class ForkServer:
                 self._sock.shutdown(socket.SHUT_RDWR)  # the reader sees the end; the template, end of file
 
     def _start(self, env: Mapping[str, str], deadline: float, bound: float) -> None:
+        # Its one start is bounded on its own: a first spawn with a short timeout
+        # must not leave every later child of the session without a template.
+        bound = max(bound, _START_BOUND)
+        deadline = max(deadline, monotonic() + _START_BOUND)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         template_env = {k: v for k, v in env.items() if k not in _PER_SPAWN}
         limits = read_rlimits()  # the template's, inherited
@@ -597,6 +604,7 @@ class ForkServer:
             refused = has.get("command_line")
             self._command_line_refused = refused if isinstance(refused, str) else ""
             self._forked.clear()
+            self._launchers.clear()
             self._swept.clear()
             self._synced.clear()
             for table in (self._replies, self._statuses, self._abandoned, self._late, self._overdue, self._released):
@@ -652,6 +660,8 @@ class ForkServer:
             pidfd = fds.pop(0) if fields[2] == "1" else None
             session_pidfd = fds.pop(0) if fields[4] == "1" else None
             self._forked.add(pid)
+            if session not in (0, pid):
+                self._launchers[pid] = session
             if rid not in self._abandoned:
                 self._replies[rid] = Forked(pid, pidfd, session, session_pidfd, group)
                 return
@@ -684,10 +694,12 @@ class ForkServer:
             elif not os.WIFSTOPPED(status):
                 self._late.pop(pid)
                 self._forked.discard(pid)  # reaped at once
+                self._launchers.pop(pid, None)
                 self._notes.append(_late_note(pid, status))
         elif kind == "R":
             self._released.add(int(fields[0]))
             self._forked.discard(int(fields[0]))
+            self._launchers.pop(int(fields[0]), None)
         elif kind == "S":
             answer = json.loads(rest.partition(" ")[2])
             self._swept[int(fields[0])] = None if answer is None else [(int(p), str(c)) for p, c in answer]

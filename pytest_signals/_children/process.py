@@ -766,6 +766,8 @@ class SpawnedProcess:
         __tracebackhide__ = True
         raw = data.encode() if isinstance(data, str) else bytes(data)
         fd = self._watch.fd("terminal" if self.tty else "stdin")
+        if self.tty and self._watch.hung_up:
+            raise ValueError(f"pid {self.pid}'s terminal was hung up: nothing can be typed into it")
         if fd is None:
             if self.launch == "service" and self._service_stdin:
                 raise ValueError(f"pid {self.pid} was launched as a service: its stdin is /dev/null")
@@ -781,6 +783,48 @@ class SpawnedProcess:
             from .terminal import settle_input
 
             settle_input(fd)
+
+    def resize(self, rows: int, columns: int) -> None:
+        """Resize the child's terminal, as a terminal emulator's window is
+        resized: the kernel sends SIGWINCH to the terminal's foreground job,
+        and ``os.get_terminal_size()`` in the child says *rows* x *columns*.
+
+        Raises:
+            ValueError: not a terminal child, its terminal was hung up, or a
+                size that is not a positive number of rows and columns.
+        """
+        for name, value in (("rows", rows), ("columns", columns)):
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 65536:
+                raise ValueError(f"resize({rows!r}, {columns!r}): {name} must be an int from 1 to 65535")
+        fd = self._terminal_fd("resize")
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+
+    def hangup(self) -> None:
+        """Hang the child's terminal up, as a dropped ssh session or a closed
+        terminal window does: the test's side of the terminal is closed, the
+        kernel sends SIGHUP (and SIGCONT) to the terminal's session leader,
+        which passes them on to the job as a shell does (a terminal job), or
+        is the child itself (``proc.launch == "terminal-leader"``). Its output
+        from then on is lost, as it would be. Safe to call twice.
+
+        Raises:
+            ValueError: not a terminal child.
+        """
+        if not self.tty:
+            raise ValueError(f"pid {self.pid} has no terminal to hang up (spawn it with tty=True)")
+        self._watch.hang_up()
+
+    def _terminal_fd(self, what: str) -> int:
+        if not self.tty:
+            raise ValueError(f"{what}(): pid {self.pid} has no terminal (spawn it with tty=True)")
+        fd = self._watch.fd("terminal")
+        if fd is None or self._watch.hung_up:
+            raise ValueError(f"{what}(): the terminal of pid {self.pid} was hung up")
+        return fd
 
     def close_stdin(self) -> None:
         """Close the child's stdin: it reads end of file, as a filter or a

@@ -177,6 +177,8 @@ class Spawner:
             if descendants:
                 extra_env[_channel.ENV_DESCENDANTS] = "1"
         child_env = environment(env, extra_env, instrumented=kind != "argv")
+        if tty and "TERM" not in child_env and "TERM" not in (env or {}):
+            child_env["TERM"] = DEFAULT_TERM  # as a terminal emulator sets it; env={"TERM": None} leaves it out
         if kind != "argv":
             ensure_bytecode()
         if as_init:
@@ -562,6 +564,7 @@ def _own_machinery(command_line: str) -> bool:
 
 
 LAUNCH_MODES = ("plain", "service", "terminal")
+DEFAULT_TERM = "xterm-256color"  # what a terminal child gets when the test's environment has no TERM
 
 
 def launch_mode(launch: object, tty: bool, as_init: bool) -> str:

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
 # (a grandchild that keeps the terminal open would hold it back forever).
 _TERMINAL_GRACE = 1.0
 
+_HANGUP_BOUND = 5.0  # the pump only has to close a fd
 _STOP_DRAIN = 1.0  # bound of the wait for a stopped child's last reports (they are in the pipe already)
 _STREAMS: dict[str, Stream] = {"stdout": "stdout", "stderr": "stderr", "terminal": "terminal"}
 
@@ -154,6 +155,8 @@ class ChildWatch:
         self._interrupted: set[int] = set()  # descendants whose top level reported a KeyboardInterrupt
         self._exit: tuple[int | None, str | None] | None = None  # (code, unknown reason), once ended
         self._terminal_ended = False  # its other side is gone (EIO); the fd stays open until close()
+        self.hung_up = False  # hang_up() closed the test's side of the terminal
+        self._pump_gone = False
         self._wake_r, self._wake_w = os.pipe()
         self._pump = start_thread(self._pump_loop, f"pytest-signals pump {pid}")
         self._reaper = start_thread(self._reap, f"pytest-signals reaper {pid}")
@@ -346,6 +349,17 @@ class ChildWatch:
         with self._cond:
             return self._fds.get(name)
 
+    def hang_up(self) -> None:
+        """Close the test's side of the terminal (the pump lets go of it first)."""
+        with self._cond:
+            if self.hung_up or "terminal" not in self._fds:
+                return
+            self.hung_up = True
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"h")
+            # The pump closes it, so that it never reads a reused number.
+            self._cond.wait_for(lambda: "terminal" not in self._fds or self._pump_gone, _HANGUP_BOUND)
+
     def close_stdin(self) -> bool:
         """Close the test's end of the child's stdin: it reads end of file. False if already closed."""
         with self._cond:
@@ -463,6 +477,17 @@ class ChildWatch:
         with contextlib.suppress(OSError):
             select.select([self.pidfd], [], [])
 
+    def _let_go_of_terminal(self, selector: selectors.BaseSelector) -> None:
+        """In the pump: close the terminal for hang_up()."""
+        with self._cond:
+            fd = self._fds.get("terminal")
+            if fd is not None:
+                if fd in selector.get_map():
+                    selector.unregister(fd)
+                self._close_fd("terminal")
+                self._terminal_ended = True
+            self._cond.notify_all()
+
     def _output_open(self) -> bool:
         return any(name in self._fds for name in ("stdout", "stderr")) or self._terminal_open()
 
@@ -490,6 +515,10 @@ class ChildWatch:
                     wake = os.read(self._wake_r, 64)
                     if b"x" in wake:
                         return
+                    if b"h" in wake:
+                        self._let_go_of_terminal(selector)
+                        if wake.strip(b"h") == b"":
+                            continue
                     # The child ended: take everything already in the pipes.
                     for other in list(selector.get_map().values()):
                         if other.data != "wake":
@@ -503,6 +532,9 @@ class ChildWatch:
                     self._record_exit()
         finally:
             selector.close()
+            with self._cond:
+                self._pump_gone = True
+                self._cond.notify_all()
 
     def _record_exit(self) -> None:
         assert self._exit is not None

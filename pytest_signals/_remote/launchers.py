@@ -64,46 +64,64 @@ def anchored(request: "dict[str, Any]") -> int:
     """
     bound = request.get("timeout") or ANCHOR_BOUND
     report_r, report_w = os.pipe()
+    go_r, go_w = os.pipe()  # this process's word to the child: it is this process's child now, and known
     anchor = os.fork()
     if anchor == 0:
-        message = b""
+        child = False
         try:
             os.close(report_r)
-            os.setsid()
-            me = os.getpid()
-            pid = os.fork()
-            if pid == 0:
-                os.close(report_w)
-                if os.getppid() == me:  # not re-parented yet: until the anchor has ended
-                    try:  # noqa: SIM105 - contextlib would be one more module to hide
-                        exited(me, bound)
-                    except OSError:
-                        pass
-                return 0
-            message = b"P %d" % pid
-        except OSError as exc:
-            message = f"E {exc.errno or 0}".encode()
-        except BaseException:
-            message = b"E 0"
-        os.write(report_w, message)
-        os._exit(0)
+            os.close(go_w)
+            message = b""
+            try:
+                os.setsid()
+                pid = os.fork()
+                if pid == 0:
+                    child = True
+                    os.close(report_w)
+                    if not _word(go_r):  # end of file: this process gave up on it
+                        os._exit(0)
+                    return 0
+                message = b"P %d" % pid
+            except OSError as exc:
+                message = f"E {exc.errno or 0}".encode()
+            except BaseException:
+                message = b"E 0"
+            os.write(report_w, message)
+        finally:
+            if not child:  # never back into the template's loop, whatever failed (EPIPE...)
+                os._exit(0)
     os.close(report_w)
+    os.close(go_r)
     try:
-        kind, _, value = read_all(report_r, bound).decode().partition(" ")
+        try:
+            kind, _, value = read_all(report_r, bound).decode().partition(" ")
+        finally:
+            os.close(report_r)
+        ended = exited(anchor, bound)
+        if kind != "P" or not ended:
+            if kind == "P":  # the anchor is stuck (stopped?): its child is not this process's yet
+                kill_quietly(int(value))
+            kill_quietly(anchor)
+            reap_now(anchor)
+            if kind == "P":
+                raise OSError(0, f"the anchor of the child's session did not end within {bound:g}s")
+            number = int(value or 0)
+            raise OSError(number, os.strerror(number) if number else "the anchor of the child's session failed")
+        os.write(go_w, b"1")
     finally:
-        os.close(report_r)
-    ended = exited(anchor, bound)
-    if kind != "P" or not ended:
-        if kind == "P":  # the anchor is stuck (stopped?): its child is not this process's yet
-            kill_quietly(int(value))
-        kill_quietly(anchor)
-        reap_now(anchor)
-        if kind == "P":
-            raise OSError(0, f"the anchor of the child's session did not end within {bound:g}s")
-        number = int(value or 0)
-        raise OSError(number, os.strerror(number) if number else "the anchor of the child's session failed")
+        os.close(go_w)  # without the word, a child the anchor forked exits at once, having run nothing
     anchors[int(value)] = anchor
     return int(value)
+
+
+def _word(go: int) -> bool:
+    """In the child: wait for this process's word that it may start."""
+    try:
+        word = os.read(go, 1)
+    except BaseException:
+        word = b""
+    os.close(go)
+    return word == b"1"
 
 
 # -- the terminal job ---------------------------------------------------------------
@@ -129,59 +147,70 @@ def terminal_job(request: "dict[str, Any]", terminal: int) -> int:
     report_r, report_w = os.pipe()
     status_r, status_w = os.pipe()
     release_r, release_w = os.pipe()
+    go_r, go_w = os.pipe()  # this process's word to the child, once it knows it
     leader = os.fork()
     if leader == 0:
+        child = False
         pid = 0
         try:
-            for fd in (report_r, status_r, release_w):
+            for fd in (report_r, status_r, release_w, go_w):
                 os.close(fd)
-            import fcntl  # remote-import-ok: stdlib, as the terminal child's own set-up imports it
-            import termios  # remote-import-ok: stdlib, as above
+            message = b""
+            try:
+                import fcntl  # remote-import-ok: stdlib, as the terminal child's own set-up imports it
+                import termios  # remote-import-ok: stdlib, as above
 
-            os.setsid()
-            fcntl.ioctl(terminal, termios.TIOCSCTTY, 0)
-            go_r, go_w = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                for fd in (go_w, report_w, status_w, release_r):
-                    os.close(fd)
-                try:  # noqa: SIM105 - contextlib would be one more module to hide
-                    os.setpgid(0, 0)
-                except OSError:  # the leader did it first
-                    pass
-                read_all(go_r, bound)  # until the leader has given it the terminal
+                os.setsid()
+                fcntl.ioctl(terminal, termios.TIOCSCTTY, 0)
+                pid = os.fork()
+                if pid == 0:
+                    child = True
+                    for fd in (report_w, status_w, release_r):
+                        os.close(fd)
+                    try:  # noqa: SIM105 - contextlib would be one more module to hide
+                        os.setpgid(0, 0)
+                    except OSError:  # the leader did it first
+                        pass
+                    if not _word(go_r):  # end of file: the template gave up on it
+                        os._exit(0)
+                    return 0
                 os.close(go_r)
-                return 0
-            os.close(go_r)
-            try:  # noqa: SIM105 - contextlib would be one more module to hide
-                os.setpgid(pid, pid)  # both, as shells do: whichever runs first
-            except OSError:
-                pass
-            os.tcsetpgrp(terminal, pid)
-            os.close(go_w)
-            os.write(report_w, b"P %d" % pid)
-        except BaseException as exc:
-            number = exc.errno if isinstance(exc, OSError) and exc.errno else 0
-            os.write(report_w, f"E {number}".encode())
-            if pid:
-                kill_quietly(pid)
-            os._exit(0)
-        os.close(report_w)
-        _lead(pid, status_w, release_r)
-    for fd in (report_w, status_w, release_r):
+                try:  # noqa: SIM105 - contextlib would be one more module to hide
+                    os.setpgid(pid, pid)  # both, as shells do: whichever runs first
+                except OSError:
+                    pass
+                os.tcsetpgrp(terminal, pid)  # before the template's word: the child starts in the foreground
+                message = b"P %d" % pid
+            except BaseException as exc:
+                number = exc.errno if isinstance(exc, OSError) and exc.errno else 0
+                message = f"E {number}".encode()
+                if pid:
+                    kill_quietly(pid)
+            os.write(report_w, message)
+            os.close(report_w)
+            if message.startswith(b"P"):
+                _lead(pid, status_w, release_r)
+        finally:
+            if not child:  # never back into the template's loop, whatever failed
+                os._exit(0)
+    for fd in (report_w, status_w, release_r, go_r):
         os.close(fd)
     try:
-        kind, _, value = read_all(report_r, bound).decode().partition(" ")
+        try:
+            kind, _, value = read_all(report_r, bound).decode().partition(" ")
+        finally:
+            os.close(report_r)
+        if kind != "P":
+            os.close(status_r)
+            os.close(release_w)
+            kill_quietly(leader)
+            reap_now(leader)
+            number = int(value or 0)
+            raise OSError(number, os.strerror(number) if number else "the terminal's session leader failed")
+        jobs[int(value)] = Job(leader, status_r, release_w)
+        os.write(go_w, b"1")
     finally:
-        os.close(report_r)
-    if kind != "P":
-        os.close(status_r)
-        os.close(release_w)
-        kill_quietly(leader)
-        reap_now(leader)
-        number = int(value or 0)
-        raise OSError(number, os.strerror(number) if number else "the terminal's session leader failed")
-    jobs[int(value)] = Job(leader, status_r, release_w)
+        os.close(go_w)  # without the word, the child exits at once, having run nothing
     return int(value)
 
 

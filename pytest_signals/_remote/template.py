@@ -68,6 +68,7 @@ _MAX_FDS = 16  # per read; one request carries CHILD_FDS
 _doomed: set[int] = set()  # ids of requests whose spawn() gave up (their child is reaped at once)
 _pidfds = [hasattr(os, "pidfd_open")]  # until pidfd_open fails once (before Linux 5.3, a sandbox)
 _subreaper = [False]  # orphans of the forked trees come to this process (subreaper.py)
+_held_for: dict[int, int] = {}  # an ended child pytest has not released -> the id of its request
 _own_command_line: list["str | None"] = [None]  # command_line.unavailable(), before serving
 
 
@@ -174,6 +175,7 @@ def _handle(
         pid = request["pid"]
         if pid in held:
             held.discard(pid)
+            _held_for.pop(pid, None)
             if pid in launchers.jobs:  # its terminal's session leader holds it
                 launchers.release_job(pid, launchers.ANCHOR_BOUND)
             else:
@@ -202,6 +204,11 @@ def _handle(
         # Its spawn() gave up. Not reaped yet, the pid is still that child's
         # (and its group's, once the child has made it).
         _doomed.add(rid)  # nobody will release it: reaped as soon as it ends
+        for pid, ended_for in list(_held_for.items()):
+            if ended_for == rid:  # it ended before this came (and was told): nobody will release it either
+                del _held_for[pid]
+                held.discard(pid)
+                _reap_held(pid)
         for pid, forked_for in list(forked.items()):
             if forked_for == rid:
                 for kill, number in ((os.kill, pid), (os.killpg, launchers.anchors.get(pid, pid))):
@@ -247,6 +254,16 @@ def _launch(request: dict[str, Any], fds: list[int]) -> int:
     if _job(request):
         return launchers.terminal_job(request, fds[0])  # fds 0-2 are the terminal's slave side
     return os.fork()
+
+
+def _reap_held(pid: int) -> None:
+    """Reap the ended child *pid* (through its terminal's leader, for a job),
+    and its anchor."""
+    if pid in launchers.jobs:
+        launchers.release_job(pid, launchers.ANCHOR_BOUND)
+    else:
+        launchers.reap_now(pid)
+    launchers.release_anchor(pid)
 
 
 def _ours(forked: dict[int, int], held: set[int]) -> set[int]:
@@ -301,10 +318,7 @@ def _exec(request: dict[str, Any], fds: list[int], control: socket.socket, forke
     finally:
         os.close(report_r)
     if failure:  # it exits at once: reap it here, pytest never hears of it
-        try:  # noqa: SIM105 - contextlib would be one more module to hide
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass
+        _reap_held(pid)
         control.sendall(f"F {rid} {' '.join(failure)}\n".encode())
         return
     forked[pid] = rid
@@ -445,14 +459,13 @@ def _reap(control: socket.socket, forked: dict[int, int], held: set[int]) -> Non
                 pass
             status = (result.si_status << 8) | 0x7F  # as waitpid reports a stop
         else:
-            if forked.pop(pid, None) in _doomed:
-                try:  # noqa: SIM105 - contextlib would be one more module to hide
-                    os.waitpid(pid, 0)
-                except ChildProcessError:
-                    pass
-                launchers.release_anchor(pid)
+            forked_for = forked.pop(pid, None)
+            if forked_for in _doomed:
+                _reap_held(pid)
             else:
                 held.add(pid)
+                if forked_for is not None:
+                    _held_for[pid] = forked_for
             if code == os.CLD_EXITED:
                 status = (result.si_status & 0xFF) << 8
             else:  # CLD_KILLED, CLD_DUMPED
@@ -485,10 +498,13 @@ def _job_statuses(control: socket.socket, pid: int, job: launchers.Job, forked: 
     for status in statuses:
         if not os.WIFSTOPPED(status):
             job.ended = True
-            if forked.pop(pid, None) in _doomed:
+            forked_for = forked.pop(pid, None)
+            if forked_for in _doomed:
                 launchers.release_job(pid, launchers.ANCHOR_BOUND)
             else:
                 held.add(pid)
+                if forked_for is not None:
+                    _held_for[pid] = forked_for
         control.sendall(f"X {pid} {status}\n".encode())
 
 
