@@ -14,7 +14,10 @@
 Prints median wall times and ratios. A benchmark, not a test: nothing fails
 on a timing.
 
-    python bench/bench_spawn.py [--rounds 30]
+    python bench/bench_spawn.py [--rounds 30] [--launch plain|service]
+
+``--launch service`` starts the children of 1 and 3 leading a session of
+their own (the model before plain children), for comparison.
 """
 
 from __future__ import annotations
@@ -79,17 +82,17 @@ def by_hand(script: Path) -> None:
     proc.stdout.close()
 
 
-def with_plugin(spawn: Spawner, send: SignalSender, script: Path) -> None:
-    proc = spawn(str(script))
+def with_plugin(spawn: Spawner, send: SignalSender, script: Path, launch: str) -> None:
+    proc = spawn(str(script), launch=launch)
     proc.wait_for_handler(signal.SIGTERM)
     send(signal.SIGTERM, to=proc).wait()
     assert proc.wait() == 0
     proc.close()
 
 
-def command_with_plugin(spawn: Spawner) -> float:
+def command_with_plugin(spawn: Spawner, launch: str) -> float:
     start = time.perf_counter()
-    proc = spawn(["true"])
+    proc = spawn(["true"], launch=launch)
     started = time.perf_counter() - start
     assert proc.wait() == 0
     proc.close()
@@ -158,6 +161,12 @@ def measure(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument(
+        "--launch",
+        choices=["plain", "service"],
+        default="plain",
+        help="how the children of 1 and 3 are launched (plain, the default, costs one fork more)",
+    )
     args = parser.parse_args()
     guard = SignalGuard(Settings(timeout=30.0), "bench")
     guard.start()  # as in a test (the spawn fixture sits on the guard)
@@ -167,7 +176,7 @@ def main() -> None:
         child.write_text(CHILD)
         cli.write_text(CLI)
         (plugin, _), (hand, _) = measure(
-            args.rounds, timed(lambda: with_plugin(spawn, send, child)), timed(lambda: by_hand(child))
+            args.rounds, timed(lambda: with_plugin(spawn, send, child, args.launch)), timed(lambda: by_hand(child))
         )
         print(f"1. spawn -> handler ready -> SIGTERM -> handled -> exit (median of {args.rounds})")
         print(f"   pytest-signals spawn       : {plugin * 1000:7.1f} ms")
@@ -186,7 +195,7 @@ def main() -> None:
         print(f"     pexpect, default settings: {pexp * 1000:7.1f} ms")
         print(f"     speed-up                 : {pexp / plugin:.1f}x faster")
         (plugin, plugin_start), (hand, hand_start) = measure(
-            args.rounds, timed(lambda: command_with_plugin(spawn)), timed(command_by_hand)
+            args.rounds, timed(lambda: command_with_plugin(spawn, args.launch)), timed(command_by_hand)
         )
         print(f"3. a command (median of {args.rounds}): the start (spawn() / Popen() returned)")
         print(f"   pytest-signals spawn       : {plugin_start * 1000:7.1f} ms")

@@ -353,21 +353,40 @@ def test_stops_itself(pytester: pytest.Pytester, run, start: str) -> None:
 
 @plain_children
 def test_signals_its_parent(pytester: pytest.Pytester, run) -> None:
-    """Pre-existing for forked children, but: the parent (the template) gets SIGTERM."""
+    """A child's parent is the fork server's template: a program that signals
+    its parent (a readiness SIGUSR1, a SIGTERM, a Ctrl-C passed up) must not
+    end it, and every later child is still forked from it."""
     pytester.makepyfile(
-        patricide="import os, signal; os.kill(os.getppid(), signal.SIGTERM); print('sent', flush=True)",
+        patricide="""
+        import os, signal, sys
+        for name in sys.argv[1:]:
+            os.kill(os.getppid(), getattr(signal, name))
+        print("sent", flush=True)
+        """,
         test_parent="""
-        def test_kills_parent(spawn):
-            proc = spawn("patricide.py")
-            proc.wait()
+        import signal
+        from pytest_signals._children.fork_server import FORK_SERVER
 
-        def test_next_one(spawn):
-            proc = spawn(["sh", "-c", "echo $PPID"])
-            assert proc.wait() == 0
+        def test_kills_parent(spawn):
+            proc = spawn("patricide.py", "SIGTERM", "SIGHUP", "SIGINT", "SIGUSR1", "SIGUSR2", "SIGQUIT", "SIGALRM")
+            template = FORK_SERVER.pid
+            assert proc.wait() == 0, proc.output
+            later = spawn("patricide.py")
+            assert later.wait() == 0 and later.forked
+            assert FORK_SERVER.pid == template and FORK_SERVER.alive
+
+        def test_the_child_has_the_usual_dispositions(spawn):
+            probe = spawn("probe.py")
+            assert probe.wait() == 0, probe.output
+            assert probe.stdout == "<Handlers.SIG_DFL: 0> <Handlers.SIG_DFL: 0> default_int_handler\\n"
+        """,
+        probe="""
+        import signal
+        handlers = [signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGUSR1)]
+        print(*map(repr, handlers), signal.getsignal(signal.SIGINT).__name__)
         """,
     )
     result = run("-rA", "-p", "no:randomly")
-    print(result.stdout.str())
     result.assert_outcomes(passed=2)
 
 

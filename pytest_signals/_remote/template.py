@@ -68,6 +68,16 @@ _MAX_FDS = 16  # per read; one request carries CHILD_FDS
 _doomed: set[int] = set()  # ids of requests whose spawn() gave up (their child is reaped at once)
 _pidfds = [hasattr(os, "pidfd_open")]  # until pidfd_open fails once (before Linux 5.3, a sandbox)
 _subreaper = [False]  # orphans of the forked trees come to this process (subreaper.py)
+_SHIELDED = (
+    signal.SIGHUP,
+    signal.SIGINT,
+    signal.SIGQUIT,
+    signal.SIGTERM,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+    signal.SIGALRM,
+)
+_at_start: dict[int, Any] = {}  # their dispositions as the template started (Python's defaults)
 _held_for: dict[int, int] = {}  # an ended child pytest has not released -> the id of its request
 _own_command_line: list["str | None"] = [None]  # command_line.unavailable(), before serving
 
@@ -117,6 +127,13 @@ def _serve(control: socket.socket, base: set[str], deps: dict[str, set[str]]) ->
     os.set_blocking(wake_w, False)
     _subreaper[0] = _pidfds[0] and subreaper.become()  # pidfds: to signal only what it proves its own
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
+    # A child's parent is this process: a program that signals its parent (a
+    # readiness SIGUSR1, a SIGTERM) must not end the fork server. Each fork
+    # gets the start's dispositions back (_child).
+    for signum in _SHIELDED:
+        handler = signal.getsignal(signum)
+        _at_start[signum] = signal.Handlers(handler) if isinstance(handler, int) else handler
+        signal.signal(signum, signal.SIG_IGN)
     signal.set_wakeup_fd(wake_w)
     buffer = bytearray()
     received: list[int] = []  # fds in the order they came, each request taking its own
@@ -594,6 +611,8 @@ def _child(
             set_native_id()
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        for signum, handler in _at_start.items():
+            signal.signal(signum, handler)
         signal.pthread_sigmask(signal.SIG_SETMASK, [])
         for signum in request.get("ignore", ()):  # as its launcher (nohup, cmd &) left them
             signal.signal(signum, signal.SIG_IGN)
