@@ -9,13 +9,13 @@ import pytest
 class Service:
     def __init__(self):
         self.config_version = 1
-        signal.signal(signal.SIGHUP, self.reload)
+        self._previous = signal.signal(signal.SIGHUP, self.reload)
 
     def reload(self, signum, frame):
         self.config_version += 1
 
     def close(self):
-        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+        signal.signal(signal.SIGHUP, self._previous)  # not SIG_DFL: under nohup it was SIG_IGN
 
 
 @pytest.mark.sends_signal(signal.SIGHUP)
@@ -29,7 +29,9 @@ def test_reload_via_os_kill(signal_log):
 
 
 def test_handler_sees_the_real_dispositions(signal_log):
-    assert signal.getsignal(signal.SIGHUP) is signal.SIG_DFL  # as without the plugin
+    before = signal.getsignal(signal.SIGHUP)
+    assert before in (signal.SIG_DFL, signal.SIG_IGN)  # as without the plugin (SIG_IGN under nohup)
     service = Service()
     assert signal.getsignal(signal.SIGHUP) == service.reload
     service.close()
+    assert signal.getsignal(signal.SIGHUP) is before
