@@ -17,6 +17,24 @@ library only.
 
 Both launchers need the template to be a child subreaper with pidfds
 (Linux 5.3+): what a launcher leaves comes back to the template.
+
+Alternatives rejected, for the plain child:
+
+* Children in the template's own session and group: nothing would tell one
+  child's tree from another's at teardown, or after a SIGKILLed pytest.
+* An anchor that ``posix_spawn``s a command (cheaper than its fork): the
+  program would start with the anchor as its parent, which exits under it
+  (a ``PR_SET_PDEATHSIG`` it set would fire); a fork waits for the word.
+* ``clone(CLONE_PARENT)`` through ``ctypes``, so that the child's parent is
+  the template from birth: it skips the interpreter's and libc's fork
+  handlers.
+* An anchor that stays alive and relays the child's statuses: one more live
+  process per child, in the child's group, that every group signal reaches.
+
+And for the terminal job: a shell (``sh -c``) as the leader would cost an
+exec and could not hold the job's zombie or report its stops; a fork of the
+template is ready at once. The leader stays alive (unlike the anchor): a
+session whose leader exits hangs its terminal up.
 """
 
 import os
