@@ -241,7 +241,14 @@ class ChildWatch:
             killed = []
             if self.session_pidfd is not None:  # its launcher's session, then one it made itself (setsid)
                 killed += kill_session(self.session, self.session_pidfd)
-            killed += kill_session(self.pid, self.pidfd)
+                try:  # unreaped (the check above): the number is still its own
+                    made_one = os.getsid(self.pid) == self.pid
+                except OSError:
+                    made_one = True  # cannot tell: sweep it too
+                if made_one:
+                    killed += kill_session(self.pid, self.pidfd)
+            else:
+                killed += kill_session(self.pid, self.pidfd)
             return [(pid, command) for pid, command in killed if pid not in (self.pid, self.session)]
 
     def session_members(self) -> list[tuple[int, str]] | None:
