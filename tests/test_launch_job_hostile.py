@@ -665,3 +665,87 @@ def test_resize_and_hangup_errors(pytester: pytest.Pytester, run) -> None:
         """,
     )
     run("-rA").assert_outcomes(passed=10)
+
+
+KILLS_LEADER_FAMILY = """
+import os, select, signal, subprocess, sys
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+code = ("import os, signal; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "signal.signal(signal.SIGHUP, signal.SIG_IGN); print(os.getpid(), flush=True); signal.pause()")
+helper = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+helper_pid = helper.stdout.readline().strip()
+leader = os.getppid()
+pidfd = os.pidfd_open(leader)
+signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+select.select([pidfd], [], [])
+print("family", os.getpid(), leader, helper_pid, flush=True)
+while True:
+    signal.pause()
+"""
+
+TEST_KILLS_LEADER_FAMILY = """
+import sys, threading
+
+def test_family(spawn):
+    proc = spawn("family.py", tty=True)
+    m = proc.expect(r"family (\\d+) (\\d+) (\\d+)\\r?\\n")
+    sys.stdout.write(f"\\nPIDS {m.group(1)} {m.group(3)} READY\\n")
+    sys.stdout.flush()
+    threading.Event().wait(60)  # the outer test kills pytest long before
+"""
+
+
+@START_METHODS
+def test_sigkilled_pytest_after_the_job_killed_its_leader(pytester: pytest.Pytester, start: str) -> None:
+    """Nothing vouches for the session any more (its leader is reaped): the
+    job and its helper must go all the same (the template's own sweep)."""
+    pytester.makepyfile(family=KILLS_LEADER_FAMILY, test_family=TEST_KILLS_LEADER_FAMILY)
+
+    def watched(line: bytes) -> list[int]:
+        return [int(p) for p in line.split()[1:-1]]
+
+    sigkill_pytest_and_wait_gone(pytester, ["test_family.py", f"--signal-start-method={start}"], watched)
+
+
+@START_METHODS
+def test_teardown_after_the_job_killed_its_leader(pytester: pytest.Pytester, run, helpers, start: str) -> None:
+    pytester.makepyfile(
+        family=KILLS_LEADER_FAMILY,
+        test_family="""
+        from inner_helpers import template_children, sync
+
+        def test_family(spawn):
+            proc = spawn("family.py", tty=True)
+            m = proc.expect(r"family (\\d+) (\\d+) (\\d+)\\r?\\n")
+            with open("ids", "w") as f:
+                f.write(" ".join(m.groups()))
+            assert [d.pid for d in proc.descendants()] == [int(m.group(3))]
+
+        def test_nothing_left(spawn):
+            sync(spawn)
+            assert template_children() == []
+        """,
+    )
+    result = run(f"--signal-start-method={start}", "-rA", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)
+    child, leader, helper = (pytester.path / "ids").read_text().split()
+    assert f"pid {leader} " not in result.stdout.str()
+    assert _gone_or_zombie(int(helper))
+
+
+def test_tty_key_after_a_hang_up(pytester: pytest.Pytester, run) -> None:
+    pytester.makepyfile(
+        test_key="""
+        import signal
+        import pytest
+
+        def test_key(spawn, send_signal):
+            proc = spawn(["sh", "-c", "trap '' HUP; echo ready; read x; read y"], tty=True)
+            proc.expect("ready")
+            proc.hangup()
+            with pytest.raises(ValueError, match="hung up"):
+                send_signal(signal.SIGINT, to=proc, via="tty")
+        """,
+    )
+    run().assert_outcomes(passed=1)

@@ -656,6 +656,8 @@ class SpawnedProcess:
         raw_terminal = False
         terminal = self._watch.fd("terminal")
         if how == "tty":
+            if self.tty and self._watch.hung_up:
+                raise ValueError(f"via='tty': the terminal of pid {self.pid} was hung up (hangup()), no key reaches it")
             if not self.tty or terminal is None:
                 raise ValueError(f"via='tty' needs a process spawned with tty=True; pid {self.pid} has no terminal")
             from .terminal import control_character, foreground_job, settle_input, signals_enabled
