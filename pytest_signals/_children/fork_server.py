@@ -462,6 +462,12 @@ class ForkServer:
         self._orphan_ends[pid] = self._orphans_ended
         self._orphans_ended += 1
 
+    def is_launcher(self, pid: int) -> bool:
+        """Whether *pid* is a launcher of a child pytest holds (a plain child's
+        anchor, a terminal job's session leader): the template's, never the test's."""
+        with self._cond:
+            return pid in self._launchers.values()
+
     def adopted(self) -> list[int]:
         """The template's children that pytest was never handed: orphans of
         the forked trees, re-parented to it (Linux; a snapshot, to read only)."""

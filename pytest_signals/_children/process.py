@@ -656,14 +656,23 @@ class SpawnedProcess:
         raw_terminal = False
         terminal = self._watch.fd("terminal")
         if how == "tty":
+            if self.tty and self._watch.hung_up:
+                raise ValueError(f"via='tty': the terminal of pid {self.pid} was hung up (hangup()), no key reaches it")
             if not self.tty or terminal is None:
                 raise ValueError(f"via='tty' needs a process spawned with tty=True; pid {self.pid} has no terminal")
-            from .terminal import control_character, settle_input, signals_enabled
+            from .terminal import control_character, foreground_job, settle_input, signals_enabled
 
             key = control_character(terminal, signum)
+            foreground = foreground_job(terminal)
             if not signals_enabled(terminal):
                 raw_terminal = True
                 detail += " (the terminal is in raw mode: ISIG is off, the key sends no signal)"
+            elif foreground == 0:
+                raw_terminal = True
+                detail += " (the terminal has no foreground job any more: its session's leader is gone)"
+            elif foreground is not None and foreground != self._watch.group:
+                raw_terminal = True  # the key is for another job of the session
+                detail += f" (the terminal's foreground job is process group {foreground}, not the child's)"
         sent = self._log.record("sent", signum, detail=detail, target=self.pid)
         with self._watch.read() as state:
             known = state.dispositions.get(signum) or ("ign" if signum in state.ignored else None)
@@ -673,7 +682,7 @@ class SpawnedProcess:
             known in (None, "dfl")
             and default_action(signum) == "stop"
             and signum != signal.SIGSTOP
-            and self.launch != "terminal"  # a terminal job's group is not orphaned: its leader is its parent
+            and (self.launch != "terminal" or self._leader_gone())  # a job's leader, its parent, unorphans its group
         )
         # pid_namespaces(7): a namespace's init gets a signal from outside only if it
         # catches it (SIGKILL and SIGSTOP aside). The kernel's own table says.
@@ -710,6 +719,16 @@ class SpawnedProcess:
             os.write(terminal, key)
             settle_input(terminal)
         return delivery
+
+    def _leader_gone(self) -> bool:
+        """A terminal job whose parent is no longer its session's leader (the
+        program killed it): the template adopted it, and its process group,
+        whose members' parents are now all in it or in another session, is
+        orphaned. Read from ``/proc`` while the child is unreaped."""
+        from .._remote.keeper import proc_stat
+
+        status = proc_stat(self.pid) if self._watch.unreaped() else None
+        return status is not None and status[0] != self._watch.session
 
     def _delivery_timeout(self, delivery: Delivery, timeout: float) -> NoReturn:
         __tracebackhide__ = True

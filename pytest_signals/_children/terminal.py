@@ -81,6 +81,17 @@ def signals_enabled(fd: int) -> bool:
     return bool(termios.tcgetattr(fd)[3] & termios.ISIG)
 
 
+def foreground_job(fd: int) -> int | None:
+    """The process group a key typed into the terminal of master *fd* signals:
+    0 when there is none (the session it controlled lost its leader: the
+    kernel takes the terminal from a session whose leader exits); None when
+    that cannot be read."""
+    try:
+        return os.tcgetpgrp(fd)
+    except OSError:
+        return None
+
+
 def spawn_in_terminal(
     argv: Sequence[str], env: dict[str, str], cwd: str | None, channel: int | None, ignore: Sequence[int] = ()
 ) -> tuple[int, int]:

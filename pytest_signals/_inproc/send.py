@@ -6,6 +6,7 @@ import contextlib
 import os
 import select
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NoReturn
@@ -157,6 +158,12 @@ class SignalSender:
             )
         if not procs.exists(to):
             raise ProcessLookupError(f"send_signal(to={to}): no process with pid {to}")
+        fork_server = sys.modules.get("pytest_signals._children.fork_server")
+        if fork_server is not None and fork_server.FORK_SERVER.is_launcher(to):
+            raise ValueError(
+                f"to={to} is the leader of a spawned child's session (its terminal's, or a plain child's anchor): "
+                "pytest-signals' own launcher, not a process of the test. Send to the child (to=proc)."
+            )
         if not procs.descends_from_me(to):
             from .._children.tree import in_forked_tree, why_not_ours
 

@@ -226,7 +226,11 @@ def terminal_job(request: "dict[str, Any]", terminal: int) -> int:
             number = int(value or 0)
             raise OSError(number, os.strerror(number) if number else "the terminal's session leader failed")
         jobs[int(value)] = Job(leader, status_r, release_w)
-        os.write(go_w, b"1")
+        try:
+            os.write(go_w, b"1")
+        except OSError:  # EPIPE: the child is gone (a hang-up of its terminal killed it before the word)
+            release_job(int(value), ANCHOR_BOUND)
+            raise
     finally:
         os.close(go_w)  # without the word, the child exits at once, having run nothing
     return int(value)

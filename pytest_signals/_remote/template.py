@@ -314,12 +314,14 @@ def _exec(request: dict[str, Any], fds: list[int], control: socket.socket, forke
         forked[pid] = rid
         _reply(control, rid, pid)
         return
+    report_r = report_w = -1
     try:
         report_r, report_w = os.pipe()  # not inheritable: closed by the exec
         pid = _launch(request, fds)
     except OSError as exc:
-        for fd in fds:
-            os.close(fd)
+        for fd in (*fds, report_r, report_w):
+            if fd >= 0:
+                os.close(fd)
         control.sendall(f"E {rid} {exc}".replace("\n", " ").encode() + b"\n")
         return
     if pid == 0:
