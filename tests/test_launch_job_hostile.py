@@ -437,7 +437,7 @@ def test_a_background_helper_keeps_the_terminal_open(pytester: pytest.Pytester, 
     assert _gone_or_zombie(int(helper))
 
 
-GHOST_COMMAND = "['sh', '-c', 'echo ghost $PPID; exec sleep 1000']"  # noqa: sleep-ok
+GHOST_COMMAND = "['sh', '-c', 'echo ghost $PPID; exec sleep 1000']"
 
 
 @START_METHODS
@@ -538,7 +538,7 @@ def test_families(spawn):
         proc = spawn("family.py", *(["stop"] if i % 2 else []), tty=True)
         m = proc.expect(r"family (\\d+) (\\d+) (\\d+)\\r?\\n")
         pids += m.groups()
-    cmd = spawn(["sh", "-c", "trap '' HUP TERM; echo cmd $$; exec sleep 1000"], tty=True)  # noqa: sleep-ok
+    cmd = spawn(["sh", "-c", "trap '' HUP TERM; echo cmd $$; exec sleep 1000"], tty=True)
     pids.append(cmd.expect(r"cmd (\\d+)").group(1))
     sys.stdout.write(f"\\nPIDS {' '.join(pids)} READY\\n")
     sys.stdout.flush()
@@ -564,7 +564,7 @@ def test_ctrl_c_to_a_command_job(pytester: pytest.Pytester, run, start: str) -> 
         test_cmd="""
         import signal
 
-        SCRIPT = "trap 'echo got INT; exit 3' INT; echo ready; while :; do sleep 0.05; done"  # noqa: sleep-ok
+        SCRIPT = "trap 'echo got INT; exit 3' INT; echo ready; while :; do sleep 0.05; done"
 
         def test_tty(spawn, send_signal):
             proc = spawn(["sh", "-c", SCRIPT], tty=True)
@@ -729,7 +729,7 @@ def test_teardown_after_the_job_killed_its_leader(pytester: pytest.Pytester, run
     )
     result = run(f"--signal-start-method={start}", "-rA", "-p", "no:randomly")
     result.assert_outcomes(passed=2)
-    child, leader, helper = (pytester.path / "ids").read_text().split()
+    _child, leader, helper = (pytester.path / "ids").read_text().split()
     assert f"pid {leader} " not in result.stdout.str()
     assert _gone_or_zombie(int(helper))
 
