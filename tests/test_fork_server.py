@@ -283,14 +283,15 @@ def test_a_reply_after_spawn_gave_up_never_goes_to_the_next_spawn(pytester: pyte
         who=WHO,
         test_late="""
         import os, signal, pytest
-        from pytest_signals._children.fork_server import FORK_SERVER, ForkServerError
+        from pytest_signals import WaitFailed
+        from pytest_signals._children.fork_server import FORK_SERVER
 
         def test_late_reply(spawn):
             first = spawn("who.py", "first")
             assert first.wait() == 0 and first.forked
             os.kill(FORK_SERVER.pid, signal.SIGSTOP)  # it cannot answer until SIGCONT
             try:
-                with pytest.raises(ForkServerError, match="did not answer within 0.5s"):
+                with pytest.raises(WaitFailed, match="did not answer within 0.5s"):
                     spawn("who.py", "block", timeout=0.5)
             finally:
                 os.kill(FORK_SERVER.pid, signal.SIGCONT)
@@ -314,7 +315,8 @@ def test_a_failed_fork_server_spawn_leaves_no_fd_open(pytester: pytest.Pytester,
         who=WHO,
         test_fds="""
         import os, signal, pytest
-        from pytest_signals._children.fork_server import FORK_SERVER, ForkServerError
+        from pytest_signals import WaitFailed
+        from pytest_signals._children.fork_server import FORK_SERVER
 
         def open_fds():
             where = "/proc/self/fd" if os.path.isdir("/proc/self/fd") else "/dev/fd"
@@ -325,7 +327,7 @@ def test_a_failed_fork_server_spawn_leaves_no_fd_open(pytester: pytest.Pytester,
             before = open_fds()
             os.kill(FORK_SERVER.pid, signal.SIGSTOP)  # the spawn below times out
             try:
-                with pytest.raises(ForkServerError):
+                with pytest.raises(WaitFailed, match="to start"):
                     spawn("who.py", "block", timeout=0.2)
                 after = open_fds()
             finally:

@@ -204,6 +204,10 @@ class ForkServerError(RuntimeError):
     pass
 
 
+class ForkServerTimeout(ForkServerError):
+    """The template did not answer a spawn within its timeout (the late child is stopped)."""
+
+
 class Forked(NamedTuple):
     """A child the template forked for :meth:`ForkServer.spawn`."""
 
@@ -391,7 +395,9 @@ class ForkServer:
                     raise ForkServerError(f"the fork server's template (pid {self.pid}) {death}")
                 with contextlib.suppress(ForkServerError):  # unsent, the pidfd sent with the reply stops it
                     self._send({"op": "kill", "id": rid}, [], monotonic() + _KILL_GRACE, _KILL_GRACE)
-                raise ForkServerError(f"the fork server's template (pid {self.pid}) did not answer within {timeout:g}s")
+                raise ForkServerTimeout(
+                    f"the fork server's template (pid {self.pid}) did not answer within {timeout:g}s"
+                )
         if isinstance(reply, _ExecFailed):
             errno, step = reply.errno, reply.step
             filename = request["executable"] if step == "exec" else request.get("cwd")

@@ -29,7 +29,7 @@ from .command import (
     template_environment,
     which,
 )
-from .fork_server import FORK_SERVER
+from .fork_server import FORK_SERVER, ForkServerTimeout
 from .keeper import KEEPER, open_pidfd
 from .process import SpawnedProcess
 from .watch import ChildWatch
@@ -145,7 +145,8 @@ class Spawner:
             FileNotFoundError: a script, directory or program that does not exist.
             TypeError: *as_init* or *descendants* is not a bool, or *launch* not a string.
             SpawnError: the target could not be imported or found (with the child's error).
-            WaitFailed: the child did not start within *timeout*.
+            WaitFailed: the child did not start within *timeout* (the fork server's
+                template did not answer in time, or the child did not report in).
         """
         __tracebackhide__ = True
         self._guard.check_active("spawn")
@@ -454,6 +455,29 @@ class Spawner:
         and stderr and, once it leads a session of its own, its controlling
         terminal (the template makes it so), as ptyprocess sets one up for a
         new interpreter."""
+        try:
+            return Spawner._fork_from_template(argv, kind, env, cwd, channel, fds, timeout, ignore, mode, executable)
+        except ForkServerTimeout as exc:
+            from .process import WaitFailed
+
+            raise WaitFailed(
+                f"waited {timeout:g}s for {argv!r} to start: {exc} (it is stopped when it comes; "
+                "pass a longer timeout=)"
+            ) from None
+
+    @staticmethod
+    def _fork_from_template(
+        argv: list[str],
+        kind: str,
+        env: dict[str, str],
+        cwd: str | None,
+        channel: int | list[int],
+        fds: dict[str, int],
+        timeout: float,
+        ignore: tuple[int, ...],
+        mode: str,
+        executable: str | None,
+    ) -> tuple[int, int, int]:
         extra = channel if isinstance(channel, list) else [channel]
         op = "spawn" if executable is None else "exec"
         tty = mode == "terminal"
