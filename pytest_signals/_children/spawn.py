@@ -452,32 +452,8 @@ class Spawner:
         ``_remote/launchers.py``); with *executable*, the fork
         execs it (*channel* is then the list of its fds after 0-2). A terminal
         child gets a new pseudo-terminal whose other side is its stdin, stdout
-        and stderr and, once it leads a session of its own, its controlling
-        terminal (the template makes it so), as ptyprocess sets one up for a
-        new interpreter."""
-        try:
-            return Spawner._fork_from_template(argv, kind, env, cwd, channel, fds, timeout, ignore, mode, executable)
-        except ForkServerTimeout as exc:
-            from .process import WaitFailed
-
-            raise WaitFailed(
-                f"waited {timeout:g}s for {argv!r} to start: {exc} (it is stopped when it comes; "
-                "pass a longer timeout=)"
-            ) from None
-
-    @staticmethod
-    def _fork_from_template(
-        argv: list[str],
-        kind: str,
-        env: dict[str, str],
-        cwd: str | None,
-        channel: int | list[int],
-        fds: dict[str, int],
-        timeout: float,
-        ignore: tuple[int, ...],
-        mode: str,
-        executable: str | None,
-    ) -> tuple[int, int, int]:
+        and stderr and the controlling terminal of its session, whose leader
+        runs it as the foreground job (``launchers.terminal_job``)."""
         extra = channel if isinstance(channel, list) else [channel]
         op = "spawn" if executable is None else "exec"
         tty = mode == "terminal"
@@ -497,7 +473,8 @@ class Spawner:
 
             master, slave = open_terminal()
             try:
-                child = FORK_SERVER.spawn(request, [slave, slave, slave, *extra], timeout, op)
+                with _template_in_time(argv, timeout):
+                    child = FORK_SERVER.spawn(request, [slave, slave, slave, *extra], timeout, op)
             except BaseException:
                 os.close(master)
                 raise
@@ -505,7 +482,7 @@ class Spawner:
                 os.close(slave)  # the child has its own: the terminal ends (EIO) when the child's side closes
             fds["terminal"] = master
         else:
-            with _stdio_pipes(fds, mode == "service") as (stdin, stdout, stderr):
+            with _stdio_pipes(fds, mode == "service") as (stdin, stdout, stderr), _template_in_time(argv, timeout):
                 child = FORK_SERVER.spawn(request, [stdin, stdout, stderr, *extra], timeout, op)
         if child.pidfd is not None:
             fds["pidfd"] = child.pidfd  # the watcher's, to signal and wait through
@@ -613,6 +590,19 @@ def launch_mode(launch: object, tty: bool, as_init: bool) -> str:
             "(launch='terminal')"
         )
     return "terminal" if tty else (launch or "plain")
+
+
+@contextlib.contextmanager
+def _template_in_time(argv: list[str], timeout: float) -> Iterator[None]:
+    """A template that does not answer within *timeout* is a wait that failed."""
+    try:
+        yield
+    except ForkServerTimeout as exc:
+        from .process import WaitFailed
+
+        raise WaitFailed(
+            f"waited {timeout:g}s for {argv!r} to start: {exc} (it is stopped when it comes; pass a longer timeout=)"
+        ) from None
 
 
 @contextlib.contextmanager
