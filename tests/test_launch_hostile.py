@@ -6,7 +6,8 @@ import os
 import sys
 
 import pytest
-from test_orphans import sigkill_pytest_and_wait_gone
+from test_orphans import FAMILY, HANG, sigkill_pytest_and_wait_gone
+from test_orphans import TEST_FAMILY as TEST_FAMILY_WAITING
 
 plain_children = pytest.mark.skipif(
     not sys.platform.startswith("linux") or not hasattr(os, "pidfd_open"),
@@ -418,30 +419,9 @@ def test_a_shell_command_that_setsids_a_background_program(pytester: pytest.Pyte
     assert _gone_or_zombie(bg)
 
 
-GRANDCHILD_SETSID = """
-import os, signal, subprocess, sys
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
-grandchild = subprocess.Popen(
-    [sys.executable, "-c",
-     "import os, signal; os.setsid(); signal.signal(signal.SIGTERM, signal.SIG_IGN); "
-     "print(os.getpid(), flush=True); signal.pause()"],
-    stdout=subprocess.PIPE, text=True,
-)
-print("family", os.getpid(), grandchild.stdout.readline().strip(), flush=True)
-while True:
-    signal.pause()
-"""
-
-TEST_FAMILY = """
-import sys, threading
-
-def test_spawns_a_family_and_waits(spawn):
-    proc = spawn("family.py")
-    match = proc.expect(r"family (\\d+) (\\d+)\\n")
-    sys.stdout.write(f"\\nPIDS {match.group(1)} {match.group(2)} READY\\n")
-    sys.stdout.flush()
-    threading.Event().wait(60)  # the outer test kills pytest long before
-"""
+GRANDCHILD_SETSID = FAMILY.replace('"import os, signal; ', '"import os, signal; os.setsid(); ', 1)
+assert "os.setsid()" in GRANDCHILD_SETSID
+TEST_FAMILY = TEST_FAMILY_WAITING.replace("WAIT", HANG)
 
 
 @plain_children
