@@ -79,10 +79,25 @@ def _wait_gone(pidfds: dict[int, int], timeout: float) -> None:
         remaining = deadline - time.monotonic()
         readable, _, _ = select.select(list(pidfds), [], [], max(remaining, 0))
         if not readable:
-            raise AssertionError(f"still running {timeout}s after pytest was killed: pids {sorted(pidfds.values())}")
+            raise AssertionError(
+                f"still running {timeout}s after pytest was killed: "
+                + "; ".join(f"pid {pid}: {_describe(pid)}" for pid in sorted(pidfds.values()))
+            )
         for fd in readable:
             pidfds.pop(fd)
             os.close(fd)
+
+
+def _describe(pid: int) -> str:
+    """State, parent, group, session and command line of *pid*, from /proc (for a failure)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            command = cmdline.read().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError as exc:
+        return f"unreadable ({exc})"
+    return f"state {fields[0]}, parent {fields[1]}, group {fields[2]}, session {fields[3]}: {command}"
 
 
 def _kill_left(pidfds: dict[int, int]) -> None:

@@ -206,8 +206,13 @@ def kill_adopted(me: int, held: "set[int]", ended: "list[int] | None" = None) ->
             except OSError:
                 os.close(pidfd)
         if not pidfds:
-            (ended if ended is not None else []).extend(reap_ended(me, held))
-            return killed
+            reaped = reap_ended(me, held)
+            (ended if ended is not None else []).extend(reaped)
+            if not reaped:
+                return killed
+            # One of them may have died while this round read /proc (killed by the
+            # keeper): its children came here after the listing. Look again.
+            continue
         # Their ends re-parent their children to this process before the
         # pidfds turn readable: the next round sees those.
         waiting = [fd for _, fd in pidfds]
