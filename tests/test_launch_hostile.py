@@ -89,7 +89,7 @@ def test_exec_failure_of_a_plain_command_leaks_no_anchor(pytester: pytest.Pytest
 
 @plain_children
 @START_METHODS
-def test_fifty_quick_plain_children_leave_no_zombie(pytester: pytest.Pytester, run, helpers, start: str) -> None:
+def test_twenty_quick_plain_children_leave_no_zombie(pytester: pytest.Pytester, run, helpers, start: str) -> None:
     pytester.makepyfile(
         quick="import sys; sys.exit(3)",
         test_many="""
@@ -98,10 +98,10 @@ def test_fifty_quick_plain_children_leave_no_zombie(pytester: pytest.Pytester, r
         from inner_helpers import zombies, template_children, sync
 
         def test_many(spawn):
-            procs = [spawn("quick.py") for _ in range(50)]
-            cmds = [spawn(["sh", "-c", "exit 4"]) for _ in range(10)]
-            assert [p.wait() for p in procs] == [3] * 50
-            assert [p.wait() for p in cmds] == [4] * 10
+            procs = [spawn("quick.py") for _ in range(20)]
+            cmds = [spawn(["sh", "-c", "exit 4"]) for _ in range(5)]
+            assert [p.wait() for p in procs] == [3] * 20
+            assert [p.wait() for p in cmds] == [4] * 5
             assert {p.launch for p in procs + cmds} == {"plain"}
 
         def test_nothing_left(spawn):
@@ -147,7 +147,7 @@ def test_a_tiny_timeout_starts_no_ghost(pytester: pytest.Pytester, run, helpers,
         def test_tiny(spawn):
             sync(spawn)
             known = set()
-            for timeout in [0.001, 0.002, 0.003] * 20:
+            for timeout in [0.001, 0.002, 0.003] * 8:
                 try:
                     proc = spawn(TARGET, timeout=timeout)
                 except Exception as exc:
@@ -581,7 +581,7 @@ def test_late_children_that_end_at_once_leave_no_zombies(
 
         def test_late(spawn):
             sync(spawn)
-            for timeout in [0.001, 0.002, 0.003, 0.004] * 15:
+            for timeout in [0.001, 0.002, 0.003, 0.004] * 6:
                 for target in (["true"], "quick.py"):
                     try:
                         spawn(target, timeout=timeout, launch=LAUNCH).wait()
@@ -601,7 +601,7 @@ import sys, threading
 
 def test_many_families(spawn):
     pids = []
-    for i in range(8):
+    for i in range(4):
         proc = spawn("family.py", *(["x"] if i % 2 else []))
         match = proc.expect(r"family (\\d+) (\\d+)\\n")
         pids += [match.group(1), match.group(2)]

@@ -83,10 +83,10 @@ def test_quick_jobs_leave_no_zombie_and_no_leader(pytester: pytest.Pytester, run
         from inner_helpers import zombies, template_children, sync, leaders
 
         def test_many(spawn):
-            procs = [spawn("quick.py", tty=True) for _ in range(30)]
-            cmds = [spawn(["sh", "-c", "exit 4"], tty=True) for _ in range(5)]
-            assert [p.wait() for p in procs] == [3] * 30
-            assert [p.wait() for p in cmds] == [4] * 5
+            procs = [spawn("quick.py", tty=True) for _ in range(12)]
+            cmds = [spawn(["sh", "-c", "exit 4"], tty=True) for _ in range(3)]
+            assert [p.wait() for p in procs] == [3] * 12
+            assert [p.wait() for p in cmds] == [4] * 3
             assert {p.launch for p in procs + cmds} == {"terminal"}
             for p in procs + cmds:
                 p.close()
@@ -457,7 +457,7 @@ def test_a_tiny_timeout_starts_no_ghost_job(pytester: pytest.Pytester, run, help
             sync(spawn)
             known = set()
             errors = []
-            for timeout in [0.001, 0.002, 0.003, 0.005, 0.01] * 8:
+            for timeout in [0.001, 0.002, 0.003, 0.005, 0.01] * 4:
                 try:
                     proc = spawn(TARGET, timeout=timeout, tty=True)
                 except Exception as exc:
@@ -498,7 +498,7 @@ def test_late_jobs_that_end_at_once_leave_no_zombies(pytester: pytest.Pytester, 
         def test_late(spawn):
             sync(spawn)
             FDS.append(template_fds())
-            for timeout in [0.001, 0.002, 0.003, 0.004, 0.01] * 8:
+            for timeout in [0.001, 0.002, 0.003, 0.004, 0.01] * 4:
                 for target in (["true"], "quick.py"):
                     try:
                         spawn(target, timeout=timeout, tty=True).wait()
@@ -534,7 +534,7 @@ import sys, threading
 
 def test_families(spawn):
     pids = []
-    for i in range(4):
+    for i in range(2):
         proc = spawn("family.py", *(["stop"] if i % 2 else []), tty=True)
         m = proc.expect(r"family (\\d+) (\\d+) (\\d+)\\r?\\n")
         pids += m.groups()
