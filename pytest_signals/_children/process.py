@@ -644,6 +644,8 @@ class SpawnedProcess:
             how = "group" if via == "group" else "tty"
         else:
             raise ValueError(f"via={via!r} is not supported for a spawned process: use 'kill', 'group' or 'tty'")
+        if how == "tty" and self.tty and self._watch.hung_up:  # first: a child hung up often ends of it at once
+            raise ValueError(f"via='tty': the terminal of pid {self.pid} was hung up (hangup()), no key reaches it")
         with self._watch.read() as state:
             if state.ended:
                 raise ProcessLookupError(
@@ -656,8 +658,6 @@ class SpawnedProcess:
         raw_terminal = False
         terminal = self._watch.fd("terminal")
         if how == "tty":
-            if self.tty and self._watch.hung_up:
-                raise ValueError(f"via='tty': the terminal of pid {self.pid} was hung up (hangup()), no key reaches it")
             if not self.tty or terminal is None:
                 raise ValueError(f"via='tty' needs a process spawned with tty=True; pid {self.pid} has no terminal")
             from .terminal import control_character, foreground_job, settle_input, signals_enabled
