@@ -35,6 +35,7 @@ def _methods() -> list[object]:
 # The child: starts one grandchild (by multiprocessing's start method argv[1],
 # or by Popen for "popen"), which says "ready" with its pid and parent pid and
 # waits for SIGTERM; its handler exits 3. The child relays SIGTERM to it.
+# Each waits on its wakeup fd, not in pause() or join(): see until_signalled.
 CHILD = r'''
 import multiprocessing, os, signal, subprocess, sys
 
@@ -42,19 +43,39 @@ GRANDCHILD = """
 import os, signal, sys
 def on_term(signum, frame):
     sys.exit(3)
+r, w = os.pipe()
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)
 signal.signal(signal.SIGTERM, on_term)
 print(f"ready {os.getpid()} {os.getppid()}", flush=True)
-sys.stdin.read()
+while True:
+    os.read(r, 1)
 """
+
+
+def until_signalled():
+    """A wait that a signal ends even if it lands just before the wait starts.
+
+    A Python handler runs between bytecodes: a signal that arrives after the
+    last check and before a blocking call (pause, poll, read) leaves its handler
+    waiting for that call to return. The C handler writes the signal's number
+    to the wakeup fd, so a read of that fd returns in every case.
+    """
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    signal.set_wakeup_fd(w)
+    return lambda: os.read(r, 1)
 
 
 def worker(conn):
     def on_term(signum, frame):
         sys.exit(3)
+    wait = until_signalled()
     signal.signal(signal.SIGTERM, on_term)
     conn.send((os.getpid(), os.getppid()))
     conn.close()
-    signal.pause()
+    while True:
+        wait()
 
 
 if __name__ == "__main__":
@@ -75,8 +96,11 @@ if __name__ == "__main__":
         pid, ppid = ours.recv()
         stop = lambda sig: os.kill(p.pid, sig)
         finish = lambda: (p.join(), p.exitcode)[1]
+    wait = until_signalled()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop(signal.SIGTERM))
     print(f"grandchild {pid} {ppid}", flush=True)
+    while wait() != bytes([signal.SIGTERM]):
+        pass
     print(f"grandchild exit {finish()}", flush=True)
 '''
 
