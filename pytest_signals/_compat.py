@@ -40,6 +40,11 @@ PRIVATE_NAMES: tuple[tuple[str, str, str], ...] = (
         "here",
     ),
     ("sys._getframe", "which module called signal.signal (another pytest plugin's changes are its own)", "here"),
+    (
+        "sys._getframe",
+        "signal_anywhere hands the handler the program's frame at the point, not its tracer's",
+        "_remote/tracepoints.py (program_frame)",
+    ),
     ("asyncio._get_running_loop", "is an event loop running in this thread (without raising)", "here"),
     (
         "asyncio.unix_events._UnixSelectorEventLoop",

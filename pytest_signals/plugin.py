@@ -263,7 +263,7 @@ class _AnywhereCalls:
 def spawn(_signal_guard: SignalGuard, request: pytest.FixtureRequest) -> Iterator[Spawner]:
     """Start code in a real child process:
     ``spawn(target, *args, tty=False, env=None, cwd=None, timeout=None, ignore=(), as_init=False,
-    descendants=True, launch=None) -> SpawnedProcess``.
+    descendants=True, launch=None, signal_anywhere=None) -> SpawnedProcess``.
 
     *target* is ``"pkg.module:function"``, ``"pkg.module"``, a path to a
     ``.py`` file, or a list of strings (any program). Python children report

@@ -102,7 +102,7 @@ def test_the_failure_message_names_point_k_of_n_and_how_to_replay_it(tmp_path: P
 
 # -- the examples, through pytester ----------------------------------------------------------
 
-EXAMPLE_NAMES = ["lock", "bank", "config_file", "pool"]
+EXAMPLE_NAMES = ["lock", "bank", "config_file", "pool", "export"]
 
 
 def test_every_example_is_tested_here() -> None:
@@ -576,6 +576,35 @@ def test_monitoring_frees_its_tool_and_both_backends_find_the_same_points(pytest
                 found.append(points)
             assert found[0] == found[1] and len(found[0]) == 6
             assert sys.monitoring.get_tool(4) is None and sys.monitoring.get_tool(3) is None
+        """
+    )
+    run().assert_outcomes(passed=1)
+
+
+def test_the_handler_gets_the_programs_frame_at_the_point(pytester: pytest.Pytester, run) -> None:
+    """As the interpreter hands a handler the frame it interrupted: not the tracer's, nor the plugin's."""
+    pytester.makepyfile(
+        test_frame="""
+        import signal
+
+        seen = []
+
+        def on_usr1(signum, frame):
+            seen.append((frame.f_code.co_name, frame.f_lineno))
+
+        def work():
+            a = 1
+            return a
+
+        def test_frame(signal_anywhere):
+            previous = signal.signal(signal.SIGUSR1, on_usr1)
+            try:
+                for run in signal_anywhere(signal.SIGUSR1, within=work):
+                    with run:
+                        work()
+            finally:
+                signal.signal(signal.SIGUSR1, previous)
+            assert seen == [("work", 9), ("work", 10)], seen
         """
     )
     run().assert_outcomes(passed=1)

@@ -70,6 +70,7 @@ class Spawner:
         as_init: bool = False,
         descendants: bool = True,
         launch: str | None = None,
+        signal_anywhere: object = None,
     ) -> SpawnedProcess:
         """Start *target* in a real child process, and return its :class:`~pytest_signals.SpawnedProcess`.
 
@@ -137,6 +138,11 @@ class Spawner:
                 does (Ctrl-Z stops it, SIGCONT resumes it). For a
                 container's pid 1, see *as_init*. ``proc.launch`` says which
                 it got.
+            signal_anywhere: a run of ``signal_anywhere(sig,
+                within="module:function")``, the function being the child's:
+                the child counts the points of that run, or has the signal
+                delivered at that run's point (see "In a spawned child" in
+                the Signal anywhere page). One child per run; a Python target.
 
         Raises:
             ValueError: a malformed target or argument, a path that is neither
@@ -172,7 +178,20 @@ class Spawner:
             raise TypeError(f"spawn(descendants={descendants!r}): descendants must be True or False")
         mode = launch_mode(launch, tty, as_init)
         tty = mode == "terminal"
+        anywhere = None
+        if signal_anywhere is not None:
+            from .._inproc.anywhere import child_run
+
+            anywhere = child_run(signal_anywhere)
         argv, extra_env, kind = command(target, [os.fspath(a) for a in args], workdir)
+        if anywhere is not None:
+            if kind == "argv":
+                raise ValueError(
+                    f"spawn({target!r}, signal_anywhere=...): a list of strings is any program, not "
+                    "instrumented; signal_anywhere needs a Python target (a .py file, a module, "
+                    "'pkg.module:function', or sys.executable with its arguments)"
+                )
+            extra_env[_channel.ENV_ANYWHERE] = anywhere.request()
         if kind != "argv":
             extra_env[_channel.ENV_PATH] = _channel.encode_paths(import_path(kind, argv, workdir))
             if descendants:
@@ -195,6 +214,8 @@ class Spawner:
             proc = self._start(argv, target, child_env, workdir, tty, kind, bound, ignoring, mode)
         self.processes.append(proc)
         self._guard.spawned[proc.pid] = proc
+        if anywhere is not None:
+            anywhere.attach(proc)
         if kind != "argv":
             proc.wait_started(kind in ("module", "function"), bound)
         return proc

@@ -90,6 +90,11 @@ class ChildState:
     channel_fd: int | None = None  # the channel's fd in the child
     stack_signal: int | None = None  # the signal its faulthandler writes the stacks for, if any
     output: Output = dataclasses.field(default_factory=lambda: Output(DEFAULT_OUTPUT_MEMORY))
+    # signal_anywhere in the child: the points its counting run found, as
+    # (file, first line of the code, code name, qualified name, line), and how
+    # an aimed run's signal met its point (None: the point was not reached).
+    points: list[tuple[str, int, str, str, int]] = dataclasses.field(default_factory=list)
+    aimed: str | None = None
 
     @property
     def exit_signal(self) -> int | None:
@@ -700,6 +705,11 @@ class ChildWatch:
             state.dispositions[int(rest[0])] = rest[1]
         elif kind == _channel.TOP_LEVEL_INTERRUPT:
             state.printed_interrupt = (float(rest[0]), rest[1])
+        elif kind == _channel.POINT:
+            file, first, name, qualname, line = rest
+            state.points.append((file, int(first), name, qualname, int(line)))
+        elif kind == _channel.AIMED:
+            state.aimed = rest[0]
 
     def _parent(self, pid: int) -> int | None:
         """The pid *pid* was forked from; None for the child itself."""

@@ -40,7 +40,7 @@ import pytest
 
 from .._compat import drain_loop_wakeup, monotonic, running_loop
 from .._events import SignalEvent
-from .._remote.tracepoints import Counted, LineTracer
+from .._remote.tracepoints import Counted, LineTracer, program_frame
 from .._signals import resolve_signal, signal_name
 from .anywhere_plan import (
     DEFAULT_MAX_POINTS,
@@ -50,6 +50,7 @@ from .anywhere_plan import (
     check_only,
     check_seed,
     check_time_limit,
+    child_within,
     select_points,
     within_codes,
 )
@@ -59,6 +60,7 @@ from .protect import shows_passed_output
 from .send import SignalSender
 
 if TYPE_CHECKING:
+    from .._children.process import SpawnedProcess
     from .guard import SignalGuard
 
 
@@ -94,6 +96,7 @@ class SignalRun:
         self._offset = offset
         self._state = "new"
         self.outcome: Outcome | None = None
+        self._child_key: tuple[str, int, str] | None = None  # a child's point: its code's file, first line, name
 
     def __repr__(self) -> str:
         return f"<SignalRun {self.point or 'counting the points (no signal)'}>"
@@ -114,6 +117,40 @@ class SignalRun:
     def done(self) -> bool:
         return self._state == "done"
 
+    # -- spawn(..., signal_anywhere=run) -----------------------------------------------
+
+    def request(self) -> str:
+        """This run's request, for the child's environment (spawn calls it)."""
+        return self._exploration.child_request(self)
+
+    def attach(self, proc: SpawnedProcess) -> None:
+        """The child this run's request went to (spawn calls it)."""
+        self._exploration.child = proc
+
+
+def child_run(value: object) -> SignalRun:
+    """*value*, checked as ``spawn``'s *signal_anywhere*: a run, under way, of
+    an exploration of a child's function, that no child took yet."""
+    if not isinstance(value, SignalRun):
+        raise TypeError(
+            f"spawn(signal_anywhere={value!r}): pass one run of signal_anywhere(sig, within='module:function'), "
+            "inside its `with run:`"
+        )
+    exploration = value._exploration
+    if exploration.within_child is None:
+        raise TypeError(
+            f"spawn(signal_anywhere={value!r}): its exploration's within= is a function of this process; "
+            "to explore a function of the child, name it as a string, within='module:function'"
+        )
+    if value._state != "running":
+        raise RuntimeError(f"spawn(signal_anywhere={value!r}): spawn the child inside the run's `with run:` block")
+    if exploration.child is not None or exploration.requested:
+        raise RuntimeError(
+            f"spawn(signal_anywhere={value!r}): this run has its child already (pid "
+            f"{getattr(exploration.child, 'pid', '?')}): one child per run"
+        )
+    return value
+
 
 class _Exploration:
     """The runs of one ``signal_anywhere(...)`` call."""
@@ -131,9 +168,17 @@ class _Exploration:
         time_limit: float,
         backend: str | None,
         call: str,
+        within_child: str | None = None,
     ) -> None:
         self._guard, self._item, self._signum = guard, item, signum
         self._tracer = LineTracer(within, scope, backend=backend)
+        self._scope = scope
+        # A child's function (spawn(..., signal_anywhere=run)): the run's child
+        # counts or aims; the points are the ones its counting run reported.
+        self.within_child = within_child
+        self.child: SpawnedProcess | None = None
+        self.requested = False
+        self._child_points: list[tuple[str, int, str, str, int]] = []
         self._max, self._seed, self._only, self._limit = max_points, seed, only, time_limit
         self._call = call
         self._counted: Counted | None = None
@@ -151,17 +196,51 @@ class _Exploration:
     def enter(self, run: SignalRun) -> None:
         observer = self._guard.observer
         virtual, signum = observer.virtual, self._signum
+        self.child, self.requested = None, False
         if run.point is None:
             self._start = Baseline.capture(observer)
-            self._counted = self._tracer.start_count(lambda: callable(virtual.get(signum)))
+            if self.within_child is None:
+                self._counted = self._tracer.start_count(lambda: callable(virtual.get(signum)))
             return
-        assert run._code is not None
+        assert run._code is not None or self.within_child is not None
         self._run_state = {"sent": False, "raised": None, "blocked": False, "delivery": None, "handler": True}
         self._mark = self._guard.log.recorded
         stack = contextlib.ExitStack()
         stack.enter_context(self._guard.log.one_run())
         self._one_run = stack
-        self._tracer.start_aim(run._code, run.point.line, self._hit, run._offset)
+        if self.within_child is None:
+            assert run._code is not None
+            self._tracer.start_aim(run._code, run.point.line, self._hit, run._offset)
+
+    def child_request(self, run: SignalRun) -> str:
+        from .._remote.anywhere_child import AIM, COUNT, encode_request
+
+        assert self.within_child is not None
+        self.requested = True
+        target = None
+        if run.point is not None:
+            key = self._child_key_of(run)
+            target = (key[0], key[1], key[2], run.point.line)
+        included, excluded, outside = self._scope.folders()
+        mode = COUNT if run.point is None else AIM
+        return encode_request(mode, self._signum, self.within_child, target, included, excluded, outside)
+
+    def _child_key_of(self, run: SignalRun) -> tuple[str, int, str]:
+        key = run._child_key
+        assert key is not None
+        return key
+
+    def _child_state(self, run: SignalRun) -> tuple[list[tuple[str, int, str, str, int]], str | None]:
+        """What the run's child reported: its points, and how the signal met its point."""
+        proc = self.child
+        if proc is None:
+            where = "first run" if run.point is None else f"run of {run.point}"
+            raise RuntimeError(
+                f"{self._call}: the {where} started no child: spawn it inside `with run:` with "
+                "spawn(..., signal_anywhere=run)"
+            )
+        with proc._watch.read() as state:
+            return list(state.points), state.aimed
 
     def _hit(self) -> None:
         __tracebackhide__ = True
@@ -170,11 +249,14 @@ class _Exploration:
             state["handler"] = False  # no Python handler here: not delivered
             return
         state["sent"] = True
+        observer.frame_at_point = program_frame()
         try:
             delivery = self._sender(signum, via="raise", timeout=self._guard.settings.timeout)
         except BaseException as exc:
             state["raised"] = exc
             raise
+        finally:
+            observer.frame_at_point = None
         state["blocked"] = delivery.outcome == "blocked"
         state["delivery"] = delivery
 
@@ -187,6 +269,8 @@ class _Exploration:
                     exc.add_note("(signal_anywhere: the first run, with no signal, failed: it must pass alone)")
                 return False
             assert self._start is not None
+            if self.within_child is not None:
+                self._child_points = self._child_state(run)[0]
             observer = self._guard.observer
             self._plain = Baseline.capture(observer)  # what one plain run leaves: the guard judges that
             self._start.rewind(observer, self._signum)
@@ -212,7 +296,10 @@ class _Exploration:
                 self._first = exc
                 self._first_events = self._guard.log.since(self._mark)
             return True
-        if not self._tracer.reached:
+        if self.within_child is not None:
+            aimed = self._child_state(run)[1]
+            outcome = "unreached" if aimed is None else "deferred" if aimed == "blocked" else "passed"
+        elif not self._tracer.reached:
             outcome = "unreached"
         elif not state["handler"] or stale:
             outcome = "not delivered"
@@ -227,7 +314,7 @@ class _Exploration:
 
     def runs(self) -> Iterator[SignalRun]:
         __tracebackhide__ = True
-        with self._tracer:
+        with self._tracer if self.within_child is None else contextlib.nullcontext():
             counting = SignalRun(self, None)
             yield counting
             if not counting.done:
@@ -240,20 +327,45 @@ class _Exploration:
 
     def _aimed(self) -> Iterator[SignalRun]:
         __tracebackhide__ = True
+        assert self._start is not None
+        if self.within_child is not None:
+            yield from self._aim(self._child_points_and_keys())
+            return
         counted = self._counted
         assert counted is not None
-        assert self._start is not None
         total = len(counted)
-        if not total:
-            pytest.fail(
-                f"{self._call} found no point: within= never ran, or ran no line of code in scope, in the first "
-                "run. Call it inside `with run:`.",
-                pytrace=False,
-            )
         points = [
             SignalPoint(code.co_filename, line, _qualname(code), k + 1, total, counted.offsets[k] >= 0)
             for k, (code, line) in enumerate(counted.lines)
         ]
+        yield from self._aim([(p, counted.lines[k][0], counted.offsets[k], None) for k, p in enumerate(points)])
+
+    def _child_points_and_keys(self) -> list[tuple[SignalPoint, CodeType | None, int, tuple[str, int, str] | None]]:
+        total = len(self._child_points)
+        return [
+            (SignalPoint(file, line, qualname, k + 1, total, False), None, -1, (file, first, name))
+            for k, (file, first, name, qualname, line) in enumerate(self._child_points)
+        ]
+
+    def _aim(
+        self, planned: list[tuple[SignalPoint, CodeType | None, int, tuple[str, int, str] | None]]
+    ) -> Iterator[SignalRun]:
+        __tracebackhide__ = True
+        total = len(planned)
+        points = [p for p, _, _, _ in planned]
+        if not total:
+            where = "the child's " if self.within_child is not None else ""
+            call_it = (
+                "Is it a function the child runs, named as the child imports its module "
+                "(a script by its name without .py)?"
+                if self.within_child is not None
+                else "Call it inside `with run:`."
+            )
+            pytest.fail(
+                f"{self._call} found no point: within= never ran, or ran no line of code in scope, in {where}first "
+                f"run. {call_it}",
+                pytrace=False,
+            )
         seed = None
         if self._only is not None:
             if self._only > total:
@@ -270,8 +382,9 @@ class _Exploration:
             if monotonic() > deadline:
                 limited = True
                 break
-            code, _ = counted.lines[index]
-            run = SignalRun(self, points[index], code, counted.offsets[index])
+            point, code, offset, key = planned[index]
+            run = SignalRun(self, point, code, offset)
+            run._child_key = key
             yield run
             if not run.done:
                 raise RuntimeError(f"signal_anywhere: {run!r} was not entered: run each run in `with run:`")
@@ -332,7 +445,9 @@ class SignalAnywhere:
         Args:
             sig: ``signal.Signals``, a number or a name (``"SIGINT"``, ``"INT"``).
             within: the function or method explored: its lines, and those of
-                the project's code it calls, are the points.
+                the project's code it calls, are the points. A string
+                ``"module:function"`` names a function of a spawned child
+                instead: pass each run to ``spawn(..., signal_anywhere=run)``.
             include: files, folders or modules whose lines count too (the
                 standard library and installed packages do not by default).
             exclude: files, folders or modules whose lines never count.
@@ -354,7 +469,8 @@ class SignalAnywhere:
         name = signal_name(signum)
         if signum in (signal.SIGKILL, signal.SIGSTOP):
             raise ValueError(f"signal_anywhere({name}): {name} cannot be caught, so no handler can run")
-        codes = within_codes(within)
+        in_child = child_within(within) if isinstance(within, str) else None
+        codes = frozenset() if in_child is not None else within_codes(within)
         scope = Scope(include, exclude)
         max_points = check_max_points(max_points)
         seed = check_seed(seed)
@@ -363,9 +479,20 @@ class SignalAnywhere:
         self._guard.check_active("signal_anywhere")
         if threading.current_thread() is not threading.main_thread():
             raise RuntimeError("signal_anywhere delivers in the main thread, where Python runs handlers: call it there")
-        target = getattr(within, "__qualname__", repr(within))
+        target = repr(within) if in_child is not None else getattr(within, "__qualname__", repr(within))
         call = f"signal_anywhere({name}, within={target})"
         exploration = _Exploration(
-            self._guard, self._item, signum, codes, scope, max_points, seed, only, time_limit, self._backend, call
+            self._guard,
+            self._item,
+            signum,
+            codes,
+            scope,
+            max_points,
+            seed,
+            only,
+            time_limit,
+            self._backend,
+            call,
+            in_child,
         )
         return exploration.runs()

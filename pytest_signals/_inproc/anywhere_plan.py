@@ -20,6 +20,7 @@ from __future__ import annotations
 import inspect
 import os
 import random
+import re
 import types
 from collections.abc import Iterator
 from typing import Any, TypeVar
@@ -76,6 +77,25 @@ def within_codes(within: object) -> frozenset[types.CodeType]:
             "a signal at): pass a function or method written in Python"
         )
     return frozenset(_nested(code))
+
+
+_DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*\Z")
+
+
+def child_within(within: str) -> str:
+    """*within* naming a function of a spawned child: ``"module:qualname"``.
+
+    Raises:
+        ValueError: it is not of that form.
+    """
+    module, colon, qualname = within.partition(":")
+    if not colon or not _DOTTED.match(module) or not _DOTTED.match(qualname):
+        raise ValueError(
+            f"within={within!r}: a string names a function of a spawned child as 'module:function' "
+            "(or 'module:Class.method'), the module as the child imports it or its script's name "
+            "without .py, e.g. within='wordcount:main'"
+        )
+    return within
 
 
 def select_points(count: int, max_points: int, rng: random.Random) -> list[int]:
@@ -157,6 +177,11 @@ class Scope:
                 raise ValueError(f"{name}={item!r}: no such file or folder")
             return path
         raise TypeError(f"{name}={item!r}: pass a path, a module or package, or a list of these")
+
+    def folders(self) -> tuple[list[str], list[str], list[str]]:
+        """The folders and files it decides by, for a child's scope:
+        ``(included, excluded, outside)``."""
+        return list(self._included), list(self._excluded), list(self._outside)
 
     def __call__(self, code: types.CodeType) -> bool:
         filename = code.co_filename

@@ -105,6 +105,9 @@ class SignalObserver:
         self.deaths: list[str] = []  # fatal effects turned into a failure
         self.runner_interrupted = False
         self.running = 0  # handlers of the code under test running now (main thread)
+        # signal_anywhere raises the signal from its tracer: the handler gets
+        # this frame (the program's, at the point) in place of the tracer's.
+        self.frame_at_point: FrameType | None = None
         self._bookkeeping = 0  # > 0 while an event loop adds or removes a handler
         self._completions: dict[int, int] = {}
         self._tokens: dict[int, deque[int]] = {}
@@ -306,6 +309,8 @@ class SignalObserver:
         __tracebackhide__ = True
         if os.getpid() != self.pid:  # a fork of the test process: be invisible
             return handler(signum, frame)
+        if self.frame_at_point is not None:
+            frame, self.frame_at_point = self.frame_at_point, None
         by_test = self._take_token(signum)
         self.log.record("handled", signum, handler=name, detail=_origin(by_test))
         if by_test and is_runner_sigint(handler):

@@ -28,6 +28,7 @@ ENV_FUNCTION = "PYTEST_SIGNALS_FUNCTION"
 ENV_PATH = "PYTEST_SIGNALS_PATH"  # the test process's sys.path (encode_paths)
 ENV_DESCENDANTS = "PYTEST_SIGNALS_DESCENDANTS"  # set: carry the instrumentation across exec (exec_hook.py)
 ENV_PARENT = "PYTEST_SIGNALS_PARENT"  # an exec'd descendant's parent pid
+ENV_ANYWHERE = "PYTEST_SIGNALS_ANYWHERE"  # one signal_anywhere run's request (_remote/anywhere_child.py)
 PRIVATE_NAME = "__pytest_signals_child__"
 
 # Message types.
@@ -44,6 +45,12 @@ TOP_LEVEL_INTERRUPT = "K"  # the interpreter's top level printed an uncaught Key
 # exec bootstrapped. Its first message, before any other it sends: time, its
 # parent's pid, thread, and "exec" for one started by exec.
 JOINED = "J"
+# signal_anywhere in a child (_remote/anywhere_child.py): a point the counting
+# run found (file, the first line of its code, code name, qualified name,
+# line), and the aimed run's point reached ("handler", "default", "ignored"
+# or "blocked": how the signal met it).
+POINT = "P"
+AIMED = "A"
 
 
 def clean(text: object) -> str:

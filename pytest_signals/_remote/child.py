@@ -58,7 +58,17 @@ PRIVATE_NAME = _channel.PRIVATE_NAME
 # Modules whose frames the program never sees in its tracebacks (the fork
 # server's template runs the target from its own frames; the exec hook wraps
 # the calls that start programs).
-_OWN_MODULES = (__name__, "pytest_signals._remote.template", "pytest_signals._remote.exec_hook")
+_OWN_MODULES = (
+    __name__,
+    "pytest_signals._remote.template",
+    "pytest_signals._remote.exec_hook",
+    "pytest_signals._remote.tracepoints",
+    "pytest_signals._remote.anywhere_child",
+)
+# signal_anywhere delivers from its tracer, so the interpreter hands the
+# handler the tracer's frame: the handler gets this one, the program's frame
+# at the point, instead (set just before the signal is raised, used once).
+_frame_at_point: "list[Any]" = []
 
 _fd = -1
 _fd_identity = (-1, -1)  # the channel pipe's (st_dev, st_ino)
@@ -256,6 +266,8 @@ def _observed(handler: "Any", name: "str | None" = None) -> "Any":
     name = _handler_name(handler) if name is None else name
 
     def observed(signum: int, frame: "Any") -> "Any":
+        if _frame_at_point:
+            frame = _frame_at_point.pop()
         emit("handled", signum, name)
         try:
             return handler(signum, frame)
@@ -641,6 +653,11 @@ def bootstrap(forked: bool = False) -> None:
         _POST_IMPORT.update(exec_hook.install(boot_dir, _current_fd))
     sys.meta_path.insert(0, finder)
     _send(_channel.READY, high, _register_stacks(high))
+    anywhere = environ.pop(_channel.ENV_ANYWHERE, None)
+    if anywhere is not None:  # last: its tracing starts here and runs into the program
+        from . import anywhere_child
+
+        anywhere_child.start(anywhere, _send, emit, _frame_at_point)
     # Out of sys.modules, so the program sees the modules it would see without
     # us (a "pkg:function" target finds this module under a private name).
     this = sys.modules[__name__]

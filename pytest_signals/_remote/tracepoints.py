@@ -56,6 +56,16 @@ _UNSET = object()
 COROUTINES = 0x80 | 0x100 | 0x200  # CO_COROUTINE, CO_ITERABLE_COROUTINE, CO_ASYNC_GENERATOR (inspect's values)
 
 
+def program_frame() -> "FrameType | None":
+    """The innermost frame that is not this plugin's: under a tracer's
+    callback, the traced one (a handler run from the callback gets it, as a
+    handler run by the interpreter gets the frame it interrupted)."""
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and str(frame.f_globals.get("__name__", "")).startswith("pytest_signals."):
+        frame = frame.f_back
+    return frame
+
+
 def line_at(code: "CodeType", offset: int) -> int:
     """The line of the instruction at *offset*."""
     for start, end, line in code.co_lines():
@@ -160,14 +170,19 @@ class LineTracer:
 
     # -- counting ------------------------------------------------------------------
 
-    def start_count(self, armed: "Callable[[], bool]") -> Counted:
-        """Count until :meth:`stop`: the returned record fills meanwhile."""
+    def start_count(
+        self, armed: "Callable[[], bool]", on_point: "Callable[[CodeType, int], None] | None" = None
+    ) -> Counted:
+        """Count until :meth:`stop`: the returned record fills meanwhile, and
+        *on_point* (a child's report) hears of each point as it is found."""
         counted = Counted()
         lines, offsets, flag = counted.lines.append, counted.offsets.append, counted.armed.append
 
         def record(key: "tuple[CodeType, int]", offset: int = -1) -> None:
             lines(key)
             offsets(offset)
+            if on_point is not None:
+                on_point(*key)
 
         seen: set[tuple[CodeType, int]] = set()
         scoped, main, get_ident = self._scoped, self._main, _thread.get_ident
@@ -220,11 +235,17 @@ class LineTracer:
 
     # -- aiming --------------------------------------------------------------------
 
-    def start_aim(self, code: "CodeType", line: int, hit: "Callable[[], None]", offset: int = -1) -> None:
+    def start_aim(
+        self, code: "CodeType | Callable[[CodeType], bool]", line: int, hit: "Callable[[], None]", offset: int = -1
+    ) -> None:
         """Until :meth:`stop`: the first time *line* of *code* runs inside
         *within* (or, with an *offset*, the coroutine *code* resumes there),
         call *hit* and trace nothing after that (:attr:`reached` says whether
-        it came). Whatever *hit* raises is raised in the traced frame."""
+        it came). Whatever *hit* raises is raised in the traced frame.
+
+        In a child, *code* is a predicate (the code object of the counting
+        run lived in another process); only the ``sys.settrace`` backend
+        takes one."""
         self.reached = False
         main, get_ident = self._main, _thread.get_ident
         depth = [0]
@@ -241,6 +262,8 @@ class LineTracer:
             hit()
 
         if self._tool is not None:
+            if callable(code):
+                raise TypeError("sys.monitoring aims at a code object, not a predicate")
             monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
             disable = monitoring.DISABLE
 
@@ -277,7 +300,7 @@ class LineTracer:
                 return None
             return on_local
 
-        self._trace(self._depth_tracer(depth, on_local, lambda c: c is code))
+        self._trace(self._depth_tracer(depth, on_local, code if callable(code) else (lambda c: c is code)))
 
     # -- the two backends --------------------------------------------------------------
 
