@@ -108,9 +108,12 @@ def test_a_stopped_child_gets_sigcont_with_sigterm_and_stops_gracefully(pytester
                 f.write("graceful")
             os._exit(0)
         signal.signal(signal.SIGTERM, on_term)
+        r, w = os.pipe()  # a wakeup fd: a SIGTERM that lands just before the wait still ends it
+        os.set_blocking(w, False)
+        signal.set_wakeup_fd(w)
         print("up", flush=True)
         while True:
-            signal.pause()
+            os.read(r, 1)
         """,
         test_it="""
         import signal
@@ -234,9 +237,12 @@ def test_the_channel_never_writes_into_a_file_the_program_reused(pytester: pytes
             os.write(log, b"term\\n")
             os._exit(0)
         signal.signal(signal.SIGTERM, on_term)
+        r, w = os.pipe()  # a wakeup fd: a SIGTERM that lands just before the wait still ends it
+        os.set_blocking(w, False)
+        signal.set_wakeup_fd(w)
         print("up", flush=True)
         while True:
-            signal.pause()
+            os.read(r, 1)
         """,
         test_it="""
         import signal
@@ -343,13 +349,16 @@ def test_the_pid_of_a_spawned_child_is_that_child(pytester: pytest.Pytester, run
     # People porting Popen code write the pid: it gets the same delivery as the process.
     pytester.makepyfile(
         app="""
-        import signal
+        import os, signal
         def on_term(signum, frame):
             raise SystemExit(3)
         signal.signal(signal.SIGTERM, on_term)
+        r, w = os.pipe()  # a wakeup fd: a SIGTERM that lands just before the wait still ends it
+        os.set_blocking(w, False)
+        signal.set_wakeup_fd(w)
         print("up", flush=True)
         while True:
-            signal.pause()
+            os.read(r, 1)
         """,
         test_it="""
         import signal
@@ -483,9 +492,12 @@ def on_term(signum, frame):
     os.write(1, b"app got SIGTERM\\n")  # not print: see examples/entrypoint/app.py
     sys.exit(0)
 signal.signal(signal.SIGTERM, on_term)
+r, w = os.pipe()  # a wakeup fd: a SIGTERM that lands just before the wait still ends it
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)
 print("app up", os.getpid(), flush=True)
 while True:
-    signal.pause()
+    os.read(r, 1)
 """
 
 

@@ -26,7 +26,11 @@ signal.signal(signal.SIGTERM, on_term)
 async def main(ready):
     try:
         asyncio.get_running_loop().call_soon(os.write, ready, b"r")  # once main waits
-        await asyncio.Event().wait()
+        # Short waits, not Event().wait(): asyncio.run's SIGINT handler is a plain
+        # signal.signal one, and a SIGINT that lands just before the loop's
+        # epoll_wait runs it only when that wait ends.
+        while True:
+            await asyncio.sleep(0.05)  # noqa: sleep-ok - the program's own wait
     except asyncio.CancelledError:
         print("main handled its cancellation", flush=True)
 
@@ -171,18 +175,26 @@ r, w = os.pipe()
 pid = os.fork()
 if pid == 0:
     os.close(r)
+    wake_r, wake_w = os.pipe()  # a wakeup fd: a SIGTERM that lands just before the wait still ends it
+    os.set_blocking(wake_w, False)
+    signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGTERM, on_term)
     os.write(w, b"r")
     while True:
-        signal.pause()
+        os.read(wake_r, 1)
 os.close(w)
 os.read(r, 1)
 
 def relay(signum, frame):
     os.kill(pid, signum)
 
+wake_r, wake_w = os.pipe()  # the same for the relay: waitpid() alone could miss the SIGTERM
+os.set_blocking(wake_w, False)
+signal.set_wakeup_fd(wake_w)
 signal.signal(signal.SIGTERM, relay)
 print(f"worker {pid}", flush=True)
+while os.read(wake_r, 1) != bytes([signal.SIGTERM]):
+    pass
 _, status = os.waitpid(pid, 0)
 print("worker exit", os.waitstatus_to_exitcode(status), flush=True)
 """

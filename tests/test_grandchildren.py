@@ -35,7 +35,6 @@ def _methods() -> list[object]:
 # The child: starts one grandchild (by multiprocessing's start method argv[1],
 # or by Popen for "popen"), which says "ready" with its pid and parent pid and
 # waits for SIGTERM; its handler exits 3. The child relays SIGTERM to it.
-# Each waits on its wakeup fd, not in pause() or join(): see until_signalled.
 CHILD = r'''
 import multiprocessing, os, signal, subprocess, sys
 
@@ -43,7 +42,7 @@ GRANDCHILD = """
 import os, signal, sys
 def on_term(signum, frame):
     sys.exit(3)
-r, w = os.pipe()
+r, w = os.pipe()  # a wakeup fd: a SIGTERM that lands just before the wait still ends it
 os.set_blocking(w, False)
 signal.set_wakeup_fd(w)
 signal.signal(signal.SIGTERM, on_term)
@@ -53,29 +52,31 @@ while True:
 """
 
 
-def until_signalled():
-    """A wait that a signal ends even if it lands just before the wait starts.
-
-    A Python handler runs between bytecodes: a signal that arrives after the
-    last check and before a blocking call (pause, poll, read) leaves its handler
-    waiting for that call to return. The C handler writes the signal's number
-    to the wakeup fd, so a read of that fd returns in every case.
-    """
+def wakeup_fd():
+    """Each signal writes its number to the pipe returned: a read of it cannot
+    miss a signal that lands just before the read starts (CPython's C handler
+    only sets a flag, which a pause(), join() or wait() would not see until it
+    returned). Set in each process: a fork would share the parent's pipe."""
     r, w = os.pipe()
     os.set_blocking(w, False)
     signal.set_wakeup_fd(w)
-    return lambda: os.read(r, 1)
+    return r
+
+
+def until_signalled(wakeup, sig):
+    # The handler runs right after the read that returned its signal's number.
+    while os.read(wakeup, 1) != bytes([sig]):
+        pass
 
 
 def worker(conn):
     def on_term(signum, frame):
         sys.exit(3)
-    wait = until_signalled()
+    wakeup = wakeup_fd()
     signal.signal(signal.SIGTERM, on_term)
     conn.send((os.getpid(), os.getppid()))
     conn.close()
-    while True:
-        wait()
+    until_signalled(wakeup, signal.SIGTERM)
 
 
 if __name__ == "__main__":
@@ -96,11 +97,10 @@ if __name__ == "__main__":
         pid, ppid = ours.recv()
         stop = lambda sig: os.kill(p.pid, sig)
         finish = lambda: (p.join(), p.exitcode)[1]
-    wait = until_signalled()
+    wakeup = wakeup_fd()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop(signal.SIGTERM))
     print(f"grandchild {pid} {ppid}", flush=True)
-    while wait() != bytes([signal.SIGTERM]):
-        pass
+    until_signalled(wakeup, signal.SIGTERM)  # relayed: now the grandchild ends
     print(f"grandchild exit {finish()}", flush=True)
 '''
 
@@ -419,9 +419,13 @@ def test_a_child_that_execs_python_again_is_still_observed(pytester: pytest.Pyte
             def on_term(signum, frame):
                 os.write(1, b"handled\\n")  # not print: it may run inside print("ready again")
                 sys.exit(4)
+            r, w = os.pipe()  # a wakeup fd: a SIGTERM that lands just before the wait still ends it
+            os.set_blocking(w, False)
+            signal.set_wakeup_fd(w)
             signal.signal(signal.SIGTERM, on_term)
             print("ready again", os.getpid(), flush=True)
-            sys.stdin.read()
+            while True:
+                os.read(r, 1)
         else:
             print("first", os.getpid(), flush=True)
             os.execv(sys.executable, [sys.executable, __file__, "again"])

@@ -102,9 +102,13 @@ def test_setsid_the_command_does_not_fork(pytester: pytest.Pytester, run) -> Non
     pytester.makepyfile(
         prog="""
         import os, signal
+        r, w = os.pipe()  # a wakeup fd: a signal that lands just before the wait still wakes it
+        os.set_blocking(w, False)
+        signal.set_wakeup_fd(w)
         signal.signal(signal.SIGTERM, lambda *a: os._exit(5))
         print("prog", os.getpid(), os.getpid() == os.getsid(0), flush=True)
-        signal.pause()
+        while True:
+            os.read(r, 1)
         """,
         test_setsid="""
         import signal, sys
@@ -240,7 +244,7 @@ def test_a_sigkilled_pytest_leaves_no_plain_child_and_no_worker(pytester: pytest
 
 
 CLASSIC_TSTP = """
-import os, signal, sys
+import os, select, signal, sys
 
 def on_tstp(signum, frame):  # the classic way: restore the terminal, stop for real, set up again
     os.write(1, b"suspending\\n")
@@ -249,8 +253,13 @@ def on_tstp(signum, frame):  # the classic way: restore the terminal, stop for r
     signal.signal(signal.SIGTSTP, on_tstp)
     os.write(1, b"resumed\\n")
 
+r, w = os.pipe()  # a wakeup fd: a signal that lands just before the wait still wakes it
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)
 signal.signal(signal.SIGTSTP, on_tstp)
 print("ready", os.getpgrp() == os.tcgetpgrp(0), os.getsid(0) != os.getpid(), flush=True)
+while 0 not in select.select([0, r], [], [])[0]:  # a read of stdin alone could miss the SIGTSTP
+    os.read(r, 64)
 print("got", sys.stdin.readline().strip(), flush=True)
 """
 
@@ -348,11 +357,14 @@ def test_a_terminal_can_be_resized_and_hung_up_and_sets_term(pytester: pytest.Py
             with open("hup.txt", "w") as f:
                 f.write("saved on SIGHUP")
             os._exit(3)
+        r, w = os.pipe()  # a wakeup fd: a signal that lands just before the wait still wakes it
+        os.set_blocking(w, False)
+        signal.set_wakeup_fd(w)
         signal.signal(signal.SIGWINCH, on_winch)
         signal.signal(signal.SIGHUP, on_hup)
         print("ready", os.environ.get("TERM"), flush=True)
         while True:
-            signal.pause()
+            os.read(r, 1)
         """,
         test_terminal="""
         import pytest

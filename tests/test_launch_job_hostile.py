@@ -581,7 +581,13 @@ def test_ctrl_c_to_a_command_job(pytester: pytest.Pytester, run, start: str) -> 
             proc.expect("got INT")
 
         def test_python_group(spawn, send_signal):
-            proc = spawn(["python3", "-c", "import signal; print('ready', flush=True); signal.pause()"], tty=True)
+            # A wakeup fd, not pause(): a SIGINT landing just before pause() would leave
+            # default_int_handler's KeyboardInterrupt pending for good.
+            code = (
+                "import os, signal; r, w = os.pipe(); os.set_blocking(w, False); signal.set_wakeup_fd(w); "
+                "print('ready', flush=True); os.read(r, 1)"
+            )
+            proc = spawn(["python3", "-c", code], tty=True)
             proc.expect("ready")
             d = send_signal(signal.SIGINT, to=proc, via="group").wait()
             assert proc.wait() in (-signal.SIGINT, 1), proc.output

@@ -405,12 +405,15 @@ r, w = os.pipe()
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
+        wake_r, wake_w = os.pipe()  # a wakeup fd: a SIGTERM that lands just before the wait still ends it
+        os.set_blocking(wake_w, False)
+        signal.set_wakeup_fd(wake_w)
         signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
         with open("app.pid", "w") as f:
             f.write(str(os.getpid()))
         os.write(w, b"x")
         while True:
-            signal.pause()
+            os.read(wake_r, 1)
     os._exit(0)
 os.close(w)
 os.read(r, 1)
@@ -472,10 +475,13 @@ def test_a_pidfile_daemon_is_waited_for_and_signalled_and_a_stranger_refused(
 ZOMBIE_GRANDCHILD = """
 import os, signal
 if os.fork() == 0:
+    r, w = os.pipe()  # a wakeup fd: a SIGTERM that lands just before the wait still ends it
+    os.set_blocking(w, False)
+    signal.set_wakeup_fd(w)
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     print("grandchild", os.getpid(), flush=True)
     while True:
-        signal.pause()
+        os.read(r, 1)
 while True:  # never reaps it: it stays a zombie
     signal.pause()
 """

@@ -26,9 +26,13 @@ def on_term(signum, frame):
     os.write(1, b"terminating\\n")
     sys.exit(3)
 
+r, w = os.pipe()  # a wakeup fd: a SIGTERM that lands just before the wait still ends it
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)
 signal.signal(signal.SIGTERM, on_term)
 print("up as", os.getpid(), flush=True)
-sys.stdin.read()
+while True:
+    os.read(r, 1)
 """,
 }
 

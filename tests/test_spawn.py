@@ -273,7 +273,10 @@ def test_asyncio_run_interrupted(pytester: pytest.Pytester, run) -> None:
         async def main():
             worker = asyncio.create_task(asyncio.sleep(60), name="worker")
             print("ready", flush=True)
-            await asyncio.sleep(60)
+            # Short waits: asyncio.run's SIGINT handler is a plain signal.signal one, and a
+            # SIGINT that lands just before the loop's epoll_wait runs it only when that ends.
+            while True:
+                await asyncio.sleep(0.05)  # noqa: sleep-ok - the program's own wait
         asyncio.run(main())
         """,
         test_app="""
@@ -349,7 +352,10 @@ def test_ctrl_c_shutdown_that_the_worker_absorbed(pytester: pytest.Pytester, run
             worker = asyncio.create_task(work(), name="worker")
             await asyncio.sleep(0)  # one step: the worker is inside its try
             print("ready", flush=True)
-            await asyncio.sleep(60)
+            # Short waits: asyncio.run's SIGINT handler is a plain signal.signal one, and a
+            # SIGINT that lands just before the loop's epoll_wait runs it only when that ends.
+            while True:
+                await asyncio.sleep(0.05)  # noqa: sleep-ok - the program's own wait
 
         try:
             asyncio.run(main())

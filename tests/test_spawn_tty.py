@@ -89,11 +89,14 @@ def on_usr1(signum, frame):
     if pending:
         os.read(0, pending)
     os.write(1, b"pong %d pending %d\\n" % (count, pending))
+r, w = os.pipe()  # a wakeup fd: a SIGUSR1 that lands just before the wait still wakes it
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 signal.signal(signal.SIGUSR1, on_usr1)
 os.write(1, b"ready\\n")
 while True:
-    signal.pause()
+    os.read(r, 1)
 """
 
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="th
 # A service whose shutdown hangs: SIGTERM makes main drain a queue that a
 # worker thread, stuck on a lock, never empties.
 HANGS = """
-import signal, sys, threading
+import os, signal, sys, threading
 
 stuck = threading.Lock()
 stuck.acquire()
@@ -35,10 +35,14 @@ def on_term(signum, frame):
 
 
 def main():
+    r, w = os.pipe()  # a wakeup fd: a SIGTERM that lands just before the wait still wakes it
+    os.set_blocking(w, False)
+    signal.set_wakeup_fd(w)
     signal.signal(signal.SIGTERM, on_term)
     threading.Thread(target=worker_loop, name="worker").start()
     print("serving", flush=True)
-    stop.wait()
+    while not stop.is_set():
+        os.read(r, 1)
     print("draining", flush=True)
     drain_queue()
 
@@ -83,7 +87,7 @@ def test_expect_and_wait_for_handler_show_them_too(spawn):
     assert "in main" in stacks_of(failed.value)
     with pytest.raises(WaitFailed) as failed:
         proc.wait_for_handler(signal.SIGHUP, timeout=0.3)
-    assert 'hangs.py", line 26 in main' in stacks_of(failed.value)  # stop.wait()
+    assert 'hangs.py", line 30 in main' in stacks_of(failed.value)  # os.read(r, 1), until stop is set
 
 
 def test_the_program_goes_on_none_the_wiser(spawn, send_signal):

@@ -64,21 +64,28 @@ print("default hook:", sys.excepthook is sys.__excepthook__, flush=True)
 
 async def main():
     print("ready", flush=True)
-    await asyncio.Event().wait()
+    # Short waits, not Event().wait(): asyncio.run's SIGINT handler is a plain signal.signal
+    # one, and a SIGINT that lands just before the loop's epoll_wait runs it only when that ends.
+    while True:
+        await asyncio.sleep(0.05)  # noqa: sleep-ok - the program's own wait
 
 asyncio.run(main())
 """
 
 OWN_HOOK = """
-import sys
+import os, signal, sys
 
 def my_hook(kind, value, tb):
     print("my hook:", kind.__name__, flush=True)
 
 sys.excepthook = my_hook
+r, w = os.pipe()  # a wakeup fd: a SIGINT that lands just before the wait still wakes it
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)
 print("sees its hook:", sys.excepthook is my_hook, flush=True)
 print("ready", flush=True)
-sys.stdin.read()
+while True:
+    os.read(r, 1)
 """
 
 
@@ -221,12 +228,16 @@ def test_interrupt_in_a_function_target_prints_no_frame_of_ours(pytester: pytest
     """``spawn("mod:function")`` calls the function from the instrumentation's own frame."""
     pytester.makepyfile(
         app="""
-        import sys
+        import os, signal, sys
 
         def main():
+            r, w = os.pipe()  # a wakeup fd: a SIGINT that lands just before the wait still wakes it
+            os.set_blocking(w, False)
+            signal.set_wakeup_fd(w)
             print("default hook:", sys.excepthook is sys.__excepthook__, flush=True)
             print("ready", flush=True)
-            sys.stdin.read()
+            while True:
+                os.read(r, 1)
         """
     )
     pytester.makepyfile(

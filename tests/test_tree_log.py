@@ -183,10 +183,18 @@ def test_in_a_running_loop_the_wait_is_awaited(log: SignalLog) -> None:
 # -- through pytester, with a real child ------------------------------------------------
 
 PROGRAM = """
-import os, signal, sys
+import os, select, signal
+r, w = os.pipe()  # a wakeup fd: a SIGTERM that lands just before the wait still wakes it
+os.set_blocking(w, False)
+signal.set_wakeup_fd(w)
 signal.signal(signal.SIGTERM, lambda *a: os.write(1, b"term\\n"))  # not print: see examples/entrypoint/app.py
 print("ready", flush=True)
-sys.stdin.read()
+while True:  # until stdin is closed
+    readable = select.select([0, r], [], [])[0]
+    if r in readable:
+        os.read(r, 64)
+    if 0 in readable and not os.read(0, 4096):
+        break
 """
 
 SYNC_WAIT = """
@@ -230,16 +238,28 @@ def on_term(signum, frame):
     os.write(1, f"{os.getpid()} stopping\\n".encode())
     sys.exit(0)
 
+def wakeup_fd():
+    # Each signal writes its number to it: a read of it cannot miss a SIGTERM that
+    # lands just before the read starts (stdin.read() or pause() would). Set in each
+    # process, after the fork: a worker would share its master's pipe.
+    r, w = os.pipe()
+    os.set_blocking(w, False)
+    signal.set_wakeup_fd(w)
+    return r
+
 signal.signal(signal.SIGTERM, on_term)
 worker = os.fork()
 if worker == 0:
+    wakeup = wakeup_fd()
     signal.signal(signal.SIGTERM, on_term)  # the worker's own
     os.write(1, b"worker ready\\n")
-    sys.stdin.read()
-    os._exit(0)
+    while True:
+        os.read(wakeup, 1)
+wakeup = wakeup_fd()
 os.write(1, f"worker {worker}\\n".encode())
 try:
-    sys.stdin.read()
+    while True:
+        os.read(wakeup, 1)
 finally:
     os.kill(worker, signal.SIGTERM)
     os.waitpid(worker, 0)

@@ -28,7 +28,10 @@ async def main():
             tg.start_soon(worker, started)
             await started.wait()  # "ready" only once the worker can shut down
             print("ready", flush=True)
-            await anyio.sleep_forever()
+            # Short sleeps, not sleep_forever(): on asyncio the runner's SIGINT handler runs
+            # only once the loop wakes, and a Ctrl-C that lands just before its wait would wait.
+            while True:
+                await anyio.sleep(0.1)
     except BaseException as exc:  # what reaches the application's own code
         kinds = {type(e).__name__ for e in getattr(exc, "exceptions", [exc])}
         print(f"main: {type(exc).__name__} {sorted(kinds)}", flush=True)

@@ -13,7 +13,12 @@ def on_sigterm(signum, frame):
     sys.exit(0)
 
 
+# Wait on a wakeup fd, not signal.pause(): a SIGTERM that lands just before
+# pause() starts would leave the handler pending until another signal came.
+wakeup, wakeup_w = os.pipe()
+os.set_blocking(wakeup_w, False)
+signal.set_wakeup_fd(wakeup_w)
 signal.signal(signal.SIGTERM, on_sigterm)
 print("app ready", flush=True)
 while True:
-    signal.pause()
+    os.read(wakeup, 1)  # returns once a signal came; its handler runs right after

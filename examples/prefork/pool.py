@@ -35,7 +35,9 @@ def main():
         print("squares:", pool.map(task, range(5)), flush=True)
         try:
             print(f"workers {workers} busy; Ctrl-C to stop", flush=True)
-            pool.apply_async(task, (-1,)).get()
+            result = pool.apply_async(task, (-1,))
+            while not result.ready():  # short waits, not get(): a Ctrl-C just before get()'s wait would go unseen
+                result.wait(0.1)
         except KeyboardInterrupt:
             pool.terminate()
             pool.join()

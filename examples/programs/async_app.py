@@ -11,7 +11,10 @@ background = set()  # strong references to the tasks, as the asyncio docs advise
 async def main():
     background.add(asyncio.create_task(asyncio.sleep(3600), name="worker"))
     print("running", flush=True)
-    await asyncio.sleep(3600)
+    # Short sleeps, not one long one: asyncio.run's SIGINT handler runs only once
+    # the loop wakes, and a Ctrl-C that lands just before its wait would wait for it.
+    while True:
+        await asyncio.sleep(0.1)
 
 
 if __name__ == "__main__":
