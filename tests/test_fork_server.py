@@ -257,8 +257,9 @@ def test_a_dead_template_means_new_interpreters(pytester: pytest.Pytester, run) 
             first = spawn("json.tool", "--help")
             assert first.wait() == 0 and first.forked
             os.kill(FORK_SERVER.pid, signal.SIGKILL)
-            with FORK_SERVER._cond:
-                assert FORK_SERVER._cond.wait_for(lambda: FORK_SERVER._dead, 5)
+            with FORK_SERVER._cond:  # read until its end (no reader runs between calls)
+                FORK_SERVER._await(lambda: False, 5)
+                assert FORK_SERVER._dead
             second = spawn("json.tool", "--help")
             assert second.wait() == 0 and not second.forked
         """

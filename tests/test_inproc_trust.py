@@ -835,3 +835,37 @@ def test_a_handler_that_swallows_the_interruption_is_interrupted_again(
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60)
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(["*still running after 1s*"])
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server and the kernel-timer watchdog")
+def test_no_thread_of_the_plugin_after_a_test_that_spawned(pytester: pytest.Pytester) -> None:
+    """The fork server's reader runs only while a call waits on the template,
+    and each child's threads end with its teardown: the next test, and an
+    os.fork() in it, see the process as without the plugin."""
+    pytester.makepyfile(child="import sys; print('up', flush=True); sys.stdin.read()\n")
+    pytester.makepyfile(
+        """
+        import os, signal, threading, warnings
+
+        def test_spawns(spawn, send_signal):
+            proc = spawn("child.py")
+            proc.expect("up")
+            send_signal(signal.SIGTERM, to=proc)
+            assert proc.wait() == -signal.SIGTERM
+            later = spawn("child.py")  # left running: teardown stops it
+            later.expect("up")
+
+        def test_after():
+            assert [t.name for t in threading.enumerate()] == ["MainThread"]
+            assert os.listdir("/proc/self/task") == [str(os.getpid())]
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # 3.12+: "This process is multi-threaded, use of fork()..."
+                pid = os.fork()
+                if pid == 0:
+                    os._exit(0)
+            assert os.waitpid(pid, 0)[1] == 0
+        """
+    )
+    for method in ("forkserver", "exec"):
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--signal-start-method={method}", timeout=60)
+        result.assert_outcomes(passed=2)

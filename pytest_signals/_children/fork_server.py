@@ -75,12 +75,12 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
 from .._compat import monotonic
 from .._remote import channel as _channel
-from .._threads import start_thread
+from .._threads import join_thread, start_thread
 from .status import StatusUnknown
 
 _TEMPLATE_MAIN = os.path.join(os.path.dirname(os.path.dirname(__file__)), "_bootstrap", "template.py")
@@ -267,6 +267,14 @@ class ForkServer:
         self._loaded: set[str] = set()  # top-level names of its modules (M)
         self._loaded_late: set[str] = set()  # those loaded after its instrumentation's bootstrap (M)
         self._command_line_refused = ""  # why its forks could not show their own command line (M)
+        # The reader of the template's messages runs only while a call waits
+        # on them (_await): between tests no thread of ours is left.
+        self._reader: threading.Thread | None = None
+        self._waiters = 0
+        self._wake: tuple[int, int] | None = None  # a pipe: the last waiter gone, the reader stops
+        self._pending = bytearray()  # the start of a message not all read yet
+        self._pending_fds: list[int] = []  # fds received, each waiting for the reply it came with
+        self._drained = 0  # how many times the reader found the socket empty
 
     def refusal(
         self,
@@ -294,6 +302,7 @@ class ForkServer:
                 self._baseline = dict(baseline)
                 self._start(baseline, monotonic() + timeout, timeout)
         with self._cond:
+            self._refresh()
             if self._dead:
                 return f"the fork server's template (pid {self.pid}) {self._death}"
         if self._command_line_refused:
@@ -350,6 +359,7 @@ class ForkServer:
                 except ForkServerError as exc:
                     return str(exc)
         with self._cond:
+            self._refresh()
             if self._dead:
                 return f"the fork server's template (pid {self.pid}) {self._death}"
         for number, (_, hard) in read_rlimits().items():
@@ -385,7 +395,7 @@ class ForkServer:
                 message["cwd"] = os.getcwd()
             self._send(message, fds, deadline, timeout)
             with self._cond:
-                self._cond.wait_for(lambda: rid in self._replies or self._dead, max(0.0, deadline - monotonic()))
+                self._await(lambda: rid in self._replies, max(0.0, deadline - monotonic()))
                 reply = self._replies.pop(rid, None)
                 dead, death = self._dead, self._death
                 if reply is None and not dead:
@@ -418,7 +428,7 @@ class ForkServer:
             with contextlib.suppress(ForkServerError):  # gone: its zombies went with it
                 self._send({"op": "release", "id": 0, "pid": pid}, [], monotonic() + _KILL_GRACE, _KILL_GRACE)
             with self._cond:  # its answer, once reaped: the next holder of the number is not this child
-                self._cond.wait_for(lambda: pid in self._released or self._dead, _RELEASE_BOUND)
+                self._await(lambda: pid in self._released, _RELEASE_BOUND)
                 self._released.discard(pid)
 
     def sweep(self, timeout: float) -> list[tuple[int, str]] | None:
@@ -436,13 +446,16 @@ class ForkServer:
             except ForkServerError:
                 return None
             with self._cond:
-                self._cond.wait_for(lambda: rid in self._swept or self._dead, timeout)
+                self._await(lambda: rid in self._swept, timeout)
                 return self._swept.pop(rid, None)
 
     def orphan_ends(self) -> int:
         """How many ends of adopted orphans were told so far: a mark for
         :meth:`orphan_ended`, taken before a child is forked."""
         with self._cond:
+            if self._owner == os.getpid() and not self._dead:
+                drained = self._drained
+                self._await(lambda: self._drained > drained, _KILL_GRACE, nudge=True)  # what it told so far, read
             return self._orphans_ended
 
     def orphan_ended(self, pid: int, since: int, timeout: float) -> bool:
@@ -460,7 +473,7 @@ class ForkServer:
             with contextlib.suppress(ForkServerError):
                 self._send({"op": "sync", "id": rid}, [], monotonic() + timeout, timeout)
             with self._cond:
-                self._cond.wait_for(lambda: rid in self._synced or self._dead, timeout)
+                self._await(lambda: rid in self._synced, timeout)
                 self._synced.discard(rid)
                 return self._orphan_ends.get(pid, -1) >= since
 
@@ -492,6 +505,7 @@ class ForkServer:
     def alive(self) -> bool:
         """The template runs (so a child it holds has not been reaped by anyone else)."""
         with self._cond:
+            self._refresh()
             return self._owner == os.getpid() and not self._dead
 
     def wait_status(self, pid: int) -> int:
@@ -502,7 +516,7 @@ class ForkServer:
             StatusUnknown: the template is gone and had not reported it.
         """
         with self._cond:
-            self._cond.wait_for(lambda: self._statuses.get(pid) or self._dead)
+            self._await(lambda: bool(self._statuses.get(pid)))
             pending = self._statuses.get(pid)
             if not pending:
                 raise StatusUnknown(
@@ -523,7 +537,7 @@ class ForkServer:
                 return (self._abandoned | set(self._late.values())) - self._overdue
 
             if unsettled() and not self._dead:
-                self._cond.wait_for(lambda: not unsettled() or self._dead, timeout)
+                self._await(lambda: not unsettled(), timeout)
             notes, self._notes = self._notes, []
             end = f"the template {self._death}" if self._dead else f"not settled {timeout:g}s later"
             for _ in self._abandoned - self._overdue:
@@ -560,7 +574,7 @@ class ForkServer:
                 continue
             except OSError as exc:
                 with self._cond:
-                    self._cond.wait_for(lambda: self._dead, bound)  # its reader names how it ended
+                    self._await(lambda: False, bound)  # its reader names how it ended
                     death = self._death or _SILENT_DEATH
                 raise ForkServerError(f"the fork server's template (pid {self.pid}) {death} ({exc})") from None
             data, ancillary, started = data[sent:], [], True
@@ -609,6 +623,12 @@ class ForkServer:
             _reap_first(first, deadline)
         with self._cond:
             self._sock, self._owner, self._dead, self._death = ours, os.getpid(), False, ""
+            for fd in (*(self._wake or ()), *self._pending_fds):
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+            self._wake, self._reader, self._waiters = os.pipe(), None, 0
+            os.set_blocking(self._wake[1], False)
+            self._pending, self._pending_fds = bytearray(), []
             self._startup = startup_environment(env)
             self._limits = limits
             self._installation = set(has["path"])
@@ -621,44 +641,130 @@ class ForkServer:
             self._synced.clear()
             for table in (self._replies, self._statuses, self._abandoned, self._late, self._overdue, self._released):
                 table.clear()
-        start_thread(self._dispatch, "pytest-signals fork server", (ours,))
 
-    def _dispatch(self, sock: socket.socket) -> None:
-        pending = bytearray()
-        fds: list[int] = []  # received, each waiting for the reply it came with
+    # -- the reader ----------------------------------------------------------------------
+
+    def _await(self, ready: Callable[[], object], timeout: float | None = None, *, nudge: bool = False) -> None:
+        """Until *ready()* or the template's end, bounded by *timeout* (None:
+        none), with the template's messages read meanwhile. Holds the condition.
+
+        The reader is a thread (blocking every signal, so that no interruption
+        of the main thread can cut a message in two) that runs only while some
+        call waits here, and stops when the last one is done."""
+        self._waiters += 1
+        try:
+            if self._reader is None and not self._dead and self._sock is not None:
+                self._reader = start_thread(self._read, "pytest-signals fork server", (self._sock,))
+            elif nudge and self._wake is not None:  # a reader waiting on an empty socket: look again
+                with contextlib.suppress(OSError):
+                    os.write(self._wake[1], b"\0")
+            self._cond.wait_for(lambda: ready() or self._dead, timeout)
+        finally:
+            self._waiters -= 1
+            if not self._waiters:
+                self._stop_reader()
+
+    def _stop_reader(self) -> None:
+        """The last waiter is done: the reader stops, and is gone before this
+        returns (unless another call came to wait meanwhile). Holds the condition."""
+        reader = self._reader
+        if reader is None or reader is threading.current_thread() or self._wake is None:
+            return
+        with contextlib.suppress(OSError):  # full: it is awake anyway
+            os.write(self._wake[1], b"\0")
+        self._cond.wait_for(lambda: self._reader is not reader or self._waiters > 0, _RELEASE_BOUND)
+        if self._reader is not reader:
+            self._cond.release()
+            try:
+                join_thread(reader, _RELEASE_BOUND)
+            finally:
+                self._cond.acquire()
+
+    def _refresh(self) -> None:
+        """Read what the template sent while no call waited (its end among
+        it), before a decision that depends on it. Costs a poll when there is
+        nothing. Holds the condition."""
+        sock = self._sock
+        if self._dead or sock is None or self._owner != os.getpid():
+            return
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        if poller.poll(0):
+            drained = self._drained
+            self._await(lambda: self._drained > drained, _KILL_GRACE, nudge=True)
+
+    def quiesce(self) -> None:
+        """The reader stopped, and gone, unless a call waits: a test's end leaves no thread of ours."""
+        with self._cond:
+            if not self._waiters:
+                self._stop_reader()
+
+    def _read(self, sock: socket.socket) -> None:
         death = _SILENT_DEATH
         try:
-            while True:
-                data, flags = _receive(sock, fds)
-                if flags & socket.MSG_CTRUNC:
-                    raise _ProtocolError("a reply's file descriptors were cut off (MSG_CTRUNC)")
-                if not data:
-                    break
-                pending += data
-                *lines, rest = pending.split(b"\n")
-                pending = bytearray(rest)
-                with self._cond:
-                    try:
-                        for line in lines:
-                            try:
-                                self._on_message(line.decode(), fds)
-                            except (ValueError, IndexError):
-                                raise _ProtocolError(f"it sent {bytes(line[:80])!r}, a malformed message") from None
-                    finally:
-                        self._cond.notify_all()
+            if self._read_while_waited_on(sock) == "idle":
+                return
         except OSError:
             pass
         except _ProtocolError as exc:
             death = f"was shut down: {exc}"
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-        finally:
-            for fd in fds:
-                os.close(fd)
-            with self._cond:
+        with self._cond:
+            if self._reader is threading.current_thread():
+                self._reader = None
+            if self._sock is sock:
+                for fd in self._pending_fds:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+                self._pending_fds = []
                 self._dead = True
                 self._death = self._death or death
-                self._cond.notify_all()
+            self._cond.notify_all()
+
+    def _read_while_waited_on(self, sock: socket.socket) -> str:
+        """Read and handle messages until the last waiter is gone ("idle") or
+        the stream ends ("ended"). Each time it finds the socket empty it says
+        so (``_drained``)."""
+        with self._cond:
+            wake = self._wake
+        assert wake is not None
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        poller.register(wake[0], select.POLLIN)
+        while True:
+            events = dict(poller.poll(0))
+            if sock.fileno() not in events:
+                with self._cond:
+                    self._drained += 1
+                    self._cond.notify_all()
+                    if not self._waiters:
+                        self._reader = None
+                        self._cond.notify_all()
+                        return "idle"
+                events = dict(poller.poll())
+            if wake[0] in events:
+                with contextlib.suppress(OSError):
+                    os.read(wake[0], 512)
+            if sock.fileno() not in events:
+                continue
+            data, flags = _receive(sock, self._pending_fds)
+            if flags & socket.MSG_CTRUNC:
+                raise _ProtocolError("a reply's file descriptors were cut off (MSG_CTRUNC)")
+            if not data:
+                return "ended"
+            with self._cond:
+                self._pending += data
+                *lines, rest = self._pending.split(b"\n")
+                self._pending = bytearray(rest)
+                try:
+                    for line in lines:
+                        try:
+                            self._on_message(line.decode(), self._pending_fds)
+                        except (ValueError, IndexError):
+                            raise _ProtocolError(f"it sent {bytes(line[:80])!r}, a malformed message") from None
+                finally:
+                    self._cond.notify_all()
 
     def _on_message(self, line: str, fds: list[int]) -> None:
         """One line from the template. Holds the condition."""

@@ -573,6 +573,7 @@ class Spawner:
                 "their session and its parent had ended), was still running: SIGKILL"
             )
         notes.extend(FORK_SERVER.late_notes(self._guard.settings.timeout))
+        FORK_SERVER.quiesce()  # its reader stops: no thread of ours between tests
         return notes
 
 

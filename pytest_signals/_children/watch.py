@@ -51,7 +51,7 @@ from .._delivery import Delivery, Outcome
 from .._options import DEFAULT_OUTPUT_MEMORY
 from .._remote import channel as _channel
 from .._signals import resolve_signal, signal_name
-from .._threads import start_thread
+from .._threads import join_thread, start_thread
 from .output import Output, Stream
 from .status import StatusUnknown
 
@@ -320,11 +320,11 @@ class ChildWatch:
 
     def close(self, timeout: float) -> None:
         """Stop the threads and close every fd (the child has ended). Safe to call twice."""
-        self._reaper.join(timeout)
+        join_thread(self._reaper, timeout)
         self.wait_until(lambda s: s.drained and not s.channel_open, 0.5)
         with contextlib.suppress(OSError):
             os.write(self._wake_w, b"x")  # stop the pump
-        self._pump.join(timeout)
+        join_thread(self._pump, timeout)
         with self._cond:
             for name in list(self._fds):
                 with contextlib.suppress(OSError):
