@@ -25,6 +25,8 @@ import types
 from collections.abc import Iterator
 from typing import Any, TypeVar
 
+from .._remote.anywhere_child import FileScope, real_path
+
 DEFAULT_MAX_POINTS = 200
 DEFAULT_TIME_LIMIT = 60.0  # seconds for the runs of one exploration; the rest are "not explored"
 
@@ -109,10 +111,6 @@ def select_points(count: int, max_points: int, rng: random.Random) -> list[int]:
 # -- scope -----------------------------------------------------------------------------
 
 
-def _real(path: str) -> str:
-    return os.path.normcase(os.path.realpath(path))
-
-
 def _outside_code_under_test() -> tuple[str, ...]:
     """Folders whose code is not the code under test: the standard library,
     installed packages, and pytest-signals itself."""
@@ -122,14 +120,10 @@ def _outside_code_under_test() -> tuple[str, ...]:
     folders = {sysconfig.get_paths().get(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
     folders.update(getattr(site, "getsitepackages", list)())
     folders.add(getattr(site, "getusersitepackages", str)())
-    return tuple(sorted({_real(f) for f in folders if f}))
+    return tuple(sorted({real_path(f) for f in folders if f}))
 
 
-PLUGIN_FOLDER = _real(os.path.dirname(os.path.dirname(__file__)))
-
-
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+PLUGIN_FOLDER = real_path(os.path.dirname(os.path.dirname(__file__)))
 
 
 def _nested(code: types.CodeType) -> Iterator[types.CodeType]:
@@ -159,10 +153,9 @@ class Scope:
     """
 
     def __init__(self, include: object = None, exclude: object = None) -> None:
-        self._outside = _outside_code_under_test()
-        self._included = [self._path(item, "include") for item in _items(include)]
-        self._excluded = [self._path(item, "exclude") for item in _items(exclude)]
-        self._paths: dict[str, bool] = {}
+        included = [self._path(item, "include") for item in _items(include)]
+        excluded = [self._path(item, "exclude") for item in _items(exclude)]
+        self._files = FileScope(included, excluded, list(_outside_code_under_test()), PLUGIN_FOLDER)
 
     @staticmethod
     def _path(item: object, name: str) -> str:
@@ -170,9 +163,9 @@ class Scope:
             file = getattr(item, "__file__", None)
             if not file:
                 raise ValueError(f"{name}={item!r}: the module has no file, so no lines")
-            return _real(os.path.dirname(file) if hasattr(item, "__path__") else file)
+            return real_path(os.path.dirname(file) if hasattr(item, "__path__") else file)
         if isinstance(item, (str, os.PathLike)):
-            path = _real(os.fspath(item))
+            path = real_path(os.fspath(item))
             if not os.path.exists(path):
                 raise ValueError(f"{name}={item!r}: no such file or folder")
             return path
@@ -181,23 +174,8 @@ class Scope:
     def folders(self) -> tuple[list[str], list[str], list[str]]:
         """The folders and files it decides by, for a child's scope:
         ``(included, excluded, outside)``."""
-        return list(self._included), list(self._excluded), list(self._outside)
+        files = self._files
+        return list(files.included), list(files.excluded), list(files.outside)
 
     def __call__(self, code: types.CodeType) -> bool:
-        filename = code.co_filename
-        known = self._paths.get(filename)
-        if known is None:
-            known = self._paths[filename] = self._file_in_scope(filename)
-        return known
-
-    def _file_in_scope(self, filename: str) -> bool:
-        if filename.startswith("<"):
-            return False  # frozen modules, exec'd strings
-        path = _real(filename)
-        if any(_inside(path, f) for f in self._excluded):
-            return False
-        if any(_inside(path, f) for f in self._included):
-            return True
-        if _inside(path, PLUGIN_FOLDER):
-            return False
-        return not any(_inside(path, f) for f in self._outside)
+        return self._files(code)

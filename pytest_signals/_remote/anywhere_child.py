@@ -16,6 +16,10 @@ Only the ``sys.settrace`` backend runs here: *within*'s code objects do not
 exist before the program defines them, so they are recognised by name as
 they first run. Forks of the child do not trace (the points are the child's).
 
+Which files' lines are points (:class:`FileScope`) is decided here for both
+sides: the test process's ``Scope`` builds one from ``include=`` and
+``exclude=``, and the request carries its folders to the child.
+
 Stdlib only, and nothing imported that a plain start does not have.
 """
 
@@ -54,12 +58,44 @@ def encode_request(
     return _channel.encode_paths(fields)
 
 
-def _real(path: str) -> str:
+def real_path(path: str) -> str:
+    """*path* as scopes compare it: resolved and case-normalised."""
     return os.path.normcase(os.path.realpath(path))
 
 
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+class FileScope:
+    """Whether a code object's lines can be points, by its file: not in
+    *excluded*, and in *included* or outside both the plugin's folder and
+    *outside* (the standard library and installed packages). Every path is
+    given as :func:`real_path` makes it. The test process's ``Scope``
+    builds one from its arguments; a child's from the test side's request."""
+
+    def __init__(self, included: "list[str]", excluded: "list[str]", outside: "list[str]", plugin: str) -> None:
+        self.included, self.excluded, self.outside, self.plugin = included, excluded, outside, plugin
+        self._files: dict[str, bool] = {}
+
+    def __call__(self, code: "CodeType") -> bool:
+        filename = code.co_filename
+        known = self._files.get(filename)
+        if known is None:
+            known = self._files[filename] = self.file_in_scope(filename)
+        return known
+
+    def file_in_scope(self, filename: str) -> bool:
+        if filename.startswith("<"):
+            return False  # frozen modules, exec'd strings
+        path = real_path(filename)
+        if any(_inside(path, f) for f in self.excluded):
+            return False
+        if any(_inside(path, f) for f in self.included):
+            return True
+        if _inside(path, self.plugin):
+            return False
+        return not any(_inside(path, f) for f in self.outside)
 
 
 class NamedWithin:
@@ -96,7 +132,7 @@ class NamedWithin:
             return False
         module = self._module_object()
         file = getattr(module, "__file__", None)
-        if not file or _real(file) != _real(code.co_filename):
+        if not file or real_path(file) != real_path(code.co_filename):
             return False
         obj: Any = module
         for part in self._qualname.split("."):
@@ -107,35 +143,6 @@ class NamedWithin:
         if getattr(obj, "__code__", None) is code:
             return True
         return getattr(code, "co_qualname", None) == self._qualname
-
-
-class _Scope:
-    """Which code's lines are points: as the test side's Scope decides, from
-    the folders it sends."""
-
-    def __init__(self, included: "list[str]", excluded: "list[str]", outside: "list[str]") -> None:
-        self._included, self._excluded, self._outside = included, excluded, outside
-        self._plugin = _real(os.path.dirname(os.path.dirname(__file__)))
-        self._files: dict[str, bool] = {}
-
-    def __call__(self, code: "CodeType") -> bool:
-        filename = code.co_filename
-        known = self._files.get(filename)
-        if known is None:
-            known = self._files[filename] = self._in_scope(filename)
-        return known
-
-    def _in_scope(self, filename: str) -> bool:
-        if filename.startswith("<"):
-            return False
-        path = _real(filename)
-        if any(_inside(path, f) for f in self._excluded):
-            return False
-        if any(_inside(path, f) for f in self._included):
-            return True
-        if _inside(path, self._plugin):
-            return False
-        return not any(_inside(path, f) for f in self._outside)
 
 
 def _key(code: "Any") -> "tuple[str, int, str]":
@@ -150,9 +157,10 @@ def start(request: str, send: "Callable[..., None]", emit: "Callable[..., None]"
     file, first, name, line = fields[3], int(fields[4]), fields[5], int(fields[6])
     included, excluded, outside = (_channel.decode_paths(f) for f in fields[7:10])
     named = NamedWithin(within)
+    plugin = real_path(os.path.dirname(os.path.dirname(__file__)))
     tracer = LineTracer(
         named,  # type: ignore[arg-type]
-        _Scope(included, excluded, outside),
+        FileScope(included, excluded, outside, plugin),
         backend="sys.settrace",
     )
     tracer.__enter__()
