@@ -781,27 +781,39 @@ def test_a_process_the_test_did_not_start_is_refused(pytester: pytest.Pytester) 
         sleeper.communicate(b"", timeout=30)
 
 
+# The next test: the process as without the plugin, one thread (threading's
+# count and the kernel's), and an os.fork() with no warning about threads.
+NO_THREAD_AFTER = textwrap.dedent(
+    """
+    import os, threading, warnings
+    def test_after():
+        assert [t.name for t in threading.enumerate()] == ["MainThread"]
+        assert os.listdir("/proc/self/task") == [str(os.getpid())]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # 3.12+: "This process is multi-threaded, use of fork()..."
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+        assert os.waitpid(pid, 0)[1] == 0
+    """
+)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the watchdog is a thread elsewhere")
 def test_no_thread_of_the_plugin_after_send_signal(pytester: pytest.Pytester) -> None:
     """Linux: the handler watchdog is a POSIX timer aimed at the main thread, so
     code under test sees no thread of ours (and os.fork() no multi-threaded warning)."""
     pytester.makepyfile(
-        """
-        import os, signal, threading, warnings
-        def test_bounded_send(send_signal):
-            signal.signal(signal.SIGUSR1, lambda s, f: None)
-            send_signal(signal.SIGUSR1)  # armed and disarmed a deadline
-            signal.signal(signal.SIGUSR1, signal.SIG_DFL)
-        def test_after():
-            assert threading.active_count() == 1
-            assert os.listdir("/proc/self/task") == [str(os.getpid())]
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")  # 3.12+: "This process is multi-threaded, use of fork()..."
-                pid = os.fork()
-                if pid == 0:
-                    os._exit(0)
-            assert os.waitpid(pid, 0)[1] == 0
-        """
+        textwrap.dedent(
+            """
+            import signal
+            def test_bounded_send(send_signal):
+                signal.signal(signal.SIGUSR1, lambda s, f: None)
+                send_signal(signal.SIGUSR1)  # armed and disarmed a deadline
+                signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+            """
+        )
+        + NO_THREAD_AFTER
     )
     pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=60).assert_outcomes(passed=2)
 
@@ -844,27 +856,20 @@ def test_no_thread_of_the_plugin_after_a_test_that_spawned(pytester: pytest.Pyte
     os.fork() in it, see the process as without the plugin."""
     pytester.makepyfile(child="import sys; print('up', flush=True); sys.stdin.read()\n")
     pytester.makepyfile(
-        """
-        import os, signal, threading, warnings
+        textwrap.dedent(
+            """
+            import signal
 
-        def test_spawns(spawn, send_signal):
-            proc = spawn("child.py")
-            proc.expect("up")
-            send_signal(signal.SIGTERM, to=proc)
-            assert proc.wait() == -signal.SIGTERM
-            later = spawn("child.py")  # left running: teardown stops it
-            later.expect("up")
-
-        def test_after():
-            assert [t.name for t in threading.enumerate()] == ["MainThread"]
-            assert os.listdir("/proc/self/task") == [str(os.getpid())]
-            with warnings.catch_warnings():
-                warnings.simplefilter("error")  # 3.12+: "This process is multi-threaded, use of fork()..."
-                pid = os.fork()
-                if pid == 0:
-                    os._exit(0)
-            assert os.waitpid(pid, 0)[1] == 0
-        """
+            def test_spawns(spawn, send_signal):
+                proc = spawn("child.py")
+                proc.expect("up")
+                send_signal(signal.SIGTERM, to=proc)
+                assert proc.wait() == -signal.SIGTERM
+                later = spawn("child.py")  # left running: teardown stops it
+                later.expect("up")
+            """
+        )
+        + NO_THREAD_AFTER
     )
     for method in ("forkserver", "exec"):
         result = pytester.runpytest_subprocess("-p", "no:cacheprovider", f"--signal-start-method={method}", timeout=60)
