@@ -482,3 +482,61 @@ def test_the_template_is_not_a_child_of_pytest(pytester: pytest.Pytester) -> Non
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--signal-start-method=forkserver", timeout=120)
     result.assert_outcomes(passed=1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server, and /proc")
+def test_a_spawn_interrupted_while_it_waits_leaves_no_child(pytester: pytest.Pytester, run) -> None:
+    """A KeyboardInterrupt while spawn() waits on the template: the child the
+    template forks for that request is stopped and reported, as one forked
+    after its spawn() gave up, not left running for the rest of the session."""
+    pytester.makepyfile(
+        who=WHO,
+        test_interrupted="""
+        import os, signal, pytest
+        from pytest_signals._children.fork_server import FORK_SERVER
+
+        TEMPLATE = []
+
+        def children(pid):
+            with open(f"/proc/{pid}/task/{pid}/children") as f:
+                kids = f.read().split()
+            lines = []
+            for kid in kids:
+                try:
+                    with open(f"/proc/{kid}/cmdline", "rb") as f:
+                        lines.append(f.read().replace(b"\\0", b" ").decode())
+                except FileNotFoundError:
+                    pass
+            return lines
+
+        def interrupt_the_wait(signum, frame):
+            if not FORK_SERVER._waiters:  # not waiting on the template yet: look again soon
+                signal.setitimer(signal.ITIMER_REAL, 0.05)
+                return
+            raise KeyboardInterrupt
+
+        def test_interrupted(spawn):
+            assert spawn("who.py", "first").forked
+            TEMPLATE.append(FORK_SERVER.pid)
+            previous = signal.signal(signal.SIGALRM, interrupt_the_wait)
+            os.kill(FORK_SERVER.pid, signal.SIGSTOP)  # it cannot answer until SIGCONT
+            try:
+                signal.setitimer(signal.ITIMER_REAL, 0.05)
+                with pytest.raises(KeyboardInterrupt):
+                    spawn("who.py", "block", timeout=60)
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                signal.signal(signal.SIGALRM, previous)
+                os.kill(FORK_SERVER.pid, signal.SIGCONT)
+            second = spawn("who.py", "second")
+            assert second.wait() == 0 and second.stdout == f"second {second.pid}\\n"
+
+        def test_next():
+            assert not [c for c in children(TEMPLATE[0]) if "who.py block" in c], children(TEMPLATE[0])
+        """,
+    )
+    result = run("--signal-start-method=forkserver")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(
+        ["test_interrupted.py::test_interrupted: a child forked after its spawn() had given up (pid *) was stopped"]
+    )

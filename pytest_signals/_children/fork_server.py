@@ -394,12 +394,18 @@ class ForkServer:
             if message["cwd"] is None:
                 message["cwd"] = os.getcwd()
             self._send(message, fds, deadline, timeout)
-            with self._cond:
-                self._await(lambda: rid in self._replies, max(0.0, deadline - monotonic()))
-                reply = self._replies.pop(rid, None)
-                dead, death = self._dead, self._death
-                if reply is None and not dead:
-                    self._abandoned.add(rid)
+            waited = False
+            try:
+                with self._cond:
+                    self._await(lambda: rid in self._replies, max(0.0, deadline - monotonic()))
+                    reply = self._replies.pop(rid, None)
+                    dead, death = self._dead, self._death
+                    if reply is None and not dead:
+                        self._abandoned.add(rid)
+                    waited = True
+            finally:
+                if not waited:  # interrupted while it waited (a KeyboardInterrupt): nobody takes its child
+                    self._give_up(rid)
             if reply is None:
                 if dead:
                     raise ForkServerError(f"the fork server's template (pid {self.pid}) {death}")
@@ -418,6 +424,28 @@ class ForkServer:
         if isinstance(reply, str):
             raise ForkServerError(f"the fork server's template (pid {self.pid}) could not fork: {reply}")
         return reply
+
+    def _give_up(self, rid: int) -> None:
+        """A spawn() interrupted while it waited for request *rid*: its child,
+        forked already or later, is stopped as one forked after its spawn()
+        gave up (:meth:`late_notes`). Holds the lock."""
+        with self._cond:
+            reply, dead = self._replies.pop(rid, None), self._dead
+            if isinstance(reply, Forked):
+                if not dead:
+                    self._late[reply.pid] = rid
+                if reply.pidfd is not None:
+                    with contextlib.suppress(OSError):
+                        signal.pidfd_send_signal(reply.pidfd, signal.SIGKILL)
+                    os.close(reply.pidfd)
+                if reply.session_pidfd is not None:
+                    os.close(reply.session_pidfd)
+            elif reply is None and not dead:
+                self._abandoned.add(rid)
+            if dead or not (reply is None or isinstance(reply, Forked)):
+                return  # no template, or no child (the fork or the exec failed)
+        with contextlib.suppress(ForkServerError):  # the template stops it, and its group, and reaps it
+            self._send({"op": "kill", "id": rid}, [], monotonic() + _KILL_GRACE, _KILL_GRACE)
 
     def release(self, pid: int) -> None:
         """The template may reap *pid*, which ended and whose group pytest has

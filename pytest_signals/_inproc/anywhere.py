@@ -179,6 +179,7 @@ class _Exploration:
         self.child: SpawnedProcess | None = None
         self.requested = False
         self._child_points: list[tuple[str, int, str, str, int]] = []
+        self._child_running = False  # the first run's child had not ended by the end of its run
         self._max, self._seed, self._only, self._limit = max_points, seed, only, time_limit
         self._call = call
         self._counted: Counted | None = None
@@ -271,6 +272,8 @@ class _Exploration:
             assert self._start is not None
             if self.within_child is not None:
                 self._child_points = self._child_state(run)[0]
+                assert self.child is not None
+                self._child_running = self.child.is_alive()  # its points so far only
             observer = self._guard.observer
             self._plain = Baseline.capture(observer)  # what one plain run leaves: the guard judges that
             self._start.rewind(observer, self._signum)
@@ -361,6 +364,11 @@ class _Exploration:
                 if self.within_child is not None
                 else "Call it inside `with run:`."
             )
+            if self._child_running:
+                call_it = (
+                    f"The child (pid {getattr(self.child, 'pid', '?')}) was still running at the end of the "
+                    "first run: wait for it inside `with run:`."
+                )
             pytest.fail(
                 f"{self._call} found no point: within= never ran, or ran no line of code in scope, in {where}first "
                 f"run. {call_it}",

@@ -82,6 +82,7 @@ def within_codes(within: object) -> frozenset[types.CodeType]:
 
 
 _DOTTED = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*\Z")
+_QUALNAME = re.compile(r"[A-Za-z_]\w*((\.<locals>)?\.[A-Za-z_]\w*)*\Z")  # a nested function's too
 
 
 def child_within(within: str) -> str:
@@ -91,7 +92,7 @@ def child_within(within: str) -> str:
         ValueError: it is not of that form.
     """
     module, colon, qualname = within.partition(":")
-    if not colon or not _DOTTED.match(module) or not _DOTTED.match(qualname):
+    if not colon or not _DOTTED.match(module) or not _QUALNAME.match(qualname):
         raise ValueError(
             f"within={within!r}: a string names a function of a spawned child as 'module:function' "
             "(or 'module:Class.method'), the module as the child imports it or its script's name "

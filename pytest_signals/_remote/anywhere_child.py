@@ -117,32 +117,35 @@ class NamedWithin:
             known = self._cache[code] = self._matches(code)  # type: ignore[index]
         return bool(known)
 
-    def _module_object(self) -> "Any":
-        module = sys.modules.get(self._module)
-        if module is None:
-            main = sys.modules.get("__main__")
-            file = getattr(main, "__file__", None) or ""
-            if os.path.splitext(os.path.basename(file))[0] == self._stem:
-                module = main
-        return module
+    def _modules(self) -> "list[Any]":
+        """The modules *within* may name: ``sys.modules[module]``, and
+        ``__main__`` when the child runs a script of that name (which may
+        be named like a module loaded before it, ``time.py``)."""
+        modules = [sys.modules.get(self._module)]
+        main = sys.modules.get("__main__")
+        file = getattr(main, "__file__", None) or ""
+        if os.path.splitext(os.path.basename(file))[0] == self._stem:
+            modules.append(main)
+        return [m for m in modules if m is not None]
 
     def _matches(self, code: "Any") -> bool:
         name = self._qualname.rpartition(".")[2]
         if code.co_name != name and getattr(code, "co_qualname", None) != self._qualname:
             return False
-        module = self._module_object()
-        file = getattr(module, "__file__", None)
-        if not file or real_path(file) != real_path(code.co_filename):
-            return False
-        obj: Any = module
-        for part in self._qualname.split("."):
-            obj = getattr(obj, part, None)
-        obj = getattr(obj, "__func__", obj)
-        while getattr(obj, "__wrapped__", None) is not None:
-            obj = obj.__wrapped__
-        if getattr(obj, "__code__", None) is code:
-            return True
-        return getattr(code, "co_qualname", None) == self._qualname
+        for module in self._modules():
+            file = getattr(module, "__file__", None)
+            if not file or real_path(file) != real_path(code.co_filename):
+                continue
+            obj: Any = module
+            for part in self._qualname.split("."):
+                obj = getattr(obj, part, None)
+            obj = getattr(obj, "__func__", obj)
+            while getattr(obj, "__wrapped__", None) is not None:
+                obj = obj.__wrapped__
+            if getattr(obj, "__code__", None) is code:
+                return True
+            return getattr(code, "co_qualname", None) == self._qualname
+        return False
 
 
 def _key(code: "Any") -> "tuple[str, int, str]":
