@@ -103,16 +103,11 @@ def test_a_first_run_that_does_not_wait_for_its_child_is_told_so(pytester: pytes
     result = run()
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(
-        ["*found no point*The child (pid *) was still running at the end of the first run: wait for it inside*"]
+        ["*the first run's child (pid *) was still running at the end of the first run*wait for it inside*"]
     )
     result.stdout.no_fnmatch_line("*Is it a function the child runs*")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a child that closes its fds stops reporting its points quietly: the exploration passes with the points "
-    "counted before, as if they were all",
-)
 def test_a_child_that_closes_its_fds_does_not_pass_as_fully_explored(pytester: pytest.Pytester, run) -> None:
     pytester.makepyfile(
         app="""
@@ -139,5 +134,47 @@ def test_a_child_that_closes_its_fds_does_not_pass_as_fully_explored(pytester: p
         """
     )
     result = run("-rA")
-    # Four lines run in work(); only the first was counted and explored.
+    # Four lines run in work(); only the first was reported before the channel closed.
     assert "1 of 1 point(s) explored, 1 passed" not in result.stdout.str()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*the first run's child reported 1 point(s), but not that within= returned after the last 1 of them: "
+            "it closed the plugin's channel (fd *, as os.closerange(3, ...) does) or ended inside within=*"
+        ]
+    )
+
+
+def test_a_within_that_returns_after_closing_nothing_is_confirmed(pytester: pytest.Pytester, run) -> None:
+    """The control: within= called twice, returning each time, ending by os._exit after it: every point confirmed."""
+    pytester.makepyfile(
+        app="""
+        import os
+
+        def work(n):
+            a = n
+            if n:
+                b = 2
+            return a
+
+        if __name__ == "__main__":
+            work(0)
+            work(1)
+            os._exit(0)
+        """
+    )
+    pytester.makepyfile(
+        test_app="""
+        import signal
+
+        def test_app(signal_anywhere, spawn):
+            lines = []
+            for run in signal_anywhere(signal.SIGTERM, within="app:work"):
+                with run:
+                    spawn("app.py", signal_anywhere=run).wait()
+                    if run.point is not None:
+                        lines.append(run.point.line)
+            assert lines == [4, 5, 7, 6], lines
+        """
+    )
+    run().assert_outcomes(passed=1)

@@ -94,6 +94,7 @@ class ChildState:
     # (file, first line of the code, code name, qualified name, line), and how
     # an aimed run's signal met its point (None: the point was not reached).
     points: list[tuple[str, int, str, str, int]] = dataclasses.field(default_factory=list)
+    points_confirmed: int = 0  # how many of them came before within= was last left
     aimed: str | None = None
 
     @property
@@ -710,6 +711,8 @@ class ChildWatch:
             state.points.append((file, int(first), name, qualname, int(line)))
         elif kind == _channel.AIMED:
             state.aimed = rest[0]
+        elif kind == _channel.WITHIN_LEFT:
+            state.points_confirmed = len(state.points)
 
     def _parent(self, pid: int) -> int | None:
         """The pid *pid* was forked from; None for the child itself."""

@@ -180,6 +180,9 @@ class _Exploration:
         self.requested = False
         self._child_points: list[tuple[str, int, str, str, int]] = []
         self._child_running = False  # the first run's child had not ended by the end of its run
+        # The first run's child reported points after within= was last left:
+        # (reported, confirmed, the channel's fd in the child).
+        self._child_unconfirmed: tuple[int, int, int | None] | None = None
         self._max, self._seed, self._only, self._limit = max_points, seed, only, time_limit
         self._call = call
         self._counted: Counted | None = None
@@ -241,6 +244,8 @@ class _Exploration:
                 "spawn(..., signal_anywhere=run)"
             )
         with proc._watch.read() as state:
+            if state.points_confirmed < len(state.points):
+                self._child_unconfirmed = (len(state.points), state.points_confirmed, state.channel_fd)
             return list(state.points), state.aimed
 
     def _hit(self) -> None:
@@ -332,6 +337,7 @@ class _Exploration:
         __tracebackhide__ = True
         assert self._start is not None
         if self.within_child is not None:
+            self._check_child_count()
             yield from self._aim(self._child_points_and_keys())
             return
         counted = self._counted
@@ -342,6 +348,29 @@ class _Exploration:
             for k, (code, line) in enumerate(counted.lines)
         ]
         yield from self._aim([(p, counted.lines[k][0], counted.offsets[k], None) for k, p in enumerate(points)])
+
+    def _check_child_count(self) -> None:
+        """The first run's child said within= returned after the last point
+        it reported: else its count may be cut short, and no run is trusted."""
+        __tracebackhide__ = True
+        unconfirmed, self._child_unconfirmed = self._child_unconfirmed, None
+        if self._child_running:
+            pytest.fail(
+                f"{self._call}: the first run's child (pid {getattr(self.child, 'pid', '?')}) was still running "
+                "at the end of the first run, so its count may be cut short: wait for it inside `with run:`.",
+                pytrace=False,
+            )
+        if unconfirmed is None:
+            return
+        reported, confirmed, fd = unconfirmed
+        channel = f"fd {fd}" if fd is not None else "its fd"
+        pytest.fail(
+            f"{self._call}: the first run's child reported {reported} point(s), but not that within= returned "
+            f"after the last {reported - confirmed} of them: it closed the plugin's channel ({channel}, as "
+            "os.closerange(3, ...) does) or ended inside within= (os._exit, a signal), so the points after those "
+            "are unknown and no run would be a proof. Name a function that returns, or leave the channel open.",
+            pytrace=False,
+        )
 
     def _child_points_and_keys(self) -> list[tuple[SignalPoint, CodeType | None, int, tuple[str, int, str] | None]]:
         total = len(self._child_points)
@@ -364,11 +393,6 @@ class _Exploration:
                 if self.within_child is not None
                 else "Call it inside `with run:`."
             )
-            if self._child_running:
-                call_it = (
-                    f"The child (pid {getattr(self.child, 'pid', '?')}) was still running at the end of the "
-                    "first run: wait for it inside `with run:`."
-                )
             pytest.fail(
                 f"{self._call} found no point: within= never ran, or ran no line of code in scope, in {where}first "
                 f"run. {call_it}",

@@ -180,7 +180,11 @@ def start(request: str, send: "Callable[..., None]", emit: "Callable[..., None]"
                 )
                 send(_channel.POINT, filename, firstline, codename, qualname, at)
 
-        tracer.start_count(lambda: True, on_point)
+        def on_out() -> None:
+            if os.getpid() == pid:
+                send(_channel.WITHIN_LEFT)
+
+        tracer.start_count(lambda: True, on_point, on_out)
         return
     wanted = (file, first, name)
 

@@ -51,6 +51,10 @@ JOINED = "J"
 # or "blocked": how the signal met it).
 POINT = "P"
 AIMED = "A"
+# The counting run's within= returned (its outermost call), after the points
+# reported so far: points reported after the last of these were not confirmed
+# (the program closed the channel, or ended inside within=).
+WITHIN_LEFT = "W"
 
 
 def clean(text: object) -> str:

@@ -171,10 +171,14 @@ class LineTracer:
     # -- counting ------------------------------------------------------------------
 
     def start_count(
-        self, armed: "Callable[[], bool]", on_point: "Callable[[CodeType, int], None] | None" = None
+        self,
+        armed: "Callable[[], bool]",
+        on_point: "Callable[[CodeType, int], None] | None" = None,
+        on_out: "Callable[[], None] | None" = None,
     ) -> Counted:
         """Count until :meth:`stop`: the returned record fills meanwhile, and
-        *on_point* (a child's report) hears of each point as it is found."""
+        *on_point* (a child's report) hears of each point as it is found,
+        *on_out* of each time the outermost *within* call is left."""
         counted = Counted()
         lines, offsets, flag = counted.lines.append, counted.offsets.append, counted.armed.append
 
@@ -218,7 +222,7 @@ class LineTracer:
                     flag(armed())
                 return None
 
-            self._monitor(on_line, depth, None, on_resume)
+            self._monitor(on_line, depth, None, on_resume, on_out=on_out)
             return counted
 
         def on_local(frame: "FrameType", event: str, arg: object) -> object:
@@ -230,7 +234,7 @@ class LineTracer:
                     flag(armed())
             return on_local
 
-        self._trace(self._depth_tracer(depth, on_local, scoped))
+        self._trace(self._depth_tracer(depth, on_local, scoped, on_out))
         return counted
 
     # -- aiming --------------------------------------------------------------------
@@ -312,6 +316,7 @@ class LineTracer:
         on_resume: "Callable[[CodeType, int], object] | None" = None,
         *,
         resumption: bool = False,
+        on_out: "Callable[[], None] | None" = None,
     ) -> None:
         monitoring: Any = sys.monitoring  # type: ignore[attr-defined]
         tool, ev = self._tool, monitoring.events
@@ -325,11 +330,15 @@ class LineTracer:
         def leave(code: "CodeType", offset: int, value: object) -> object:
             if get_ident() == main and depth[0]:
                 depth[0] -= 1
+                if not depth[0] and on_out is not None:
+                    on_out()
             return None
 
         def unwind(code: "CodeType", offset: int, exc: object) -> object:
             if code in within and get_ident() == main and depth[0]:
                 depth[0] -= 1
+                if not depth[0] and on_out is not None:
+                    on_out()
             return None
 
         callbacks = (
@@ -392,6 +401,7 @@ class LineTracer:
         depth: "list[int]",
         on_local: "Callable[[FrameType, str, object], object]",
         lines_of: "Callable[[CodeType], bool]",
+        on_out: "Callable[[], None] | None" = None,
     ) -> "Callable[[FrameType, str, object], object]":
         within, main, get_ident = self._within, self._main, _thread.get_ident
 
@@ -406,6 +416,8 @@ class LineTracer:
                     if event == "return":  # a return, a yield, or an exception leaving it
                         if depth[0]:
                             depth[0] -= 1
+                            if not depth[0] and on_out is not None:
+                                on_out()
                         return None
                     if traced:
                         on_local(frame, event, arg)
