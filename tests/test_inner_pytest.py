@@ -32,7 +32,7 @@ def test_inner_plugin_machinery_stays_out_of_the_outer_log(pytester: pytest.Pyte
 
         def test_outer(spawn, signal_log):
             proc = spawn("pytest", "-q", "-p", "no:cacheprovider", "-o", "python_files=suite_*.py", "inner")
-            assert proc.wait() == 0, proc.output
+            assert proc.wait(timeout=60) == 0, proc.output
             assert "2 passed" in proc.stdout
             mine = [e for e in signal_log if e.pid == proc.pid]
             own = [str(e) for e in mine if (e.handler or "").startswith("pytest_signals")]
@@ -83,7 +83,7 @@ def test_waits(signal_log):
             proc.wait_for_handler(signal.SIGTERM)
             proc.expect("installed\\n")  # the handler came from the test, after "go"
             proc.write("on\\n")
-            assert proc.wait() == 0, proc.output
+            assert proc.wait(timeout=60) == 0, proc.output
         """
     )
     run().assert_outcomes(passed=1)
@@ -101,7 +101,7 @@ def test_a_forked_child_knows_its_own_main_thread_id(pytester: pytest.Pytester, 
         test_it="""
         def test_native_id(spawn):
             proc = spawn("app.py")
-            assert proc.wait() == 0
+            assert proc.wait(timeout=60) == 0
             assert proc.stdout == "True\\n", proc.started_as
         """
     )
@@ -121,7 +121,7 @@ import signal
 
 def test_middle(spawn, signal_log):
     proc = spawn("pytest", "-q", "-p", "no:cacheprovider", "-o", "python_files=suite_*.py", "inner")
-    assert proc.wait() == 0, proc.output
+    assert proc.wait(timeout=60) == 0, proc.output
     own = [str(e) for e in signal_log if (e.handler or "").startswith("pytest_signals")]
     assert not own, signal_log.timeline()
     signal_log.assert_handled(signal.SIGTERM, by="suite_inner.on_term", process=proc)
@@ -131,7 +131,7 @@ def test_middle(spawn, signal_log):
         test_outer="""
         def test_outer(spawn, signal_log):
             proc = spawn("pytest", "-q", "-p", "no:cacheprovider", "-o", "python_files=suite_*.py", "middle")
-            assert proc.wait() == 0, proc.output
+            assert proc.wait(timeout=60) == 0, proc.output
             assert "1 passed" in proc.stdout
             own = [str(e) for e in signal_log if (e.handler or "").startswith("pytest_signals")]
             assert not own, signal_log.timeline()
