@@ -632,6 +632,61 @@ def test_a_dead_template_leaves_its_children_running_stoppable_and_their_status_
             assert stat.read().rsplit(")", 1)[1].split()[0] in ("Z", "X"), "the orphan survived teardown"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the fork server and pidfds are Linux's")
+def test_a_child_that_stops_the_template_does_not_freeze_the_session(pytester: pytest.Pytester) -> None:
+    # A forked child's parent is the template: os.kill(os.getppid(), SIGSTOP)
+    # there stops it (without the plugin it would stop pytest). A stopped
+    # template answered nothing: every later spawn of the session failed
+    # after its bound, and teardown waited out each release (about 40 s).
+    pytester.makepyfile(
+        stopper="""
+        import os, signal, sys
+        os.kill(os.getppid(), signal.SIGSTOP)
+        print("stopped", os.getppid(), flush=True)
+        sys.stdin.read()
+        """,
+        waiter="""
+        import sys
+        sys.stdin.read()
+        """,
+        test_it="""
+        import sys
+        import pytest
+        from pytest_signals import WaitFailed
+        from pytest_signals._children.fork_server import FORK_SERVER
+
+        def test_spawns_after(spawn):
+            stopper = spawn("stopper.py")
+            assert stopper.forked
+            assert int(stopper.expect(r"stopped (\\d+)").group(1)) == FORK_SERVER.pid
+            proc = spawn(sys.executable, "-c", "print('started')")  # the template resumed first
+            assert proc.wait() == 0 and proc.stdout == "started\\n"
+
+        def test_a_wait_on_another_child(spawn):
+            proc = spawn("waiter.py")
+            assert proc.forked
+            spawn("stopper.py").expect("stopped")
+            proc.close_stdin()  # it ends; its end is the stopped template's to tell
+            with pytest.raises(WaitFailed) as failed:
+                proc.wait(timeout=2)
+            assert "was stopped" in str(failed.value) and "resumed it with SIGCONT" in str(failed.value)
+            assert proc.wait() == 0  # resumed, it told
+
+        def test_next(spawn):
+            proc = spawn(sys.executable, "-c", "print('next')")
+            assert proc.wait() == 0
+        """,
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--signal-start-method=forkserver")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_it.py::test_spawns_after: the fork server's template (pid *), the parent of the forked "
+            "children, was stopped (a SIGSTOP from the code under test*resumed it with SIGCONT*"
+        ]
+    )
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="survivors are read from /proc (Linux)")
 def test_the_buggy_entrypoint_example_fails_naming_the_app(pytester: pytest.Pytester) -> None:
     from pathlib import Path

@@ -275,6 +275,7 @@ class ForkServer:
         self._pending = bytearray()  # the start of a message not all read yet
         self._pending_fds: list[int] = []  # fds received, each waiting for the reply it came with
         self._drained = 0  # how many times the reader found the socket empty
+        self._pidfd: int | None = None  # the template's (Linux): to resume it, never another process
 
     def refusal(
         self,
@@ -555,6 +556,45 @@ class ForkServer:
                 del self._statuses[pid]
             return status
 
+    def resume_if_stopped(self) -> str | None:
+        """Resume the template if something stopped it; what happened, for a
+        failure message, or None.
+
+        Code under test can stop it: a plain child's parent is the template,
+        so ``os.kill(os.getppid(), signal.SIGSTOP)`` there stops it (without
+        the plugin, that would have stopped pytest). A stopped template
+        answers nothing: every later spawn and teardown of the session would
+        wait out its bound. It is the plugin's process, not the test's, so it
+        is resumed (through its pidfd: never another process) before each
+        request, and when a wait on one of its children gives up; the report
+        says so. Only a plain stop: a traced one (a debugger attached to it)
+        is left alone. Linux only (``/proc`` and a pidfd)."""
+        with self._cond:
+            pidfd, pid = self._pidfd, self.pid
+            if pidfd is None or self._dead or self._owner != os.getpid():
+                return None
+            from .._remote.keeper import proc_is_ours, stat_fields
+
+            try:
+                with open(f"/proc/{pid}/stat", "rb") as file:
+                    state = stat_fields(file.read())[0]
+            except (OSError, ValueError, IndexError):
+                return None
+            if state != b"T" or not proc_is_ours():
+                return None
+            try:
+                signal.pidfd_send_signal(pidfd, signal.SIGCONT)
+            except OSError:
+                return None  # gone: its reader says how it ended
+            note = (
+                f"the fork server's template (pid {pid}), the parent of the forked children, was stopped "
+                "(a SIGSTOP from the code under test: os.kill(os.getppid(), SIGSTOP) in a child?): "
+                "the plugin resumed it with SIGCONT; while it was stopped, no child could start and no child's end "
+                "was told"
+            )
+            self._notes.append(note)
+            return note
+
     def late_notes(self, timeout: float) -> list[str]:
         """What became of the children forked after their ``spawn()`` had
         given up, for the report: waits up to *timeout* for each to be stopped
@@ -583,6 +623,7 @@ class ForkServer:
         short leaves the stream out of step: the template is then shut down."""
         sock = self._sock
         assert sock is not None
+        self.resume_if_stopped()
         payload = json.dumps(message).encode()
         data = memoryview(f"{len(payload)} {len(fds)}\n".encode() + payload)
         ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
@@ -649,7 +690,12 @@ class ForkServer:
             raise
         finally:
             _reap_first(first, deadline)
+        pidfd = _template_pidfd(self.pid, ours)
         with self._cond:
+            if self._pidfd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(self._pidfd)
+            self._pidfd = pidfd
             self._sock, self._owner, self._dead, self._death = ours, os.getpid(), False, ""
             for fd in (*(self._wake or ()), *self._pending_fds):
                 with contextlib.suppress(OSError):
@@ -861,6 +907,24 @@ class ForkServer:
 
 class _ProtocolError(Exception):
     pass
+
+
+def _template_pidfd(pid: int, sock: socket.socket) -> int | None:
+    """A pidfd for the template (Linux 5.3+), or None. The template holds the
+    other end of *sock*: while that end is open after the pidfd was opened,
+    the pid was still the template's (no later holder of the number)."""
+    if not hasattr(os, "pidfd_open") or not hasattr(select, "POLLRDHUP"):
+        return None
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return None
+    poller = select.poll()
+    poller.register(sock, select.POLLRDHUP)
+    if poller.poll(0):
+        os.close(pidfd)
+        return None
+    return pidfd
 
 
 def _receive(sock: socket.socket, fds: list[int]) -> tuple[bytes, int]:

@@ -616,6 +616,12 @@ class SpawnedProcess:
     def _fail(self, message: str) -> NoReturn:
         __tracebackhide__ = True
         stacks = ""
+        if not self._watch.direct:  # its parent is the template: a stopped one tells nothing
+            from .fork_server import FORK_SERVER
+
+            resumed = FORK_SERVER.resume_if_stopped()
+            if resumed is not None:
+                message += f"\n{resumed[0].upper()}{resumed[1:]}."
         if self.instrumented and self.is_alive():  # where it is stuck (stacks.py)
             from .stacks import python_stacks
 

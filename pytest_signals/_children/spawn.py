@@ -622,8 +622,11 @@ def _template_in_time(argv: list[str], timeout: float) -> Iterator[None]:
     except ForkServerTimeout as exc:
         from .process import WaitFailed
 
+        resumed = FORK_SERVER.resume_if_stopped()
+        why = "" if resumed is None else f": {resumed}"
         raise WaitFailed(
-            f"waited {timeout:g}s for {argv!r} to start: {exc} (it is stopped when it comes; pass a longer timeout=)"
+            f"waited {timeout:g}s for {argv!r} to start: {exc}{why} (it is stopped when it comes; pass a longer "
+            "timeout=)"
         ) from None
 
 
