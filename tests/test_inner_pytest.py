@@ -76,7 +76,7 @@ def test_waits(signal_log):
 
         def test_outer(spawn, signal_log):
             proc = spawn("pytest", "-q", "-s", "-p", "no:cacheprovider", "-o", "python_files=suite_*.py", "inner")
-            proc.expect("guarded\\n")  # the inner guard is on SIGTERM by now
+            proc.expect("guarded\\n", timeout=60)  # the inner guard is on SIGTERM by now (a pytest start-up)
             with pytest.raises(WaitFailed, match="to install a handler for SIGTERM"):
                 proc.wait_for_handler(signal.SIGTERM, timeout=0.3)
             proc.write("go\\n")
