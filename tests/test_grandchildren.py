@@ -534,7 +534,7 @@ def test_uvicorn_workers_report_their_handlers(pytester: pytest.Pytester, run) -
             assert len(workers) == 2, signal_log.timeline()
             assert all(tree[pid] == proc.pid for pid in workers), signal_log.timeline()
             send_signal(signal.SIGTERM, to=proc)
-            assert proc.wait() == 0, proc.output
+            assert proc.wait(timeout=30) == 0, proc.output
             handled = {e.pid for e in signal_log.filter("handled", signal.SIGTERM) if e.handler.endswith("handle_exit")}
             assert workers <= handled, signal_log.timeline()
         """
