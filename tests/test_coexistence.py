@@ -160,8 +160,17 @@ def test_a_signal_from_outside_ends_the_session_cleanly(pytester: pytest.Pyteste
     env = {**os.environ, "READY_FIFO": str(fifo)}
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--junitxml=report.xml"]
     proc = subprocess.Popen(cmd, cwd=pytester.path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    with open(fifo) as ready:  # opens once the test opens it for writing
-        assert ready.read() == "ready"
+    import select
+
+    fd = os.open(fifo, os.O_RDWR)  # a writer too: the open never blocks, and the wait below is bounded
+    try:
+        if not select.select([fd], [], [], 60)[0]:
+            proc.kill()
+            out, _ = proc.communicate()
+            pytest.fail(f"the inner test did not write 'ready' within 60 s; the inner pytest:\n{out.decode()}")
+        assert os.read(fd, 5) == b"ready"
+    finally:
+        os.close(fd)
     proc.send_signal(getattr(signal, name))
     try:
         out, _ = proc.communicate(timeout=60)
