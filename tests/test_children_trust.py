@@ -638,11 +638,18 @@ def test_a_child_that_stops_the_template_does_not_freeze_the_session(pytester: p
     # there stops it (without the plugin it would stop pytest). A stopped
     # template answered nothing: every later spawn of the session failed
     # after its bound, and teardown waited out each release (about 40 s).
+    # Now it is resumed before a request, and when a child whose end a call
+    # awaits ends (a wait, stop_sequence, teardown): those succeed, and the
+    # report says it once per test.
     pytester.makepyfile(
         stopper="""
         import os, signal, sys
+        sys.stdin.readline()  # not before its spawn() returned: the template's reply would wait
         os.kill(os.getppid(), signal.SIGSTOP)
         print("stopped", os.getppid(), flush=True)
+        sys.stdin.readline()
+        os.kill(os.getppid(), signal.SIGSTOP)
+        print("stopped again", flush=True)
         sys.stdin.read()
         """,
         waiter="""
@@ -651,26 +658,39 @@ def test_a_child_that_stops_the_template_does_not_freeze_the_session(pytester: p
         """,
         test_it="""
         import sys
-        import pytest
-        from pytest_signals import WaitFailed
         from pytest_signals._children.fork_server import FORK_SERVER
 
-        def test_spawns_after(spawn):
+        def stop_it(spawn):
             stopper = spawn("stopper.py")
             assert stopper.forked
+            stopper.write("\\n")
+            return stopper
+
+        def test_spawns_after(spawn):
+            stopper = stop_it(spawn)
             assert int(stopper.expect(r"stopped (\\d+)").group(1)) == FORK_SERVER.pid
             proc = spawn(sys.executable, "-c", "print('started')")  # the template resumed first
             assert proc.wait() == 0 and proc.stdout == "started\\n"
+            stopper.write("\\n")
+            stopper.expect("stopped again")
+            assert spawn("waiter.py").forked  # resumed again; said once
 
         def test_a_wait_on_another_child(spawn):
             proc = spawn("waiter.py")
             assert proc.forked
-            spawn("stopper.py").expect("stopped")
-            proc.close_stdin()  # it ends; its end is the stopped template's to tell
-            with pytest.raises(WaitFailed) as failed:
-                proc.wait(timeout=2)
-            assert "was stopped" in str(failed.value) and "resumed it with SIGCONT" in str(failed.value)
-            assert proc.wait() == 0  # resumed, it told
+            stop_it(spawn).expect("stopped")
+            proc.close_stdin()  # it ends: its pidfd tells, the stopped template would not
+            assert proc.wait() == 0
+
+        def test_a_stop_sequence(spawn):
+            proc = spawn("waiter.py")
+            stop_it(spawn).expect("stopped")
+            result = proc.stop_sequence(grace=3)  # it ends on SIGTERM at once
+            assert result.in_grace and not result.killed
+
+        def test_ends_with_the_template_stopped(spawn):
+            spawn("waiter.py"), spawn("waiter.py")
+            stop_it(spawn).expect("stopped")  # teardown stops three forked children
 
         def test_next(spawn):
             proc = spawn(sys.executable, "-c", "print('next')")
@@ -678,13 +698,15 @@ def test_a_child_that_stops_the_template_does_not_freeze_the_session(pytester: p
         """,
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--signal-start-method=forkserver")
-    result.assert_outcomes(passed=3)
-    result.stdout.fnmatch_lines(
-        [
-            "*test_it.py::test_spawns_after: the fork server's template (pid *), the parent of the forked "
-            "children, was stopped (a SIGSTOP from the code under test*resumed it with SIGCONT*"
-        ]
-    )
+    result.assert_outcomes(passed=5)
+    was_stopped = "the fork server's template (pid *), the parent of the forked children, was stopped (a SIGSTOP"
+    result.stdout.fnmatch_lines([f"*test_it.py::test_spawns_after: {was_stopped}*resumed it with SIGCONT*"])
+    for test in ("test_spawns_after", "test_a_wait_on_another_child", "test_a_stop_sequence"):
+        notes = [line for line in result.outlines if f"::{test}: " in line and "was stopped" in line]
+        assert len(notes) == 1, (test, notes)  # said once, however many times it was stopped
+    teardown = [line for line in result.outlines if "::test_ends_with_the_template_stopped: pid" in line]
+    assert len(teardown) == 3, result.outlines
+    assert all(line.endswith("was still running at the end of the test: stopped") for line in teardown), teardown
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="survivors are read from /proc (Linux)")

@@ -276,6 +276,7 @@ class ForkServer:
         self._pending_fds: list[int] = []  # fds received, each waiting for the reply it came with
         self._drained = 0  # how many times the reader found the socket empty
         self._pidfd: int | None = None  # the template's (Linux): to resume it, never another process
+        self._ends: dict[int, int] = {}  # a child's pidfd -> its pid, while a call waits for its status
 
     def refusal(
         self,
@@ -410,10 +411,12 @@ class ForkServer:
             if reply is None:
                 if dead:
                     raise ForkServerError(f"the fork server's template (pid {self.pid}) {death}")
+                resumed = self.resume_if_stopped()  # first: the "kill" below would resume it unsaid
                 with contextlib.suppress(ForkServerError):  # unsent, the pidfd sent with the reply stops it
                     self._send({"op": "kill", "id": rid}, [], monotonic() + _KILL_GRACE, _KILL_GRACE)
                 raise ForkServerTimeout(
                     f"the fork server's template (pid {self.pid}) did not answer within {timeout:g}s"
+                    + ("" if resumed is None else f": {resumed}")
                 )
         if isinstance(reply, _ExecFailed):
             errno, step = reply.errno, reply.step
@@ -537,15 +540,23 @@ class ForkServer:
             self._refresh()
             return self._owner == os.getpid() and not self._dead
 
-    def wait_status(self, pid: int) -> int:
+    def wait_status(self, pid: int, pidfd: int | None = None) -> int:
         """Block until the template reports a status for *pid* (as ``waitpid``
-        with ``WUNTRACED``).
+        with ``WUNTRACED``). With the child's *pidfd*, the reader also sees
+        the child end, which is when it looks whether the template was
+        stopped (:meth:`resume_if_stopped`).
 
         Raises:
             StatusUnknown: the template is gone and had not reported it.
         """
         with self._cond:
-            self._await(lambda: bool(self._statuses.get(pid)))
+            if pidfd is not None:
+                self._ends[pidfd] = pid
+            try:
+                self._await(lambda: bool(self._statuses.get(pid)), nudge=pidfd is not None)
+            finally:
+                if pidfd is not None:
+                    self._ends.pop(pidfd, None)
             pending = self._statuses.get(pid)
             if not pending:
                 raise StatusUnknown(
@@ -566,9 +577,16 @@ class ForkServer:
         answers nothing: every later spawn and teardown of the session would
         wait out its bound. It is the plugin's process, not the test's, so it
         is resumed (through its pidfd: never another process) before each
-        request, and when a wait on one of its children gives up; the report
-        says so. Only a plain stop: a traced one (a debugger attached to it)
-        is left alone. Linux only (``/proc`` and a pidfd)."""
+        request; when a child whose status a call awaits ends (its pidfd
+        turns readable: the template should tell, and a stopped one would
+        not), which is what teardown, ``stop_sequence`` and ``wait`` wait
+        for; and when a spawn or a wait on one of its children gives up. The
+        report says so, once per test. No timer looks in between (nothing
+        tells pytest of a stop as it happens): a template stopped while a
+        spawn waits for its reply (a child that stops its parent the moment
+        it starts) makes that spawn fail after its timeout, saying so. Only a
+        plain stop: a traced one (a debugger attached to it) is left alone.
+        Linux only (``/proc`` and a pidfd)."""
         with self._cond:
             pidfd, pid = self._pidfd, self.pid
             if pidfd is None or self._dead or self._owner != os.getpid():
@@ -592,7 +610,8 @@ class ForkServer:
                 "the plugin resumed it with SIGCONT; while it was stopped, no child could start and no child's end "
                 "was told"
             )
-            self._notes.append(note)
+            if note not in self._notes:  # a child that stops it again and again: said once
+                self._notes.append(note)
             return note
 
     def late_notes(self, timeout: float) -> list[str]:
@@ -806,7 +825,10 @@ class ForkServer:
         poller = select.poll()
         poller.register(sock, select.POLLIN)
         poller.register(wake[0], select.POLLIN)
+        watched: set[int] = set()  # pidfds of children whose status a call awaits
+        ended: set[int] = set()  # of those, the ones seen readable (they stay so)
         while True:
+            self._watch_ends(poller, watched, ended)
             events = dict(poller.poll(0))
             if sock.fileno() not in events:
                 with self._cond:
@@ -816,7 +838,12 @@ class ForkServer:
                         self._reader = None
                         self._cond.notify_all()
                         return "idle"
-                events = dict(poller.poll())
+                if watched.isdisjoint(events):
+                    events = dict(poller.poll())
+            if not watched.isdisjoint(events):
+                # A child ended: the template tells its end next, unless it was stopped.
+                ended |= watched & set(events)
+                self.resume_if_stopped()
             if wake[0] in events:
                 with contextlib.suppress(OSError):
                     os.read(wake[0], 512)
@@ -839,6 +866,20 @@ class ForkServer:
                             raise _ProtocolError(f"it sent {bytes(line[:80])!r}, a malformed message") from None
                 finally:
                     self._cond.notify_all()
+
+    def _watch_ends(self, poller: select.poll, watched: set[int], ended: set[int]) -> None:
+        """In the reader: poll the pidfds of the children whose status a call
+        awaits, each until it has been seen readable."""
+        with self._cond:
+            awaited = set(self._ends)
+        ended &= awaited  # a pidfd closed since: its number may come back as another's
+        wanted = awaited - ended
+        for fd in watched - wanted:
+            poller.unregister(fd)
+        for fd in wanted - watched:
+            poller.register(fd, select.POLLIN)
+        watched.clear()
+        watched.update(wanted)
 
     def _on_message(self, line: str, fds: list[int]) -> None:
         """One line from the template. Holds the condition."""

@@ -300,7 +300,7 @@ class Spawner:
                 fds,
                 instrumented,
                 pidfd=pidfd,
-                wait_status=(lambda: FORK_SERVER.wait_status(pid)) if held else None,
+                wait_status=(lambda: FORK_SERVER.wait_status(pid, pidfd)) if held else None,
                 on_reaped=released,  # the moment its numbers are free
                 output_memory=self._guard.settings.output_memory,
                 release=(lambda: FORK_SERVER.release(pid)) if held else None,
