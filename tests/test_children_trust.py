@@ -692,13 +692,28 @@ def test_a_child_that_stops_the_template_does_not_freeze_the_session(pytester: p
             spawn("waiter.py"), spawn("waiter.py")
             stop_it(spawn).expect("stopped")  # teardown stops three forked children
 
+        def test_a_terminal_job_that_stops_its_leader(spawn):
+            proc = spawn("stopper.py", tty=True)  # its parent is its terminal's session leader
+            proc.write("go\\n")
+            proc.expect("stopped")
+            proc.write("end\\n")  # it ends, and its stopped leader would not tell
+            proc.expect("stopped again")
+            proc.write("\\x04")  # Ctrl-D: the end of its input
+            assert proc.wait() == 0
+
         def test_next(spawn):
             proc = spawn(sys.executable, "-c", "print('next')")
             assert proc.wait() == 0
         """,
     )
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--signal-start-method=forkserver")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(
+        [
+            "*::test_a_terminal_job_that_stops_its_leader: the terminal's session leader (pid *) of pid *, its "
+            "parent, was stopped*resumed it with SIGCONT*"
+        ]
+    )
     was_stopped = "the fork server's template (pid *), the parent of the forked children, was stopped (a SIGSTOP"
     result.stdout.fnmatch_lines([f"*test_it.py::test_spawns_after: {was_stopped}*resumed it with SIGCONT*"])
     for test in ("test_spawns_after", "test_a_wait_on_another_child", "test_a_stop_sequence"):

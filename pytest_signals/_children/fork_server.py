@@ -276,7 +276,9 @@ class ForkServer:
         self._pending_fds: list[int] = []  # fds received, each waiting for the reply it came with
         self._drained = 0  # how many times the reader found the socket empty
         self._pidfd: int | None = None  # the template's (Linux): to resume it, never another process
-        self._ends: dict[int, int] = {}  # a child's pidfd -> its pid, while a call waits for its status
+        # A child's pidfd, while a call waits for its status -> (its pid, its
+        # launcher's pid and pidfd) when it has a launcher that can be stopped.
+        self._ends: dict[int, tuple[int, int, int] | None] = {}
 
     def refusal(
         self,
@@ -540,7 +542,7 @@ class ForkServer:
             self._refresh()
             return self._owner == os.getpid() and not self._dead
 
-    def wait_status(self, pid: int, pidfd: int | None = None) -> int:
+    def wait_status(self, pid: int, pidfd: int | None = None, launcher: tuple[int, int] | None = None) -> int:
         """Block until the template reports a status for *pid* (as ``waitpid``
         with ``WUNTRACED``). With the child's *pidfd*, the reader also sees
         the child end, which is when it looks whether the template was
@@ -551,7 +553,7 @@ class ForkServer:
         """
         with self._cond:
             if pidfd is not None:
-                self._ends[pidfd] = pid
+                self._ends[pidfd] = (pid, *launcher) if launcher is not None else None
             try:
                 self._await(lambda: bool(self._statuses.get(pid)), nudge=pidfd is not None)
             finally:
@@ -567,52 +569,50 @@ class ForkServer:
                 del self._statuses[pid]
             return status
 
-    def resume_if_stopped(self) -> str | None:
-        """Resume the template if something stopped it; what happened, for a
+    def resume_if_stopped(self, child: tuple[int, int, int] | None = None) -> str | None:
+        """Resume the template if something stopped it, and, with *child*
+        (its pid, its launcher's pid and the launcher's pidfd), a terminal
+        job's leader, which is that job's parent; what happened, for a
         failure message, or None.
 
-        Code under test can stop it: a plain child's parent is the template,
-        so ``os.kill(os.getppid(), signal.SIGSTOP)`` there stops it (without
-        the plugin, that would have stopped pytest). A stopped template
-        answers nothing: every later spawn and teardown of the session would
-        wait out its bound. It is the plugin's process, not the test's, so it
-        is resumed (through its pidfd: never another process) before each
-        request; when a child whose status a call awaits ends (its pidfd
-        turns readable: the template should tell, and a stopped one would
-        not), which is what teardown, ``stop_sequence`` and ``wait`` wait
-        for; and when a spawn or a wait on one of its children gives up. The
-        report says so, once per test. No timer looks in between (nothing
-        tells pytest of a stop as it happens): a template stopped while a
-        spawn waits for its reply (a child that stops its parent the moment
-        it starts) makes that spawn fail after its timeout, saying so. Only a
-        plain stop: a traced one (a debugger attached to it) is left alone.
-        Linux only (``/proc`` and a pidfd)."""
+        Code under test can stop them: a plain child's parent is the
+        template, a terminal job's its leader, so ``os.kill(os.getppid(),
+        signal.SIGSTOP)`` there stops it (without the plugin, that would have
+        stopped pytest). A stopped template answers nothing: every later spawn
+        and teardown of the session would wait out its bound; a stopped leader
+        does not tell its job's end. They are the plugin's processes, not the
+        test's, so they are resumed (through a pidfd: never another process):
+        the template before each request; both when a child whose status a
+        call awaits ends (its pidfd turns readable: they should tell, and
+        stopped ones would not), which is what teardown, ``stop_sequence``
+        and ``wait`` wait for; and when a spawn or a wait on one of its
+        children gives up. The report says so, once per test. No timer looks
+        in between (nothing tells pytest of a stop as it happens): a template
+        stopped while a spawn waits for its reply (a child that stops its
+        parent the moment it starts) makes that spawn fail after its timeout,
+        saying so. Only a plain stop: a traced one (a debugger attached to it)
+        is left alone. Linux only (``/proc`` and a pidfd)."""
         with self._cond:
-            pidfd, pid = self._pidfd, self.pid
-            if pidfd is None or self._dead or self._owner != os.getpid():
+            if self._pidfd is None or self._dead or self._owner != os.getpid():
                 return None
-            from .._remote.keeper import proc_is_ours, stat_fields
-
-            try:
-                with open(f"/proc/{pid}/stat", "rb") as file:
-                    state = stat_fields(file.read())[0]
-            except (OSError, ValueError, IndexError):
-                return None
-            if state != b"T" or not proc_is_ours():
-                return None
-            try:
-                signal.pidfd_send_signal(pidfd, signal.SIGCONT)
-            except OSError:
-                return None  # gone: its reader says how it ended
-            note = (
-                f"the fork server's template (pid {pid}), the parent of the forked children, was stopped "
-                "(a SIGSTOP from the code under test: os.kill(os.getppid(), SIGSTOP) in a child?): "
-                "the plugin resumed it with SIGCONT; while it was stopped, no child could start and no child's end "
-                "was told"
-            )
-            if note not in self._notes:  # a child that stops it again and again: said once
-                self._notes.append(note)
-            return note
+            said = []
+            if _resume(self.pid, self._pidfd):
+                said.append(
+                    f"the fork server's template (pid {self.pid}), the parent of the forked children, was stopped "
+                    "(a SIGSTOP from the code under test: os.kill(os.getppid(), SIGSTOP) in a child?): "
+                    "the plugin resumed it with SIGCONT; while it was stopped, no child could start and no child's "
+                    "end was told"
+                )
+            if child is not None and child[1] != child[0] and _resume(child[1], child[2]):
+                said.append(
+                    f"the terminal's session leader (pid {child[1]}) of pid {child[0]}, its parent, was stopped "
+                    "(a SIGSTOP from the code under test: os.kill(os.getppid(), SIGSTOP)?): the plugin resumed it "
+                    f"with SIGCONT; while it was stopped, the end of pid {child[0]} was not told"
+                )
+            for note in said:
+                if note not in self._notes:  # a child that stops it again and again: said once
+                    self._notes.append(note)
+            return "; ".join(said) or None
 
     def late_notes(self, timeout: float) -> list[str]:
         """What became of the children forked after their ``spawn()`` had
@@ -841,9 +841,12 @@ class ForkServer:
                 if watched.isdisjoint(events):
                     events = dict(poller.poll())
             if not watched.isdisjoint(events):
-                # A child ended: the template tells its end next, unless it was stopped.
-                ended |= watched & set(events)
-                self.resume_if_stopped()
+                # A child ended: the template (and a terminal job's leader) tells its end next, unless stopped.
+                for fd in watched & set(events):
+                    ended.add(fd)
+                    with self._cond:
+                        child = self._ends.get(fd)
+                    self.resume_if_stopped(child)
             if wake[0] in events:
                 with contextlib.suppress(OSError):
                     os.read(wake[0], 512)
@@ -948,6 +951,25 @@ class ForkServer:
 
 class _ProtocolError(Exception):
     pass
+
+
+def _resume(pid: int, pidfd: int) -> bool:
+    """SIGCONT through *pidfd* if ``/proc`` shows *pid* stopped (state ``T``,
+    not a debugger's ``t``); whether it was."""
+    from .._remote.keeper import proc_is_ours, stat_fields
+
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as file:
+            state = stat_fields(file.read())[0]
+    except (OSError, ValueError, IndexError):
+        return False
+    if state != b"T" or not proc_is_ours():
+        return False
+    try:
+        signal.pidfd_send_signal(pidfd, signal.SIGCONT)
+    except OSError:
+        return False  # gone (or reaped): nothing of ours to resume
+    return True
 
 
 def _template_pidfd(pid: int, sock: socket.socket) -> int | None:

@@ -619,7 +619,9 @@ class SpawnedProcess:
         if not self._watch.direct:  # its parent is the template: a stopped one tells nothing
             from .fork_server import FORK_SERVER
 
-            resumed = FORK_SERVER.resume_if_stopped()
+            watch = self._watch
+            leader = watch.session_pidfd if self.launch == "terminal" and watch.session != self.pid else None
+            resumed = FORK_SERVER.resume_if_stopped(None if leader is None else (self.pid, watch.session, leader))
             if resumed is not None:
                 message += f"\n{resumed[0].upper()}{resumed[1:]}."
         if self.instrumented and self.is_alive():  # where it is stuck (stacks.py)

@@ -294,13 +294,17 @@ class Spawner:
                 tickets.append(KEEPER.watch(session, session_pidfd))
             if instrumented:
                 fds["channel"] = channel_r
+            # A terminal job's leader is its parent, which it can stop: resumed as the template is.
+            leader = None
+            if mode == "terminal" and session not in (0, pid) and session_pidfd is not None:
+                leader = (session, session_pidfd)
             watch = ChildWatch(
                 pid,
                 self._guard.log,
                 fds,
                 instrumented,
                 pidfd=pidfd,
-                wait_status=(lambda: FORK_SERVER.wait_status(pid, pidfd)) if held else None,
+                wait_status=(lambda: FORK_SERVER.wait_status(pid, pidfd, leader)) if held else None,
                 on_reaped=released,  # the moment its numbers are free
                 output_memory=self._guard.settings.output_memory,
                 release=(lambda: FORK_SERVER.release(pid)) if held else None,
