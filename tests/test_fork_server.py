@@ -290,7 +290,7 @@ def test_a_reply_after_spawn_gave_up_never_goes_to_the_next_spawn(pytester: pyte
         def test_late_reply(spawn, monkeypatch):
             first = spawn("who.py", "first")
             assert first.wait() == 0 and first.forked
-            monkeypatch.setattr(FORK_SERVER, "resume_if_stopped", lambda: None)  # stays stopped
+            monkeypatch.setattr(FORK_SERVER, "resume_if_stopped", lambda child=None: None)  # stays stopped
             os.kill(FORK_SERVER.pid, signal.SIGSTOP)  # it cannot answer until SIGCONT
             try:
                 with pytest.raises(WaitFailed, match="did not answer within 0.5s"):
@@ -327,7 +327,7 @@ def test_a_failed_fork_server_spawn_leaves_no_fd_open(pytester: pytest.Pytester,
         def test_no_leak(spawn, monkeypatch):
             assert spawn("who.py", "first").wait() == 0
             before = open_fds()
-            monkeypatch.setattr(FORK_SERVER, "resume_if_stopped", lambda: None)  # stays stopped
+            monkeypatch.setattr(FORK_SERVER, "resume_if_stopped", lambda child=None: None)  # stays stopped
             os.kill(FORK_SERVER.pid, signal.SIGSTOP)  # the spawn below times out
             try:
                 with pytest.raises(WaitFailed, match="to start"):
@@ -522,7 +522,7 @@ def test_a_spawn_interrupted_while_it_waits_leaves_no_child(pytester: pytest.Pyt
             assert first.forked and first.wait() == 0  # its end told: nothing looks at the template below
             TEMPLATE.append(FORK_SERVER.pid)
             previous = signal.signal(signal.SIGALRM, interrupt_the_wait)
-            monkeypatch.setattr(FORK_SERVER, "resume_if_stopped", lambda: None)  # stays stopped
+            monkeypatch.setattr(FORK_SERVER, "resume_if_stopped", lambda child=None: None)  # stays stopped
             os.kill(FORK_SERVER.pid, signal.SIGSTOP)  # it cannot answer until SIGCONT
             try:
                 signal.setitimer(signal.ITIMER_REAL, 0.05)

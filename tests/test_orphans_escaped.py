@@ -509,7 +509,7 @@ def test_a_zombie_of_the_childs_own_tree(spawn, send_signal):
 
 def test_an_adopted_orphan_not_reaped_yet(spawn, send_signal, monkeypatch):
     proc, daemon, pidfd = _daemon(spawn)
-    monkeypatch.setattr(FORK_SERVER, "resume_if_stopped", lambda: None)  # it stays stopped
+    monkeypatch.setattr(FORK_SERVER, "resume_if_stopped", lambda child=None: None)  # it stays stopped
     os.kill(FORK_SERVER.pid, signal.SIGSTOP)  # it cannot reap the daemon meanwhile
     try:
         send_signal(signal.SIGTERM, to=daemon)

@@ -276,9 +276,9 @@ class ForkServer:
         self._pending_fds: list[int] = []  # fds received, each waiting for the reply it came with
         self._drained = 0  # how many times the reader found the socket empty
         self._pidfd: int | None = None  # the template's (Linux): to resume it, never another process
-        # A child's pidfd, while a call waits for its status -> (its pid, its
-        # launcher's pid and pidfd) when it has a launcher that can be stopped.
-        self._ends: dict[int, tuple[int, int, int] | None] = {}
+        # A child's pidfd, while a call waits for its status -> its pid, and
+        # (its pid, its launcher's pid and pidfd) when its launcher can be stopped.
+        self._ends: dict[int, tuple[int, tuple[int, int, int] | None]] = {}
 
     def refusal(
         self,
@@ -553,7 +553,7 @@ class ForkServer:
         """
         with self._cond:
             if pidfd is not None:
-                self._ends[pidfd] = (pid, *launcher) if launcher is not None else None
+                self._ends[pidfd] = (pid, (pid, *launcher) if launcher is not None else None)
             try:
                 self._await(lambda: bool(self._statuses.get(pid)), nudge=pidfd is not None)
             finally:
@@ -826,7 +826,7 @@ class ForkServer:
         poller.register(sock, select.POLLIN)
         poller.register(wake[0], select.POLLIN)
         watched: set[int] = set()  # pidfds of children whose status a call awaits
-        ended: set[int] = set()  # of those, the ones seen readable (they stay so)
+        ended: set[tuple[int, int]] = set()  # (pidfd, pid) of those seen readable (they stay so)
         while True:
             self._watch_ends(poller, watched, ended)
             events = dict(poller.poll(0))
@@ -843,9 +843,9 @@ class ForkServer:
             if not watched.isdisjoint(events):
                 # A child ended: the template (and a terminal job's leader) tells its end next, unless stopped.
                 for fd in watched & set(events):
-                    ended.add(fd)
                     with self._cond:
-                        child = self._ends.get(fd)
+                        pid, child = self._ends.get(fd, (0, None))
+                    ended.add((fd, pid))
                     self.resume_if_stopped(child)
             if wake[0] in events:
                 with contextlib.suppress(OSError):
@@ -870,13 +870,14 @@ class ForkServer:
                 finally:
                     self._cond.notify_all()
 
-    def _watch_ends(self, poller: select.poll, watched: set[int], ended: set[int]) -> None:
+    def _watch_ends(self, poller: select.poll, watched: set[int], ended: set[tuple[int, int]]) -> None:
         """In the reader: poll the pidfds of the children whose status a call
-        awaits, each until it has been seen readable."""
+        awaits, each until it has been seen readable (a pidfd number closed
+        and given to a later child is that child's: (pidfd, pid) tell them apart)."""
         with self._cond:
-            awaited = set(self._ends)
-        ended &= awaited  # a pidfd closed since: its number may come back as another's
-        wanted = awaited - ended
+            awaited = {(fd, pid) for fd, (pid, _) in self._ends.items()}
+        ended &= awaited
+        wanted = {fd for fd, _ in awaited - ended}
         for fd in watched - wanted:
             poller.unregister(fd)
         for fd in wanted - watched:
