@@ -956,15 +956,21 @@ class _ProtocolError(Exception):
 
 def _resume(pid: int, pidfd: int) -> bool:
     """SIGCONT through *pidfd* if ``/proc`` shows *pid* stopped (state ``T``,
-    not a debugger's ``t``); whether it was."""
-    from .._remote.keeper import proc_is_ours, stat_fields
+    not a debugger's ``t``) or about to stop (a SIGSTOP pending: sent, but
+    the process has not run since to act on it, which SIGCONT cancels);
+    whether it was."""
+    from .._remote.keeper import proc_is_ours
 
     try:
-        with open(f"/proc/{pid}/stat", "rb") as file:
-            state = stat_fields(file.read())[0]
-    except (OSError, ValueError, IndexError):
+        with open(f"/proc/{pid}/status", "rb") as file:
+            fields = dict(line.split(b":", 1) for line in file.read().splitlines() if b":" in line)
+        state = fields[b"State"].split()[0]
+        pending = int(fields[b"SigPnd"], 16) | int(fields[b"ShdPnd"], 16)
+    except (OSError, ValueError, IndexError, KeyError):
         return False
-    if state != b"T" or not proc_is_ours():
+    if state != b"T" and not pending & (1 << (signal.SIGSTOP - 1)):
+        return False
+    if not proc_is_ours():
         return False
     try:
         signal.pidfd_send_signal(pidfd, signal.SIGCONT)
